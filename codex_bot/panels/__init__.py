@@ -1,0 +1,1 @@
+"""The dashboard panels: one catalog of typed queries over the metric contract."""

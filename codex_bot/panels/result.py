@@ -1,0 +1,80 @@
+"""Typed panel results: what commands, charts, alerts and digests all consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Shape = Literal["figures", "breakdown", "timeseries", "table"]
+ChartKind = Literal["stacked_bar", "line", "area", "doughnut", "hbar", "none"]
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A closed query window [start, end] (timezone-aware), as typed and as resolved."""
+
+    start: datetime
+    end: datetime
+    label: str  # what the user typed, e.g. "7d", "yesterday"
+    step_seconds: int  # step for series over this range (≈30–200 points)
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+    def previous(self) -> "TimeRange":
+        """The period of equal length just before this one."""
+        length = self.end - self.start
+        return TimeRange(self.start - length, self.start, f"previous {self.label}", self.step_seconds)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a time series: name (e.g. "input") and (time, value) points."""
+
+    name: str
+    points: list[tuple[datetime, float]]
+
+
+@dataclass
+class PanelResult:
+    panel: str  # canonical panel name, e.g. "tokens"
+    title: str  # human title, e.g. "Total token usage"
+    unit: str  # "tokens", "seconds", "percent", "count", "usd"
+    shape: Shape
+    chart_kind: ChartKind
+    range: TimeRange
+    filters: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, float | None] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    series: list[Series] = field(default_factory=list)
+    previous: dict[str, float | None] = field(default_factory=dict)  # same figure keys, previous period
+    notes: list[str] = field(default_factory=list)  # e.g. "estimate", "unpriced: model-x"
+
+    @property
+    def has_data(self) -> bool:
+        return any(v not in (None, 0) for v in self.figures.values()) or bool(self.rows) or any(
+            s.points for s in self.series
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "panel": self.panel,
+            "title": self.title,
+            "unit": self.unit,
+            "range": {
+                "start": self.range.start.isoformat(),
+                "end": self.range.end.isoformat(),
+                "label": self.range.label,
+                "step_seconds": self.range.step_seconds,
+            },
+            "filters": dict(self.filters),
+            "figures": dict(self.figures),
+            "rows": list(self.rows),
+            "series": [
+                {"name": s.name, "points": [[t.isoformat(), v] for t, v in s.points]} for s in self.series
+            ],
+            "previous": dict(self.previous),
+            "notes": list(self.notes),
+        }

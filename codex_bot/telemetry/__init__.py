@@ -1,0 +1,1 @@
+"""Codex OTLP log events → Prometheus series: parsing, aggregation, ingest, backfill, simulate."""
