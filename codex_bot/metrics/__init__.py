@@ -1,0 +1,1 @@
+"""Talking to Prometheus: the HTTP client, PromQL building and escaping, time ranges."""
