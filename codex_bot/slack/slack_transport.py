@@ -1,0 +1,115 @@
+"""Delivering messages to Slack: chat.postMessage / response_url / chat.postEphemeral, charts by files_upload_v2.
+
+Public messages go into the conversation and their charts are uploaded right after, into the same
+conversation (and thread).  Ephemeral replies must stay private, and Slack has no private file
+upload, so their charts go to the asker's direct conversation with the bot (the same conversation
+when they asked there) and the reply says so.  Rate limits, 5xx and connection errors are retried by
+the WebClient's retry handlers (see :func:`codex_bot.slack.app.retry_handlers`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+from slack_sdk.webhook import WebhookClient
+
+from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
+from codex_bot.slack.slack_errors import DeliveryError, explain, reason
+from codex_bot.store import MessageRef
+
+log = logging.getLogger(__name__)
+
+SLACK_FAILURES = (SlackClientError, OSError)  # SlackApiError is a SlackClientError
+
+
+def with_note(message: Message, note: str) -> Message:
+    """``message`` with one more context line at the end."""
+    block = ContextBlock(elements=[MarkdownTextObject(text=note)])
+    return Message(message.text, [*message.blocks, block], message.charts)
+
+
+class SlackTransport:
+    """A :class:`~codex_bot.slack.transport.Transport` over a configured ``WebClient``."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def send(self, message: Message, destination: Destination) -> Delivery:
+        if destination.ephemeral:
+            return self._send_ephemeral(message, destination)
+        return self._send_public(message, destination)
+
+    def update(self, ref: MessageRef, message: Message) -> Delivery:
+        """Edit a posted message; its charts (a message edit cannot carry files) go to its thread."""
+        updated = self.client.chat_update(channel=ref.channel, ts=ref.ts, text=message.text,
+                                          blocks=message.blocks_json())
+        delivery = Delivery(channel=updated["channel"], ts=updated["ts"])
+        self._upload(message.charts, delivery.channel, ref.ts, delivery)
+        return delivery
+
+    # --- public: the message, then its charts in the same place ---
+    def _send_public(self, message: Message, to: Destination) -> Delivery:
+        posted = self.client.chat_postMessage(channel=to.channel, text=message.text,
+                                              blocks=message.blocks_json(), thread_ts=to.thread_ts)
+        delivery = Delivery(channel=posted["channel"], ts=posted["ts"])
+        self._upload(message.charts, delivery.channel, to.thread_ts, delivery)
+        if delivery.problems and to.user:
+            self._tell_privately(to, "; ".join(delivery.problems))
+        return delivery
+
+    def _tell_privately(self, to: Destination, note: str) -> None:
+        try:
+            self._post_ephemeral(with_note(Message(note), f":warning: {note}"), to.privately())
+        except (*SLACK_FAILURES, DeliveryError) as exc:
+            log.warning("could not tell %s about a delivery problem: %s", to.user, exc)
+
+    # --- ephemeral: charts to the asker's DM with the bot, then the private reply ---
+    def _send_ephemeral(self, message: Message, to: Destination) -> Delivery:
+        delivery = Delivery(channel=to.channel)
+        if message.charts:
+            message = with_note(message, self._deliver_private_charts(message.charts, to, delivery))
+        self._post_ephemeral(message, to)
+        return delivery
+
+    def _deliver_private_charts(self, charts: list[ChartImage], to: Destination, delivery: Delivery) -> str:
+        try:
+            opened = self.client.conversations_open(users=to.user)
+        except SLACK_FAILURES as exc:
+            delivery.problems.append(f"chart not sent: {reason(exc)}")
+            return f":warning: Chart not sent: {reason(exc)}."
+        direct = opened["channel"]["id"]
+        self._upload(charts, direct, None, delivery)
+        if delivery.problems:
+            return ":warning: " + "; ".join(delivery.problems) + "."
+        return "Chart below." if direct == to.channel else "Chart sent to you in a direct message from me."
+
+    def _post_ephemeral(self, message: Message, to: Destination) -> None:
+        if to.response_url:
+            self._respond(message, to.response_url)
+            return
+        self.client.chat_postEphemeral(channel=to.channel, user=to.user, text=message.text,
+                                       blocks=message.blocks_json(), thread_ts=to.thread_ts)
+
+    def _respond(self, message: Message, response_url: str) -> None:
+        hook = WebhookClient(response_url, timeout=self.client.timeout, ssl=self.client.ssl,
+                             proxy=self.client.proxy, retry_handlers=self.client.retry_handlers)
+        answer = hook.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral")
+        if answer.status_code != 200:
+            code = (answer.body or f"http_{answer.status_code}").strip()
+            raise DeliveryError(f"Slack did not take the reply: {explain(code)}.", code)
+
+    # --- charts ---
+    def _upload(self, charts: list[ChartImage], channel: str, thread_ts: str | None, delivery: Delivery) -> None:
+        if not charts:
+            return
+        uploads = [{"file": c.png, "filename": c.filename, "title": c.title, "alt_txt": c.alt_text} for c in charts]
+        try:
+            done = self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts)
+        except SLACK_FAILURES as exc:
+            log.warning("chart upload to %s failed: %s", channel, reason(exc))
+            delivery.problems.append(f"chart not uploaded: {reason(exc)}")
+            return
+        delivery.files.extend(f["id"] for f in done.get("files") or [])
