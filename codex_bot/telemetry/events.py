@@ -1,0 +1,44 @@
+"""A typed Codex log event, decoded from one OTLP LogRecord, and the rule that dates it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import NamedTuple, Union
+
+# An OTLP AnyValue as Python: str, int, float, bool, bytes, list (arrayValue), dict (kvlistValue), None (empty).
+AttrValue = Union[str, int, float, bool, bytes, list, dict, None]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class CodexEvent(NamedTuple):
+    name: str  # the ``event.name`` attribute; "" when the record has none
+    time_ns: int  # see :func:`event_time_ns`; 0 when the record carries no time at all
+    attributes: Mapping[str, AttrValue]
+    resource: Mapping[str, AttrValue]  # attributes of the record's Resource (shared by its records)
+    digest: bytes = b""  # identifies an exact re-delivery of the record (resource included)
+
+
+def event_time_ns(time_unix_nano: int, observed_time_unix_nano: int, attributes: Mapping[str, AttrValue]) -> int:
+    """The record's ``timeUnixNano`` when set, else its ``event.timestamp`` attribute, else ``observedTimeUnixNano``."""
+    if time_unix_nano:
+        return time_unix_nano
+    stamp = attributes.get("event.timestamp")
+    if isinstance(stamp, str):
+        parsed = rfc3339_ns(stamp)
+        if parsed is not None:
+            return parsed
+    return observed_time_unix_nano
+
+
+def rfc3339_ns(text: str) -> int | None:
+    """Nanoseconds since the epoch for an RFC 3339 time (UTC when it has no offset); None if unparseable."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
