@@ -104,14 +104,25 @@ def _paeth(a: int, b: int, c: int) -> int:
     return a if pa <= pb and pa <= pc else b if pb <= pc else c
 
 
-def _unfilter(kind: int, line: bytearray, prior: bytes, bpp: int) -> bytearray:
+def _add_bytes(a: bytes, b: bytes) -> bytes:
+    """Byte-wise (a + b) mod 256 of two equal-length strings, on big integers (no per-byte loop)."""
+    low, high = int.from_bytes(b"\x7f" * len(a), "big"), int.from_bytes(b"\x80" * len(a), "big")
+    x, y = int.from_bytes(a, "big"), int.from_bytes(b, "big")
+    return (((x & low) + (y & low)) ^ ((x ^ y) & high)).to_bytes(len(a), "big")
+
+
+def _unfilter(kind: int, line: bytearray, prior: bytes, bpp: int) -> bytes:
+    if kind == 0:
+        return bytes(line)
+    if kind == 2:  # "Up", the most common filter in rendered charts
+        return _add_bytes(bytes(line), prior)
     for i in range(len(line)):
         left = line[i - bpp] if i >= bpp else 0
         up = prior[i]
         corner = prior[i - bpp] if i >= bpp else 0
         predictor = (0, left, up, (left + up) // 2, _paeth(left, up, corner))[kind]
         line[i] = (line[i] + predictor) & 0xFF
-    return line
+    return bytes(line)
 
 
 def read_png(data: bytes) -> Png:
@@ -133,5 +144,5 @@ def read_png(data: bytes) -> Png:
         start = row * (stride + 1)
         line = _unfilter(raw[start], bytearray(raw[start + 1 : start + 1 + stride]), prior, bpp)
         pixels += [bytes(line[i : i + bpp]) for i in range(0, stride, bpp)]
-        prior = bytes(line)
+        prior = line
     return Png(width, height, pixels)
