@@ -66,11 +66,11 @@ class RequestEncoder:
         return '{"resourceLogs":[' + ",".join(_resource_logs(r, s) for r, s in processes.values()) + "]}"
 
     def _record(self, event: SimEvent) -> str:
-        observed = event.time_ms * 1_000_000 + 594_702  # the exporter observes the record a little later
-        if not event.name:
+        if not event.name:  # no event.timestamp: its time is the observed time
             return ('{"observedTimeUnixNano":"%d","severityNumber":"SEVERITY_NUMBER_DEBUG","severityText":"DEBUG",'
                     '"body":{"stringValue":%s},"eventName":"event otel/src/metrics/client.rs:324"}'
-                    % (observed, _quote(event.body or "")))
+                    % (event.time_ms * 1_000_000, _quote(event.body or "")))
+        observed = event.time_ms * 1_000_000 + 594_702  # observed a little after event.timestamp
         attributes = (_kv("event.name", event.name) + "," + "".join(_kv(k, v) + "," for k, v in event.attributes.items())
                       + _kv("event.timestamp", iso_ms(event.time_ms)) + self._common_json(event.common))
         return ('{"observedTimeUnixNano":"%d","severityNumber":"SEVERITY_NUMBER_INFO","severityText":"INFO",'
@@ -89,8 +89,13 @@ class RequestEncoder:
 
 def write_files(events: Iterable[SimEvent], out_dir: Path, jsonl: bool = False,
                 batch_records: int = BATCH_RECORDS) -> OutputSummary:
-    """One request per file ``logs-NNNNNN.json``, or one per line of ``logs.jsonl`` (the Collector's file exporter)."""
+    """One request per file ``logs-NNNNNN.json``, or one per line of ``logs.jsonl`` (the Collector's file exporter).
+
+    Output files of an earlier run in ``out_dir`` are removed first, so a backfill never mixes two fleets.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    for old in [*out_dir.glob("logs-*.json"), out_dir / "logs.jsonl"]:
+        old.unlink(missing_ok=True)
     encoder, summary = RequestEncoder(), OutputSummary()
     if jsonl:
         path = out_dir / "logs.jsonl"

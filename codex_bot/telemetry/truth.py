@@ -37,6 +37,7 @@ class GroundTruth:
         self.user_rule = user_rule
         self._rows: dict[str, list[Row]] = defaultdict(list)
         self._durations: list[tuple[int, float, dict[str, str]]] = []
+        self._first_ms: dict[tuple[str, str], int] = {}  # (dim, value) -> first time counted
         for event in events:
             self.add(event)
 
@@ -47,22 +48,29 @@ class GroundTruth:
         name, t = event.name, event.time_ms
         if name == "codex.sse_event" and attrs.get("event.kind") == "response.completed" and _has_tokens(attrs):
             for measure, key in TOKEN_MEASURES.items():
-                self._rows[measure].append((t, _number(attrs.get(key)), base))
+                self._count(measure, t, _number(attrs.get(key)), base)
         elif name == "codex.websocket_request" or (name == "codex.api_request" and _responses_endpoint(attrs)):
             dims = {**base, "transport": labels.transport_label(name), "success": labels.success_label(attrs)}
-            self._rows["model_calls"].append((t, 1, dims))
+            self._count("model_calls", t, 1, dims)
         elif name == "codex.conversation_starts":
-            self._rows["conversations"].append((t, 1, base))
+            self._count("conversations", t, 1, base)
         elif name == "codex.user_prompt":
-            self._rows["prompts"].append((t, 1, base))
+            self._count("prompts", t, 1, base)
         elif name == "codex.tool_result":
             dims = {**base, "tool": labels.tool_label(attrs), "success": labels.success_label(attrs)}
-            self._rows["tool_calls"].append((t, 1, dims))
+            self._count("tool_calls", t, 1, dims)
             self._durations.append((t, _number(attrs.get("duration_ms")) / 1000, dims))
         elif name == "codex.tool_decision":
             dims = {**base, "tool": labels.tool_label(attrs), "decision": labels.decision_label(attrs),
                     "source": labels.source_label(attrs)}
-            self._rows["decisions"].append((t, 1, dims))
+            self._count("decisions", t, 1, dims)
+
+    def _count(self, measure: str, time_ms: int, amount: int, dims: dict[str, str]) -> None:
+        self._rows[measure].append((time_ms, amount, dims))
+        first = self._first_ms
+        for pair in dims.items():
+            if time_ms < first.get(pair, time_ms + 1):
+                first[pair] = time_ms
 
     def total(self, measure: str, start: datetime, end: datetime, where: Where | None = None,
               by: tuple[str, ...] = ()) -> int | dict[tuple[str, ...], int]:
@@ -89,8 +97,8 @@ class GroundTruth:
 
     def first_seen(self, dim: str, value: str) -> datetime | None:
         """When the label value first appears in any counted event (e.g. a user who joins mid-range)."""
-        times = [t for rows in self._rows.values() for t, _, dims in rows if dims.get(dim) == value]
-        return datetime.fromtimestamp(min(times) / 1000, tz=timezone.utc) if times else None
+        first = self._first_ms.get((dim, value))
+        return None if first is None else datetime.fromtimestamp(first / 1000, tz=timezone.utc)
 
     def summary(self, start: datetime, end: datetime) -> dict[str, object]:
         """Totals of every measure, overall and by each of its dims, as JSON-ready data (``truth.json``)."""
