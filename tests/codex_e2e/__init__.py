@@ -1,0 +1,1 @@
+"""Helpers for running the real Codex CLI end to end against local fakes."""
