@@ -7,9 +7,11 @@ Units are the ones panels use: ``tokens``, ``count``, ``seconds``, ``percent``, 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from codex_bot.panels.change import change
 
+Unit = Literal["tokens", "count", "seconds", "percent", "usd"]
 MISSING = "—"
 _SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 

@@ -51,6 +51,7 @@ class PanelResult:
     series: list[Series] = field(default_factory=list)
     previous: dict[str, float | None] = field(default_factory=dict)  # same figure keys, previous period
     notes: list[str] = field(default_factory=list)  # e.g. "estimate", "unpriced: model-x"
+    units: dict[str, str] = field(default_factory=dict)  # unit of each figure key and row column
 
     @property
     def has_data(self) -> bool:
@@ -77,4 +78,5 @@ class PanelResult:
             ],
             "previous": dict(self.previous),
             "notes": list(self.notes),
+            "units": dict(self.units),
         }
