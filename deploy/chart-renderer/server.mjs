@@ -85,7 +85,9 @@ function renderRequest(p) {
   };
 }
 
-function render({ config, width, height, background: color, dpr }) {
+// Draws synchronously, then encodes the PNG on libuv's thread pool (the slow part), so the event
+// loop can draw the next chart meanwhile.
+async function render({ config, width, height, background: color, dpr }) {
   const canvas = createCanvas(Math.round(width * dpr), Math.round(height * dpr));
   const options = config.options || {};
   const plugins = { ...(options.plugins || {}), background: { color } };
@@ -98,7 +100,7 @@ function render({ config, width, height, background: color, dpr }) {
   } catch (e) {
     throw new BadRequest(`Chart.js rejected the config: ${e.message}`);
   }
-  try { return canvas.toBuffer('image/png'); } finally { chart.destroy(); }
+  try { return await canvas.encode('png'); } finally { chart.destroy(); }
 }
 
 function fromQuery(searchParams) {
@@ -134,22 +136,22 @@ function sendPng(res, png) {
   res.end(png);
 }
 
-function handle(req, res, body) {
+async function handle(req, res, body) {
   const url = new URL(req.url, 'http://local');
   const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
   if (route === 'GET /healthcheck') return sendJson(res, 200, { success: true, version: Chart.version });
-  if (route === 'GET /chart') return sendPng(res, render(renderRequest(fromQuery(url.searchParams))));
-  if (route === 'POST /chart') return sendPng(res, render(renderRequest(parseBody(body))));
+  if (route === 'GET /chart') return sendPng(res, await render(renderRequest(fromQuery(url.searchParams))));
+  if (route === 'POST /chart') return sendPng(res, await render(renderRequest(parseBody(body))));
   if (route === 'POST /chart/create') {
     const request = renderRequest(parseBody(body));
-    render(request); // fail now, not when Slack fetches the image
+    await render(request); // fail now, not when Slack fetches the image
     const id = remember(request);
     return sendJson(res, 200, { success: true, url: `http://${req.headers.host}/chart/render/${id}` });
   }
   if (req.method === 'GET' && url.pathname.startsWith('/chart/render/')) {
     const request = store.get(url.pathname.split('/').pop());
     if (!request) return sendJson(res, 404, { success: false, error: 'unknown or expired chart id' });
-    return sendPng(res, render(request));
+    return sendPng(res, await render(request));
   }
   return sendJson(res, 404, { success: false, error: `no route ${route}` });
 }
@@ -170,12 +172,10 @@ function serve(req, res) {
   });
   req.on('end', () => {
     if (res.writableEnded) return;
-    try {
-      handle(req, res, Buffer.concat(chunks).toString('utf8'));
-    } catch (e) {
+    handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((e) => {
       if (!(e instanceof BadRequest)) console.error(e);
       fail(res, e instanceof BadRequest ? 400 : 500, e.message);
-    }
+    });
   });
 }
 
