@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "codex_bot.telemetry.ingest_cli",
     "codex_bot.telemetry.backfill_cli",
     "codex_bot.telemetry.simulate_cli",
+    "codex_bot.panels.query_cli",
 )
 
 

@@ -30,15 +30,14 @@ def compact(value: float) -> str:
 
 
 def duration(seconds: float) -> str:
-    """350 ms, 1.2 s, 2.5 min, 1.5 h."""
+    """350 ms, 1.2 s, 2.5 min, 10 min, 1.5 h (a trailing ".0" is dropped)."""
     magnitude = abs(seconds)
     if magnitude < 1:
         return f"{seconds * 1000:.0f} ms"
-    if magnitude < 60:
-        return f"{seconds:.1f} s"
-    if magnitude < 3600:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+    for scale, suffix in ((3600, "h"), (60, "min"), (1, "s")):
+        if magnitude >= scale:
+            return f"{seconds / scale:.1f}".removesuffix(".0") + f" {suffix}"
+    raise AssertionError("unreachable")
 
 
 def usd(value: float) -> str:

@@ -56,7 +56,7 @@ class PanelResult:
     @property
     def has_data(self) -> bool:
         return any(v not in (None, 0) for v in self.figures.values()) or bool(self.rows) or any(
-            s.points for s in self.series
+            v for s in self.series for _, v in s.points  # steps without events are 0-valued points
         )
 
     def to_json(self) -> dict[str, Any]:
