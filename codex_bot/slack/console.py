@@ -11,18 +11,24 @@ from typing import Any, TextIO
 from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
 
-_BOLD = re.compile(r"(?<![\w*])\*(\S(?:[^*\n]*\S)?)\*(?![\w*])")
+_EMPHASIS = re.compile(r"(?<![\w*_])([*_])(\S(?:[^*_\n]*\S)?)\1(?![\w*_])")
 _LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
 
 
 def plain(mrkdwn: str) -> str:
-    """Slack mrkdwn as terminal text: bold markers and link markup removed, code fences dropped."""
+    """Slack mrkdwn as terminal text: bold/italic markers and link markup removed, code fences dropped."""
     text = _LINK.sub(r"\2 (\1)", mrkdwn.replace("```", ""))
-    return _BOLD.sub(r"\1", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return _EMPHASIS.sub(r"\2", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _text(obj: dict[str, Any] | None) -> str:
     return plain(obj.get("text", "")) if obj else ""
+
+
+def _field(field: dict[str, Any]) -> str:
+    """A two-or-more-line field (label, value, change) on one line: ``Input: 3.4M  +25.0 % …``."""
+    name, *rest = _text(field).splitlines() or [""]
+    return f"{name}: {'  '.join(rest)}" if rest else name
 
 
 def _block_lines(block: dict[str, Any]) -> list[str]:
@@ -32,7 +38,7 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
         return [title, "=" * len(title)]
     if kind == "section":
         lines = _text(block.get("text")).splitlines() if block.get("text") else []
-        return lines + [f"  {_text(f).replace(chr(10), ': ', 1)}" for f in block.get("fields") or []]
+        return lines + ["  " + _field(f) for f in block.get("fields") or []]
     if kind == "context":
         return ["  " + " · ".join(_text(e) if e.get("type") != "image" else "" for e in block["elements"])]
     if kind == "image":
