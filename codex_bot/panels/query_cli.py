@@ -24,13 +24,14 @@ EXIT_NO_DATA = 3  # the answer is empty
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    panels = "\n".join(f"  {p.name:<14}{', '.join(p.aliases):<34}{p.description}" for p in PANELS)
+    panels = "\n".join(
+        f"  {p.name:<15}{', '.join(p.aliases):<44}{' '.join(f'{f}=' for f in p.filters)}" for p in PANELS
+    )
     parser = subparsers.add_parser(
         "query",
         help="answer a dashboard panel from Prometheus",
         description="Answer a dashboard panel from Prometheus, as a table or as JSON.",
-        epilog=f"panels (name, aliases):\n{panels}\n\nranges: {RANGE_FORMS} (default 24h)\n"
-        f"filters: key=value, e.g. model=gpt-5-codex (each panel lists its own)\n"
+        epilog=f"panels (name, aliases, filters):\n{panels}\n\nranges: {RANGE_FORMS} (default 24h)\n"
         f"exit status: 0 ok, {EXIT_UNAVAILABLE} Prometheus unavailable, {EXIT_BAD_INPUT} bad input, "
         f"{EXIT_NO_DATA} no data",
         formatter_class=argparse.RawDescriptionHelpFormatter,
