@@ -66,7 +66,7 @@ def bench(renderer: ChartRenderer, runs: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--url", help="an already running QuickChart-compatible renderer (default: start the bundled one)")
+    parser.add_argument("--url", help="a running QuickChart-compatible renderer (default: start the bundled one)")
     args = parser.parse_args()
     if args.url:
         bench(ChartRenderer(args.url), args.runs)
