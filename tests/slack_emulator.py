@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -20,12 +21,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import requests
 from aiohttp import WSMsgType, web
+from slack_bolt import App
+
+from codex_bot.commands.deps import CommandDeps, build_deps
+from codex_bot.settings import load_settings
+from codex_bot.slack.app import build_app
+from codex_bot.slack.client import build_web_client
+from codex_bot.slack.serve import EVENTS_PATH, make_http_server
+from codex_bot.slack.slack_transport import SlackTransport
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
 APP_TOKEN = "xapp-1-emulated-app-token"
 TEAM_ID = "T0EMULATE"
 BOT_USER_ID = "U0CODEXBOT"
+SIGNING_SECRET = "emulated-signing-secret"
 
 
 @dataclass
@@ -331,6 +342,44 @@ def slash_command_payload(text: str, response_url: str, *, user_id: str = "U0ALI
 def slash_command_form(text: str, response_url: str, **fields: str) -> str:
     """A slash command as Slack POSTs it (application/x-www-form-urlencoded)."""
     return urlencode(slash_command_payload(text, response_url, **fields))
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (for "service down" tests)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def build_bot(slack: "SlackEmulator", **settings: object) -> tuple[App, CommandDeps]:
+    """codex-bot's Bolt app and its dependencies, wired from settings like ``codex-bot serve`` does."""
+    configured = load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
+                               slack_api_url=slack.base_url, **settings)
+    client = build_web_client(configured)
+    deps = build_deps(configured, SlackTransport(client))
+    return build_app(client, deps, signing_secret=SIGNING_SECRET), deps
+
+
+class ServedApp:
+    """A Bolt app served over real HTTP on 127.0.0.1 by codex-bot's WSGI server; Slack's side posts to it."""
+
+    def __init__(self, app: App, signing_secret: str = SIGNING_SECRET) -> None:
+        self.secret = signing_secret
+        self.server = make_http_server(app, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.server_port}{EVENTS_PATH}"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def command(self, text: str, response_url: str, *, secret: str | None = None, timestamp: int | None = None,
+                **fields: str) -> requests.Response:
+        """POST ``/codex text`` signed with ``secret`` (default: the right one) at ``timestamp`` (default now)."""
+        body = slash_command_form(text, response_url, **fields)
+        headers = signed_headers(secret or self.secret, body, timestamp)
+        return requests.post(self.url, data=body.encode(), headers=headers, timeout=10)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 # --- Socket Mode ---

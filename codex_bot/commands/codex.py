@@ -1,0 +1,54 @@
+"""Answering one ``/codex ...`` invocation: route it, render the answer, deliver it; never swallow errors.
+
+Everything the asker can act on (unknown panel, bad range, unknown filter, Prometheus down or
+slow, access refused) comes back as a private one-line answer.  Anything else is a bug: it is
+logged with its traceback and the asker gets a short apology, never the trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from codex_bot.commands.deps import CommandDeps
+from codex_bot.commands.help import HELP_WORDS, help_message
+from codex_bot.commands.invocation import Invocation
+from codex_bot.commands.panel import panel_reply
+from codex_bot.errors import UserError
+from codex_bot.panels.request import split_words
+from codex_bot.slack.message import Delivery, Destination, Message
+from codex_bot.slack.replies import notice
+from codex_bot.slack.slack_errors import failure_text
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Something went wrong on my side while answering; it has been logged. Please try again."
+
+
+def reply_for(invocation: Invocation, deps: CommandDeps) -> tuple[Message, Destination]:
+    """The rendered answer to ``invocation`` and where it goes (errors become private notices)."""
+    words = split_words(invocation.text)
+    try:
+        if not words or words[0].lower() in HELP_WORDS:
+            return help_message(), invocation.private()
+        return panel_reply(words, invocation, deps)
+    except UserError as exc:
+        return notice(str(exc)), invocation.private()
+    except Exception:  # noqa: BLE001 - a bug: log it, tell the asker without a trace
+        log.exception("/codex %r failed", invocation.text)
+        return notice(INTERNAL_ERROR), invocation.private()
+
+
+def answer(invocation: Invocation, deps: CommandDeps) -> Delivery | None:
+    """Compute, render and deliver the answer; a delivery failure is explained to the asker privately."""
+    message, destination = reply_for(invocation, deps)
+    try:
+        return deps.transport.send(message, destination)
+    except Exception as exc:  # noqa: BLE001 - Slack refused or was unreachable: say so, privately
+        log.warning("answer to /codex %r not delivered: %s", invocation.text, exc)
+        if destination.ephemeral:
+            return None
+        try:
+            deps.transport.send(notice(failure_text(exc)), invocation.private())
+        except Exception as again:  # noqa: BLE001
+            log.warning("could not tell %s why: %s", invocation.user_id, again)
+        return None
