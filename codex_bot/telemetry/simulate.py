@@ -58,10 +58,13 @@ def simulate(config: FleetConfig) -> Iterator[SimEvent]:
     tz = ZoneInfo(config.timezone)
     start_ms, end_ms = _ms(config.start), _ms(config.end)
     developers = make_developers(config.developers, config.days, config.seed, config.late_joiner_share)
+    first_days = {d.index: _first_day(config, d, tz) for d in developers}
     pending: list[SimEvent] = []
     for day in _local_days(config.start, config.end, tz):
         for developer in developers:
-            pending.extend(_developer_day(config, developer, day, tz))
+            if day >= first_days[developer.index]:
+                joining = developer.joins_day > 0 and day == first_days[developer.index]
+                pending.extend(_developer_day(config, developer, day, tz, joining))
         pending.sort(key=_time_key)
         next_midnight = _ms(_local_midnight(day + timedelta(days=1), tz))
         cut = bisect_left(pending, next_midnight, key=_time_key)
@@ -70,18 +73,24 @@ def simulate(config: FleetConfig) -> Iterator[SimEvent]:
     yield from (e for e in pending if start_ms < e.time_ms <= end_ms)
 
 
-def _developer_day(config: FleetConfig, developer: Developer, day: date, tz: ZoneInfo) -> list[SimEvent]:
+def _first_day(config: FleetConfig, developer: Developer, tz: ZoneInfo) -> date:
+    """The local day a developer starts; people who join mid-range start on a working day."""
+    day = (config.start + timedelta(days=developer.joins_day)).astimezone(tz).date()
+    while developer.joins_day > 0 and day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _developer_day(config: FleetConfig, developer: Developer, day: date, tz: ZoneInfo, joining: bool) -> list[SimEvent]:
+    """A developer's conversations starting on ``day`` (at least one on the day they join)."""
     rng = random.Random(f"{config.seed}:{developer.index}:{day.isoformat()}")
     weekend = day.weekday() >= 5
     mean = config.conversations_per_day * developer.activity * (WEEKEND_FACTOR if weekend else 1.0)
-    joins_ms = _ms(config.start) + int(developer.joins_day * 86_400_000)
     midnight = _local_midnight(day, tz)
     events: list[SimEvent] = []
-    for _ in range(_poisson(rng, mean)):
+    for _ in range(max(_poisson(rng, mean), 1 if joining else 0)):
         hour = rng.choices(range(24), HOUR_WEIGHTS)[0] + rng.random() + developer.shift_hours
         begin = _ms(midnight + timedelta(hours=min(max(hour, 0.0), 23.999)))
-        if begin < joins_ms:
-            continue
         model = developer.model if rng.random() < 0.8 else pick(rng, MODELS)
         events.extend(Session(developer, rng, begin, model, config.incidents).run())
     return events

@@ -44,7 +44,7 @@ class Developer:
     app_version: str
     activity: float  # conversations per working day relative to the fleet's mean
     shift_hours: float  # personal shift of the working day
-    joins_day: float  # first active day since the range start (0 = from the start)
+    joins_day: float  # days after the range start when they join (0: active from the start)
 
     @property
     def user_label(self) -> str:
@@ -78,5 +78,5 @@ def _developer(index: int, days: float, seed: int, late_joiner: bool) -> Develop
         app_version=pick(rng, APP_VERSIONS),
         activity=min(3.0, rng.lognormvariate(0.0, 0.45)),
         shift_hours=rng.uniform(-1.5, 1.5),
-        joins_day=rng.uniform(0.3, 0.7) * days if late_joiner else 0.0,
+        joins_day=rng.uniform(0.35, 0.6) * days if late_joiner else 0.0,
     )

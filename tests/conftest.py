@@ -1,0 +1,28 @@
+"""Shared fixtures: ``fleet``, a synthetic Codex fleet backfilled into a real Prometheus, with its ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from prometheus_fleet import Fleet, PrometheusServer, build_fleet, require_binaries, STEP_SECONDS
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    """~12 developers × 8 days ending at the next full hour, four planted incidents, users joining mid-range.
+
+    Simulated, backfilled with ``codex-bot backfill`` (step :data:`STEP_SECONDS`) and served by the real
+    ``/usr/bin/prometheus`` on a free loopback port; stopped at the end of the session.
+    """
+    prometheus, _ = require_binaries()
+    work = tmp_path_factory.mktemp("fleet")
+    config, events, truth, tsdb = build_fleet(work)
+    server = PrometheusServer(prometheus, tsdb, work)
+    url = server.start()
+    try:
+        yield Fleet(prometheus_url=url, start=config.start, end=config.end, step_seconds=STEP_SECONDS,
+                    truth=truth, events=events, incidents=config.incidents, config=config)
+    finally:
+        server.stop()

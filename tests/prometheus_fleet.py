@@ -1,0 +1,164 @@
+"""A synthetic fleet backfilled through ``codex-bot backfill`` into a real Prometheus (used by conftest's ``fleet``)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from codex_bot.cli import main as codex_bot
+from codex_bot.settings import load_settings
+from codex_bot.telemetry.ingest_cli import label_rule
+from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
+from codex_bot.telemetry.simulate_event import SimEvent
+from codex_bot.telemetry.simulate_incidents import Incident
+from codex_bot.telemetry.simulate_output import write_files
+from codex_bot.telemetry.truth import GroundTruth
+
+UTC = timezone.utc
+FLEET_SEED = 20261127
+FLEET_DEVELOPERS = 12
+FLEET_DAYS = 8
+# The backfill grid.  120 s halves promtool's work against 60 s and still leaves 2-3 samples in a
+# 5-minute rate() window; panels tests align their evaluation times to it with Fleet.align().
+STEP_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """What the ``fleet`` fixture yields: a real Prometheus holding the backfilled fleet, and its ground truth."""
+
+    prometheus_url: str
+    start: datetime  # the fleet's events have start < time <= end (UTC)
+    end: datetime  # the next full hour after the session started, so "now" queries see fresh samples
+    step_seconds: int  # backfill grid; increase() at a grid time t counts exactly the events in (t-r, t]
+    truth: GroundTruth
+    events: list[SimEvent]
+    incidents: tuple[Incident, ...]
+    config: FleetConfig
+
+    def align(self, moment: datetime) -> datetime:
+        """``moment`` rounded down to the backfill grid."""
+        seconds = int(moment.timestamp()) // self.step_seconds * self.step_seconds
+        return datetime.fromtimestamp(seconds, tz=UTC)
+
+    def incident(self, kind: str) -> Incident:
+        return next(i for i in self.incidents if i.kind == kind)
+
+    def query(self, promql: str, at: datetime) -> list[tuple[dict[str, str], float]]:
+        """Instant query straight over HTTP at ``at``: (labels without ``__name__``, value) per result."""
+        reply = requests.get(f"{self.prometheus_url}/api/v1/query",
+                             params={"query": promql, "time": at.timestamp()}, timeout=30)
+        body = reply.json()
+        assert reply.status_code == 200 and body["status"] == "success", body
+        return [({k: v for k, v in item["metric"].items() if k != "__name__"}, float(item["value"][1]))
+                for item in body["data"]["result"]]
+
+
+def planted_incidents(end: datetime) -> tuple[Incident, ...]:
+    """One incident of each kind on working-day hours of the last two weekdays at least a day before ``end``."""
+    late = _weekday_before(end.date() - timedelta(days=1))
+    early = _weekday_before(late - timedelta(days=1))
+
+    def at(day: date, hour: int, kind: str) -> Incident:
+        start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+        return Incident(kind, start, start + timedelta(hours=3))  # type: ignore[arg-type]
+
+    return (at(late, 10, "success-drop"), at(late, 14, "p95-spike"),
+            at(early, 10, "cache-fall"), at(early, 14, "token-spike"))
+
+
+def _weekday_before(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def require_binaries() -> tuple[str, str]:
+    """Prometheus and promtool paths; a loud failure (not a skip) when missing: CI installs them."""
+    prometheus, promtool = shutil.which("prometheus"), shutil.which("promtool")
+    if not prometheus or not promtool:
+        pytest.fail("the real Prometheus is required: install Debian's 'prometheus' package (.ci/run does: "
+                    "apt-get install --no-install-recommends prometheus)", pytrace=False)
+    return prometheus, promtool
+
+
+def build_fleet(work: Path) -> tuple[FleetConfig, list[SimEvent], GroundTruth, Path]:
+    """Simulate, write OTLP/JSON lines and backfill them with ``codex-bot backfill`` into ``work/tsdb``."""
+    end = next_full_hour(datetime.now(UTC))
+    config = FleetConfig(developers=FLEET_DEVELOPERS, days=FLEET_DAYS, end=end, seed=FLEET_SEED,
+                         incidents=planted_incidents(end))
+    events = list(simulate(config))
+    written = write_files(events, work / "otlp", jsonl=True)
+    tsdb = work / "tsdb"
+    status = codex_bot(["backfill", *map(str, written.paths), "--tsdb", str(tsdb),
+                        "--step", str(STEP_SECONDS), "--end", str(int(end.timestamp()))])
+    if status != 0:
+        pytest.fail(f"codex-bot backfill exited {status}", pytrace=False)
+    return config, events, GroundTruth(events, label_rule(load_settings())), tsdb
+
+
+class PrometheusServer:
+    """The real ``prometheus`` binary on a free loopback port, with its own data folder."""
+
+    def __init__(self, binary: str, tsdb: Path, work: Path) -> None:
+        self.binary, self.tsdb, self.work = binary, tsdb, work
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self, attempts: int = 3) -> str:
+        config = self.work / "prometheus.yml"
+        config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
+        for _ in range(attempts):  # another process may grab the free port between probe and bind
+            port = free_port()
+            log = (self.work / "prometheus.log").open("wb")
+            self.process = subprocess.Popen(
+                [self.binary, f"--config.file={config}", f"--storage.tsdb.path={self.tsdb}",
+                 "--storage.tsdb.retention.time=3650d", f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                stdout=log, stderr=subprocess.STDOUT)
+            self.url = f"http://127.0.0.1:{port}"
+            if self._ready(timeout=30):
+                return self.url
+            self.stop()
+        pytest.fail("Prometheus did not become ready:\n" + self.log_tail(), pytrace=False)
+
+    def _ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                return False
+            try:
+                if requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return True
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self) -> str:
+        path = self.work / "prometheus.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
