@@ -13,6 +13,7 @@ from codex_bot.settings import load_settings
 from codex_bot.telemetry.backfill import BackfillReport, backfill
 from codex_bot.telemetry.events import rfc3339_ns
 from codex_bot.telemetry.ingest_cli import label_rule
+from codex_bot.telemetry.runtime import tune_gc
 
 DESCRIPTION = """\
 Import recorded Codex telemetry so Prometheus shows history from day one.
@@ -76,6 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    tune_gc()
     try:
         report = backfill(
             args.files, args.tsdb, args.step, args.end,

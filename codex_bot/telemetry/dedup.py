@@ -10,14 +10,14 @@ class RecentDigests:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._members: set[bytes] = set()
-        self._order: deque[bytes] = deque()
+        self._members: set[int] = set()
+        self._order: deque[int] = deque()
 
-    def seen(self, digest: bytes) -> bool:
+    def seen(self, digest: int) -> bool:
         """True if ``digest`` is remembered; otherwise remember it (forgetting the oldest) and return False."""
         if digest in self._members:
             return True
-        if self.capacity <= 0 or not digest:
+        if self.capacity <= 0:
             return False
         self._members.add(digest)
         self._order.append(digest)

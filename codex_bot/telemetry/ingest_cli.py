@@ -13,6 +13,7 @@ from codex_bot.settings import Settings, load_settings
 from codex_bot.telemetry.ingest_server import IngestServer, make_server, parse_listen
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.live import LiveTelemetry
+from codex_bot.telemetry.runtime import tune_gc
 
 log = logging.getLogger("codex_bot.ingest")
 
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"codex-bot ingest: {exc}", file=sys.stderr)
         return 2
     log.info("listening on %s (POST /v1/logs, GET /metrics); user label: %s", server.url, rule.mode)
+    tune_gc()
     serve_until_signal(server)
     log.info("stopped")
     return 0

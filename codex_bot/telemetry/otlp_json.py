@@ -11,10 +11,9 @@ import binascii
 import json
 import math
 from base64 import b64decode
-from hashlib import blake2b
 from typing import Any
 
-from codex_bot.telemetry.events import AttrValue, CodexEvent, event_time_ns
+from codex_bot.telemetry.events import AttrValue, CodexEvent, attributes_digest, event_time_ns, record_digest
 from codex_bot.telemetry.otlp_errors import MalformedPayload
 
 _MAX_DEPTH = 32  # nesting of arrayValue/kvlistValue we follow before calling the body hostile
@@ -60,40 +59,50 @@ def events_from_json(document: Any) -> list[CodexEvent]:
 
 def _resource_events(resource_logs: Any, out: list[CodexEvent]) -> None:
     _object(resource_logs, "")
-    resource_doc = resource_logs.get("resource") or {}
     try:
-        resource = _attributes(_object(resource_doc, "").get("attributes"))
+        resource = _attributes(_object(resource_logs.get("resource"), "").get("attributes"))
     except _Bad as bad:
         raise bad.at(".resource")
-    resource_key = repr(resource_doc).encode()
+    resource_digest = attributes_digest(resource)
     for j, scope_logs in enumerate(_list(_get(resource_logs, "scopeLogs", "scope_logs"), ".scopeLogs")):
         try:
             records = _list(_get(_object(scope_logs, ""), "logRecords", "log_records"), ".logRecords")
             for k, record in enumerate(records):
                 try:
-                    out.append(_event(record, resource, resource_key))
+                    out.append(_event(record, resource, resource_digest))
                 except _Bad as bad:
                     raise bad.at(f".logRecords[{k}]")
         except _Bad as bad:
             raise bad.at(f".scopeLogs[{j}]")
 
 
-def _event(record: Any, resource: dict[str, AttrValue], resource_key: bytes) -> CodexEvent:
+def _event(record: Any, resource: dict[str, AttrValue], resource_digest: int) -> CodexEvent:
     _object(record, "")
     attributes = _attributes(record.get("attributes"))
     name = attributes.get("event.name")
-    time_ns = event_time_ns(
-        _uint(_get(record, "timeUnixNano", "time_unix_nano"), ".timeUnixNano"),
-        _uint(_get(record, "observedTimeUnixNano", "observed_time_unix_nano"), ".observedTimeUnixNano"),
+    time = _uint(_get(record, "timeUnixNano", "time_unix_nano"), ".timeUnixNano")
+    observed = _uint(_get(record, "observedTimeUnixNano", "observed_time_unix_nano"), ".observedTimeUnixNano")
+    return CodexEvent(
+        name if isinstance(name, str) else "",
+        event_time_ns(time, observed, attributes),
         attributes,
+        resource,
+        record_digest(resource_digest, time, observed, attributes),
     )
-    digest = blake2b(resource_key + repr(record).encode(), digest_size=16).digest()
-    return CodexEvent(name if isinstance(name, str) else "", time_ns, attributes, resource, digest)
 
 
 def _attributes(items: Any, depth: int = 0) -> dict[str, AttrValue]:
     out: dict[str, AttrValue] = {}
     for n, item in enumerate(_list(items, ".attributes")):
+        try:  # fast path for {"key": "...", "value": {"stringValue": "..."}}, most of Codex's attributes
+            key, value = item["key"], item["value"]
+            if "stringValue" in value and len(value) == 1 and type(key) is str:
+                text = value["stringValue"]
+                if type(text) is str:
+                    out[key] = text
+                    continue
+        except (TypeError, KeyError):
+            pass
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             raise _Bad("must be an object with a string key", f".attributes[{n}]")
         try:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from hashlib import blake2b
-
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from codex_bot.telemetry.events import AttrValue, CodexEvent, event_time_ns
+from codex_bot.telemetry.events import AttrValue, CodexEvent, attributes_digest, event_time_ns, record_digest
 from codex_bot.telemetry.otlp_errors import MalformedPayload
 
 
@@ -23,19 +21,29 @@ def parse_protobuf_body(body: bytes) -> list[CodexEvent]:
     append = events.append
     for resource_logs in request.resource_logs:
         resource = _attributes(resource_logs.resource.attributes)
-        resource_key = resource_logs.resource.SerializeToString()
+        resource_digest = attributes_digest(resource)
         for scope_logs in resource_logs.scope_logs:
             for record in scope_logs.log_records:
                 attributes = _attributes(record.attributes)
                 name = attributes.get("event.name")
-                time_ns = event_time_ns(record.time_unix_nano, record.observed_time_unix_nano, attributes)
-                digest = blake2b(resource_key + record.SerializeToString(), digest_size=16).digest()
-                append(CodexEvent(name if isinstance(name, str) else "", time_ns, attributes, resource, digest))
+                time, observed = record.time_unix_nano, record.observed_time_unix_nano
+                append(CodexEvent(
+                    name if isinstance(name, str) else "",
+                    event_time_ns(time, observed, attributes),
+                    attributes,
+                    resource,
+                    record_digest(resource_digest, time, observed, attributes),
+                ))
     return events
 
 
 def _attributes(key_values) -> dict[str, AttrValue]:  # noqa: ANN001 (a repeated KeyValue field)
-    return {kv.key: _any_value(kv.value) for kv in key_values}
+    out: dict[str, AttrValue] = {}
+    for kv in key_values:
+        value = kv.value
+        text = value.string_value  # fast path: most attributes are non-empty strings
+        out[kv.key] = text if text else _any_value(value)
+    return out
 
 
 def _any_value(value: AnyValue) -> AttrValue:
