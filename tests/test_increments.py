@@ -1,0 +1,98 @@
+"""Event → increments: the exact figures of a real Codex run, and each rule of the mapping."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from codex_bot.telemetry import contract
+from codex_bot.telemetry.events import CodexEvent
+from codex_bot.telemetry.increments import increments, number
+from codex_bot.telemetry.labels import UserLabelRule
+from codex_bot.telemetry.otlp_json import events_from_json
+from promhelpers import SAMPLE_FILES, sample_request
+
+RULE = UserLabelRule()
+MODEL = "gpt-5.1-codex"
+
+
+def totals(events: list[CodexEvent]) -> dict[tuple[str, tuple[str, ...]], list[float]]:
+    found: dict[tuple[str, tuple[str, ...]], list[float]] = defaultdict(list)
+    for event in events:
+        for increment in increments(event, RULE):
+            found[(increment.family.name, increment.labels)].append(increment.value)
+    return found
+
+
+def test_the_real_codex_run_counts_exactly() -> None:
+    """001 + 005 of one `codex exec`: 2 model calls, 2 responses' tokens, 1 tool call that took 466 ms."""
+    events = [e for path in SAMPLE_FILES for e in events_from_json(sample_request(path))]
+    found = {key: sum(values) for key, values in totals(events).items()}
+    assert found == {
+        ("codex_tokens", (MODEL, "unknown", "input")): 2700,
+        ("codex_tokens", (MODEL, "unknown", "cached_input")): 2200,
+        ("codex_tokens", (MODEL, "unknown", "output")): 42,
+        ("codex_tokens", (MODEL, "unknown", "reasoning_output")): 14,
+        ("codex_model_calls", (MODEL, "http", "true")): 2,
+        ("codex_conversations", (MODEL, "unknown", "xterm")): 1,
+        ("codex_prompts", (MODEL, "unknown", "xterm")): 1,
+        ("codex_tool_calls", (MODEL, "exec_command", "true")): 1,
+        ("codex_tool_duration_seconds", (MODEL, "exec_command")): 0.466,
+        ("codex_tool_decisions", (MODEL, "exec_command", "approved", "config")): 1,
+    }
+    assert totals(events)[("codex_tool_duration_seconds", (MODEL, "exec_command"))] == [0.466]  # one observation
+
+
+def event(name: str, **attributes: object) -> CodexEvent:
+    return CodexEvent(name, 1, {"event.name": name, "model": "m", **attributes}, {})
+
+
+def families(e: CodexEvent) -> list[tuple[str, tuple[str, ...], float]]:
+    return [(i.family.name, i.labels, i.value) for i in increments(e, RULE)]
+
+
+def test_tokens_need_response_completed_with_counts() -> None:
+    assert families(event("codex.sse_event", **{"event.kind": "response.completed"})) == []
+    assert families(event("codex.sse_event", **{"event.kind": "response.created", "input_token_count": "5"})) == []
+    counted = families(event("codex.sse_event", **{"event.kind": "response.completed", "output_token_count": 9}))
+    assert [(labels[2], value) for _, labels, value in counted] == [
+        ("input", 0), ("cached_input", 0), ("output", 9), ("reasoning_output", 0)]
+
+
+def test_model_calls_by_endpoint_and_transport() -> None:
+    assert families(event("codex.api_request", endpoint="/models")) == []
+    assert families(event("codex.api_request", endpoint="/v1/responses", success=True)) == [
+        ("codex_model_calls", ("m", "http", "true"), 1)]
+    assert families(event("codex.api_request", **{"http.response.status_code": 503})) == [
+        ("codex_model_calls", ("m", "http", "false"), 1)]
+    assert families(event("codex.websocket_request", success="false")) == [
+        ("codex_model_calls", ("m", "websocket", "false"), 1)]
+
+
+def test_tool_result_and_decision() -> None:
+    assert families(event("codex.tool_result", tool_name="apply_patch", duration_ms="1250", success="False")) == [
+        ("codex_tool_calls", ("m", "apply_patch", "false"), 1),
+        ("codex_tool_duration_seconds", ("m", "apply_patch"), 1.25),
+    ]
+    assert families(event("codex.tool_decision", tool_name="exec_command", decision="Denied", source="User")) == [
+        ("codex_tool_decisions", ("m", "exec_command", "denied", "user"), 1)]
+
+
+def test_conversations_and_prompts_carry_user_and_terminal() -> None:
+    attrs = {"user.email": "a@x", "terminal.type": "vscode"}
+    assert families(event("codex.conversation_starts", **attrs)) == [("codex_conversations", ("m", "a@x", "vscode"), 1)]
+    assert families(event("codex.user_prompt", **attrs)) == [("codex_prompts", ("m", "a@x", "vscode"), 1)]
+
+
+def test_unknown_and_unnamed_events_count_nothing() -> None:
+    assert families(event("codex.turn_ttft", duration_ms="5")) == []
+    assert families(CodexEvent("", 1, {}, {})) == []
+
+
+def test_number_parsing() -> None:
+    assert [number(v) for v in ("1200", 1000, "2.5", None, "", "abc", -3, "-3", True, float("nan"), float("inf"))] == [
+        1200, 1000, 2.5, 0, 0, 0, 0, 0, 0, 0, 0]
+
+
+def test_every_family_is_reachable() -> None:
+    produced = {name for name, _ in totals([e for path in SAMPLE_FILES for e in events_from_json(sample_request(path))])}
+    assert produced == {family.name for family in contract.FAMILIES}
