@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from codex_bot.errors import UserError
 from codex_bot.settings import load_settings
-from codex_bot.telemetry.labels import UserLabelRule
+from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
 from codex_bot.telemetry.simulate_event import SimEvent
 from codex_bot.telemetry.simulate_incidents import INCIDENT_KINDS, Incident, parse_incident
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                              end=args.end or next_full_hour(datetime.now(timezone.utc)),
                              incidents=tuple(args.incident))
         _check_incidents(config)
-        truth = None if args.no_truth else GroundTruth(user_rule=_user_rule())
+        truth = None if args.no_truth else GroundTruth(user_rule=label_rule(load_settings()))
         events = simulate(config) if truth is None else _feeding(truth, simulate(config))
         if args.stream:
             summary = stream(events, args.stream, args.batch_records)
@@ -86,11 +86,6 @@ def _feeding(truth: GroundTruth, events: Iterable[SimEvent]) -> Iterator[SimEven
     for event in events:
         truth.add(event)
         yield event
-
-
-def _user_rule() -> UserLabelRule:
-    settings = load_settings()
-    return UserLabelRule(settings.user_label, settings.user_hash_salt.get_secret_value())
 
 
 def _check_incidents(config: FleetConfig) -> None:
