@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -191,7 +190,7 @@ def _post_message(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
         return problem
     ts = emu._ts()
     return {"ok": True, "channel": body["channel"], "ts": ts,
-            "message": {"text": body.get("text"), "ts": ts, "blocks": _blocks(body)}}
+            "message": {"text": body.get("text"), "ts": ts, "blocks": blocks_of(body)}}
 
 
 def _post_ephemeral(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +254,8 @@ _ANSWERS: dict[str, Callable[[SlackEmulator, dict[str, Any]], dict[str, Any]]] =
 }
 
 
-def _blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+def blocks_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The blocks of a message call (JSON bodies carry a list, form bodies a JSON string)."""
     blocks = body.get("blocks") or []
     return json.loads(blocks) if isinstance(blocks, str) else blocks
 
@@ -342,13 +342,6 @@ def slash_command_payload(text: str, response_url: str, *, user_id: str = "U0ALI
 def slash_command_form(text: str, response_url: str, **fields: str) -> str:
     """A slash command as Slack POSTs it (application/x-www-form-urlencoded)."""
     return urlencode(slash_command_payload(text, response_url, **fields))
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (for "service down" tests)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def build_bot(slack: "SlackEmulator", **settings: object) -> tuple[App, CommandDeps]:

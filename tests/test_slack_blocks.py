@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from chart_fixtures import chart_renderer, every_panel, read_png  # noqa: F401 - fixture
+from prometheus_fleet import free_port
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.formatting import humanize, humanize_change
 from codex_bot.panels.catalog import find_panel
@@ -106,10 +106,7 @@ def test_compose_uses_an_image_block_when_chart_urls_are_public(chart_renderer: 
 
 
 def test_renderer_down_keeps_the_text_with_a_short_note():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
-    down = ChartRenderer(f"http://127.0.0.1:{closed}", timeout=2)
+    down = ChartRenderer(f"http://127.0.0.1:{free_port()}", timeout=2)
     message = PanelReplies(TZ, down, source=SOURCE).compose(panel("tokens"))
     text = blocks_to_text(message.blocks_json())
     assert not message.charts and "Chart unavailable" in text and humanize(4_550_000, "tokens") in text

@@ -14,7 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from codex_bot.panels.catalog import PANELS
-from slack_emulator import SIGNING_SECRET, ServedApp, SlackEmulator, build_bot, closed_port
+from prometheus_fleet import free_port
+from slack_emulator import SIGNING_SECRET, ServedApp, SlackEmulator, build_bot
 
 
 @pytest.fixture
@@ -26,8 +27,8 @@ def slack() -> Iterator[SlackEmulator]:
 @pytest.fixture
 def bot(slack: SlackEmulator) -> Iterator[ServedApp]:
     """The bot with Prometheus and the chart renderer down (closed ports)."""
-    app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{closed_port()}",
-                       quickchart_url=f"http://127.0.0.1:{closed_port()}", personal_data_users=["U0LEAD"])
+    app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}",
+                       quickchart_url=f"http://127.0.0.1:{free_port()}", personal_data_users=["U0LEAD"])
     served = ServedApp(app)
     yield served
     served.stop()

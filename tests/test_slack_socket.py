@@ -9,7 +9,8 @@ import pytest
 
 from codex_bot.panels.catalog import PANELS
 from codex_bot.slack.serve import socket_mode_handler
-from slack_emulator import APP_TOKEN, SlackEmulator, SocketModeEndpoint, build_bot, closed_port, slash_command_payload
+from prometheus_fleet import free_port
+from slack_emulator import APP_TOKEN, SlackEmulator, SocketModeEndpoint, build_bot, slash_command_payload
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def endpoint() -> Iterator[SocketModeEndpoint]:
 
 def test_slash_command_over_socket_mode_is_acked_and_answered(endpoint: SocketModeEndpoint):
     with SlackEmulator(ws_url=endpoint.url) as slack:
-        app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{closed_port()}")
+        app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}")
         handler = socket_mode_handler(app, APP_TOKEN)
         handler.connect()
         try:
