@@ -7,6 +7,7 @@ import copy
 import gzip
 import json
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,9 @@ import requests
 from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
+from codex_bot.telemetry.ingest_server import IngestServer, make_server
+from codex_bot.telemetry.labels import UserLabelRule
+from codex_bot.telemetry.live import LiveTelemetry
 from prometheus_fleet import PrometheusServer, require_binaries
 
 SAMPLES = Path(__file__).parent / "fixtures" / "codex-samples"
@@ -97,6 +101,20 @@ def to_json(request: dict[str, Any]) -> bytes:
 
 def gzipped(body: bytes) -> bytes:
     return gzip.compress(body)
+
+
+@contextmanager
+def ingest_server(
+    rule: UserLabelRule = UserLabelRule(), max_series: int = 1000, dedup: int = 1000, max_body: int = 64 * 1024
+) -> Iterator[IngestServer]:
+    """The real ingest HTTP server in a thread on a free loopback port."""
+    server = make_server("127.0.0.1", 0, LiveTelemetry(rule, max_series, dedup), max_body)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def query(url: str, promql: str, at: float | None = None) -> list[tuple[dict[str, str], float]]:

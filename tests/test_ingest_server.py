@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from hashlib import sha256
@@ -16,13 +15,11 @@ from hashlib import sha256
 import pytest
 import requests
 
-from codex_bot.telemetry.ingest_server import IngestServer, make_server
 from codex_bot.telemetry.labels import UserLabelRule
-from codex_bot.telemetry.live import LiveTelemetry
 from codex_e2e.exposition import parse, total
 from prometheus_fleet import free_port
 from promhelpers import (
-    SAMPLE_FILES, gzipped, record_named, request_of, retimed, sample_request, set_attribute, to_json, to_protobuf,
+    SAMPLE_FILES, gzipped, ingest_server, record_named, request_of, retimed, sample_request, set_attribute, to_json, to_protobuf,
 )
 
 JSON = {"Content-Type": "application/json"}
@@ -31,18 +28,10 @@ MODEL = "gpt-5.1-codex"
 LIMIT = 64 * 1024
 
 
-def start(rule: UserLabelRule = UserLabelRule(), max_series: int = 1000, dedup: int = 1000) -> IngestServer:
-    server = make_server("127.0.0.1", 0, LiveTelemetry(rule, max_series, dedup), LIMIT)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server
-
-
 @pytest.fixture
 def ingest() -> Iterator[str]:
-    server = start()
-    yield server.url
-    server.shutdown()
-    server.server_close()
+    with ingest_server(max_body=LIMIT) as server:
+        yield server.url
 
 
 def scrape(url: str) -> list:
@@ -170,17 +159,13 @@ def test_chunked_upload(ingest: str) -> None:
 
 
 def test_series_cap_drops_new_series_and_says_so() -> None:
-    server = start(max_series=5)
-    try:
+    with ingest_server(max_series=5) as server:
         post(server.url, to_json(sample_request()), JSON)  # 10 series in order of first sight, only 5 fit:
         samples = settled(server.url)  # conversations, prompts, model calls, tokens input and cached_input
         assert total(samples, "codex_bot_ingest_series") == 5
         assert total(samples, "codex_tokens_total") == 2700 + 2200
         # refused increments: output + reasoning twice, the decision, the tool call and its duration
         assert total(samples, "codex_bot_ingest_series_refused_total") == 2 * 2 + 1 + 2
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize(
@@ -193,15 +178,11 @@ def test_series_cap_drops_new_series_and_says_so() -> None:
     ],
 )
 def test_user_label_modes(rule: UserLabelRule, user: str) -> None:
-    server = start(rule)
-    try:
+    with ingest_server(rule) as server:
         prompt = set_attribute(retimed(record_named("codex.user_prompt"), 1e9), "user.account_id", "acct-7")
         post(server.url, to_json(request_of([prompt], resource={"user.email": "alice@corp.example"})), JSON)
         samples = settled(server.url)
         assert [s.labels["user"] for s in samples if s.name == "codex_prompts_total"] == [user]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_exposition_passes_promtool_check(ingest: str) -> None:
