@@ -15,6 +15,7 @@ import pytest
 
 from codex_bot.charts.local_renderer import LocalRenderer
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.panels.catalog import find_panel
 from codex_bot.panels.result import PanelResult, Series, TimeRange
 
 END = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -40,8 +41,17 @@ def hourly(name: str, scale: float, hours: int = 168, time_range: TimeRange = WE
     return Series(name, points)
 
 
-def result(panel: str, title: str, unit: str, shape: str, kind: str, **data: object) -> PanelResult:
-    return PanelResult(panel, title, unit, shape, kind, WEEK, **data)  # type: ignore[arg-type]
+# Chart kinds for the headline-figure panels whose catalog entry says "none", so that every chart
+# the charts module can draw is drawn here (a digest charts 14 panels: all but "cached").
+FIGURE_CHART_KINDS = {"tokens": "stacked_bar", "cache-rate": "doughnut", "sessions": "hbar", "success": "doughnut"}
+
+
+def result(name: str, **data: object) -> PanelResult:
+    """A result for catalog panel ``name`` (its title, unit, shape, chart kind, units) holding ``data``."""
+    panel = find_panel(name)
+    kind = FIGURE_CHART_KINDS.get(name, panel.chart_kind) if panel.chart_kind == "none" else panel.chart_kind
+    return PanelResult(panel.name, panel.title, panel.unit, panel.shape, kind, WEEK,  # type: ignore[arg-type]
+                       units=panel.units(), **data)  # type: ignore[arg-type]
 
 
 def shares(label: str, measure: str, counts: dict[str, float]) -> list[dict[str, object]]:
@@ -50,44 +60,33 @@ def shares(label: str, measure: str, counts: dict[str, float]) -> list[dict[str,
 
 
 def every_panel() -> dict[str, PanelResult]:
-    """One realistic result per panel of the catalog, shaped as the panels module answers."""
+    """One realistic result per catalog panel, shaped as the panels service answers."""
     model_calls = {m: 900 // (i + 1) for i, m in enumerate(MODELS)}
     model_tokens = {m: 4_200_000 // (i + 1) ** 2 for i, m in enumerate(MODELS)}
     return {
-        "tokens": result("tokens", "Total token usage", "tokens", "figures", "stacked_bar",
-                         figures={"input": 3_400_000, "output": 1_150_000, "total": 4_550_000}),
-        "cached": result("cached", "Cached tokens", "tokens", "figures", "none", figures={"cached_input": 2_100_000}),
-        "cache-rate": result("cache-rate", "Cache utilization rate", "percent", "figures", "doughnut",
-                             figures={"cache_rate_pct": 61.8}),
-        "sessions": result("sessions", "Sessions and model calls", "count", "figures", "hbar",
-                           figures={"conversations": 212, "model_calls": 1_874}),
-        "p95": result("p95", "Command duration (P95)", "seconds", "timeseries", "line",
-                      figures={"p95_seconds": 4.2}, series=[hourly("p95", 3.0)]),
-        "usage": result("usage", "Token usage over time", "tokens", "timeseries", "stacked_bar",
-                        figures={"total": 4_550_000}, series=[hourly("input", 30_000), hourly("output", 9_000)]),
-        "conversations": result("conversations", "Conversations over time", "count", "timeseries", "area",
-                                figures={"conversations": 212}, series=[hourly("conversations", 3)]),
-        "success": result("success", "Success rate of requests", "percent", "figures", "doughnut",
-                          figures={"success_rate_pct": 97.3, "requests": 1_874, "failed": 51}),
-        "terminals": result("terminals", "Terminal type", "count", "breakdown", "doughnut",
-                            rows=shares("terminal", "conversations", {"vscode": 120, "iTerm.app": 51, "xterm": 30,
-                                                                      "Apple_Terminal": 11})),
-        "users": result("users", "Requests per user", "count", "table", "hbar",
-                        rows=[{"user": u, "prompts": 300 - 19 * i, "conversations": 40 - 2 * i,
-                               "tokens": 900_000 - 50_000 * i} for i, u in enumerate(USERS)]),
-        "models": result("models", "Model distribution", "count", "breakdown", "doughnut",
-                         rows=shares("model", "model_calls", model_calls)),
-        "model-tokens": result("model-tokens", "Token distribution by model", "tokens", "breakdown", "hbar",
-                               rows=shares("model", "tokens", model_tokens)),
-        "tools": result("tools", "Tool types", "count", "breakdown", "hbar",
-                        rows=shares("tool", "calls", {"exec_command": 1_530, "apply_patch": 610, "read_file": 420,
-                                                      "mcp__github__create_pull_request": 35, "web_search": 12})),
-        "decisions": result("decisions", "User decisions", "count", "breakdown", "doughnut",
-                            rows=shares("decision", "count", {"approved": 410, "approved_for_session": 120,
-                                                              "denied": 25, "abort": 6})),
-        "cost": result("cost", "Cost (estimate)", "usd", "breakdown", "hbar", figures={"total_usd": 41.27},
-                       rows=[{"model": m, "usd": round(t / 1e6 * 6.1, 2)} for m, t in model_tokens.items()],
-                       notes=["estimate"]),
+        "tokens": result("tokens", figures={"input": 3_400_000, "output": 1_150_000, "total": 4_550_000}),
+        "cached": result("cached", figures={"cached_input": 2_100_000}),
+        "cache-rate": result("cache-rate", figures={"cache_rate_pct": 61.8}),
+        "sessions": result("sessions", figures={"conversations": 212, "model_calls": 1_874}),
+        "p95": result("p95", figures={"p95_seconds": 4.2}, series=[hourly("p95", 3.0)]),
+        "usage": result("usage", figures={"total": 4_550_000},
+                        series=[hourly("input", 30_000), hourly("output", 9_000)]),
+        "conversations": result("conversations", figures={"conversations": 212}, series=[hourly("conversations", 3)]),
+        "success": result("success", figures={"success_rate_pct": 97.3, "requests": 1_874, "failed": 51}),
+        "terminals": result("terminals", rows=shares("terminal", "conversations", {
+            "vscode": 120, "iTerm.app": 51, "xterm": 30, "Apple_Terminal": 11})),
+        "users": result("users", rows=[
+            {"user": u, "prompts": 300 - 19 * i, "conversations": 40 - 2 * i, "tokens": 900_000 - 50_000 * i}
+            for i, u in enumerate(USERS)]),
+        "models": result("models", rows=shares("model", "model_calls", model_calls)),
+        "model-tokens": result("model-tokens", rows=shares("model", "tokens", model_tokens)),
+        "tools": result("tools", rows=shares("tool", "calls", {
+            "exec_command": 1_530, "apply_patch": 610, "read_file": 420,
+            "mcp__github__create_pull_request": 35, "web_search": 12})),
+        "decisions": result("decisions", rows=shares("decision", "count", {
+            "approved": 410, "approved_for_session": 120, "denied": 25, "abort": 6})),
+        "cost": result("cost", figures={"total_usd": 41.27}, notes=["estimate"],
+                       rows=[{"model": m, "usd": round(t / 1e6 * 6.1, 2)} for m, t in model_tokens.items()]),
     }
 
 

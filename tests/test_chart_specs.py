@@ -73,7 +73,7 @@ def test_token_types_and_models_keep_their_colour_across_panels():
         names = [label.split(" · ")[0] for label in chart["data"]["labels"]]
         return dict(zip(names, chart["data"]["datasets"][0]["backgroundColor"]))
 
-    doughnut, bars = model_colours(config("models")), model_colours(config("model-tokens"))
+    doughnut, bars = model_colours(config("models")), model_colours(config("cost"))
     assert doughnut == bars and len(set(doughnut.values())) == len(doughnut) == 4
 
 
@@ -97,8 +97,8 @@ def test_doughnut_labels_carry_value_and_share():
 
 def test_doughnut_gathers_the_long_tail_into_other():
     counts = {f"tool{i}": 100 - i for i in range(12)}
-    chart = chart_config(result("tools", "Tool types", "count", "breakdown", "doughnut",
-                                rows=shares("tool", "calls", counts)), BERLIN)
+    tools = replace(result("tools", rows=shares("tool", "calls", counts)), chart_kind="doughnut")
+    chart = chart_config(tools, BERLIN)
     data = chart["data"]["datasets"][0]["data"]
     assert len(data) == 8 and chart["data"]["labels"][-1].startswith("other · ")
     assert sum(data) == sum(counts.values()) and data[-1] == sum(sorted(counts.values())[:5])
@@ -117,7 +117,7 @@ def test_top_users_are_horizontal_bars_largest_first():
 
 
 def test_rows_are_sized_by_the_column_of_the_panel_unit():
-    chart = chart_config(replace(PANELS["users"], unit="tokens"), BERLIN)
+    chart = chart_config(replace(PANELS["users"], unit="tokens"), BERLIN)  # users' "tokens" column is in tokens
     assert chart["data"]["datasets"][0]["data"][0] == PANELS["users"].rows[0]["tokens"]
     assert chart["options"]["scales"]["x"]["ticks"]["format"]["notation"] == "compact"
 
@@ -142,8 +142,15 @@ def test_a_single_percentage_is_a_half_doughnut_gauge(panel, key):
 def test_value_axes_carry_units():
     assert config("p95")["options"]["scales"]["y"]["ticks"]["format"]["unit"] == "second"
     assert config("conversations")["options"]["scales"]["y"]["title"]["text"] == "conversations"
-    area = datasets(config("conversations"))["conversations"]
-    assert area["fill"] == "origin"
+
+
+def test_area_charts_fill_and_stack():
+    single = chart_config(replace(PANELS["conversations"], chart_kind="area"), BERLIN)
+    assert datasets(single)["conversations"]["fill"] == "origin"
+    stacked = chart_config(replace(PANELS["usage"], chart_kind="area"), BERLIN)
+    double = datasets(stacked)
+    assert (double["input"]["fill"], double["output"]["fill"]) == ("origin", "-1")
+    assert stacked["type"] == "line" and stacked["options"]["scales"]["y"]["stacked"] is True
 
 
 def test_threshold_line_and_firing_window():
@@ -187,8 +194,16 @@ def test_missing_and_nan_points_are_gaps():
               Series("p50", [(t0 + timedelta(hours=2), 0.5)])]
     chart = chart_config(replace(PANELS["p95"], series=series), BERLIN)
     found = datasets(chart)
-    assert found["p95"]["data"] == [1.0, None, None, 2.0] and found["p50"]["data"] == [None, None, 0.5, None]
+    assert found["p95"]["data"][:4] == [1.0, None, None, 2.0] and found["p50"]["data"][:4] == [None, None, 0.5, None]
     json.dumps(chart, allow_nan=False)
+
+
+def test_steps_without_points_keep_their_place_on_the_time_axis():
+    sparse = Series("p95", [(WEEK.start + timedelta(hours=h), 1.0) for h in (1, 100)])  # quiet days in between
+    chart = chart_config(replace(PANELS["p95"], series=[sparse]), BERLIN)
+    data = chart["data"]["datasets"][0]["data"]
+    assert len(data) == len(chart["data"]["labels"]) == WEEK.seconds // WEEK.step_seconds
+    assert (data[0], data[99]) == (1.0, 1.0) and data.count(None) == len(data) - 2
 
 
 def test_filters_and_notes_show_in_the_subtitle():

@@ -21,7 +21,6 @@ DOUGHNUT_SLICES = 8  # more are gathered into "other"
 TOP_N = 10  # bars of a top-N chart
 GAUGE = PALETTE[2]
 OTHER_KEY = "\x00other"  # never a real label value
-_UNIT_COLUMNS = {"tokens": "tokens", "usd": "usd"}  # the row column that carries a panel's unit
 
 
 @dataclass(frozen=True)
@@ -45,17 +44,17 @@ def _numeric_columns(row: dict[str, Any]) -> list[str]:
 
 
 def from_rows(result: PanelResult) -> Values | None:
-    """Items from rows: the first text column names them; the unit's column (else the first number) sizes them."""
+    """Items from rows: the first text column names them; the first number column in the panel's unit
+    (else the first number column) sizes them."""
     first = result.rows[0]
     names = [k for k, v in first.items() if isinstance(v, str)]
     numbers = _numeric_columns(first)
     if not names or not numbers:
         return None
-    column = _UNIT_COLUMNS.get(result.unit, numbers[0])
-    column = column if column in numbers else numbers[0]
-    unit = result.unit if column == _UNIT_COLUMNS.get(result.unit) or result.unit == "count" else "count"
+    column = next((c for c in numbers if result.units.get(c) == result.unit), numbers[0])
     labels = [str(row.get(names[0], "unknown")) for row in result.rows]
     items = [Item(name, name, frame.finite(row.get(column)) or 0.0) for name, row in zip(labels, result.rows)]
+    unit = result.units.get(column, result.unit)
     return Values(sorted(items, key=lambda i: -i.value), unit, frame.words(column))
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from codex_bot.charts import frame, overlays
 from codex_bot.charts.palette import colours, translucent
 from codex_bot.charts.scales import axis_title, time_axis, time_labels, value_axis
-from codex_bot.panels.result import PanelResult, Series
+from codex_bot.panels.result import PanelResult, Series, TimeRange
 
 DOT_LIMIT = 40  # draw point markers only on short series
+
+
+def _time_points(window: TimeRange, series: list[Series]) -> list[datetime]:
+    """Every step end of the window (so steps without a point show as gaps, not squeezed out) and every point."""
+    steps = range(1, window.seconds // window.step_seconds + 1) if window.step_seconds > 0 else range(0)
+    grid = {window.start + timedelta(seconds=i * window.step_seconds) for i in steps}
+    return sorted(grid | {t for s in series for t, _ in s.points})
 
 
 def _aligned(series: Series, times: list[datetime]) -> list[float | None]:
@@ -26,7 +33,8 @@ def _dataset(kind: str, series: Series, values: list[float | None], colour: str,
         return dataset | {"backgroundColor": colour, "borderWidth": 0}
     dataset |= {
         "borderWidth": 2,
-        "tension": 0.2,
+        "tension": 0.3,
+        "cubicInterpolationMode": "monotone",  # smooth without overshooting below zero
         "pointRadius": 2 if len(values) <= DOT_LIMIT else 0,
         "backgroundColor": translucent(colour, 0.35 if kind == "area" else 1.0),
         "spanGaps": False,
@@ -45,9 +53,9 @@ def time_chart(
 ) -> dict[str, Any] | None:
     """A line, area or stacked-bar chart of the series; None when no series has a point."""
     series = [s for s in result.series if s.points]
-    times = sorted({t for s in series for t, _ in s.points})
-    if not times:
+    if not series:
         return None
+    times = _time_points(result.range, series)
     palette = colours([s.name for s in series])
     datasets = [_dataset(kind, s, _aligned(s, times), palette[i], i) for i, s in enumerate(series)]
     stacked = kind == "stacked_bar" or (kind == "area" and len(series) > 1)

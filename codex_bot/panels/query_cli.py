@@ -1,4 +1,4 @@
-"""``codex-bot query PANEL [RANGE] [key=value ...] [--at TIME] [--json] [--prometheus URL]``."""
+"""``codex-bot query PANEL [RANGE] [key=value ...] [--at TIME] [--json] [--prometheus URL] [--chart FILE.png]``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 
+from codex_bot.charts.chart_file import save_chart
 from codex_bot.errors import PrometheusUnavailable, UserError
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.metrics.ranges import RANGE_FORMS, parse_instant
@@ -40,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--at", metavar="TIME", help="answer as of TIME: RFC 3339 or Unix seconds (default: now)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--prometheus", metavar="URL", help="Prometheus URL (default: CODEX_BOT_PROMETHEUS_URL)")
+    parser.add_argument("--chart", metavar="FILE.png", type=Path, help="also write the chart as PNG")
     parser.set_defaults(handler=handle)
 
 
@@ -59,6 +62,11 @@ def handle(args: argparse.Namespace) -> int:
         return _fail(f"no data for {result.panel} over {result.range.label}: nothing was recorded then.", EXIT_NO_DATA)
     if not args.json:
         print(render_text(result, settings.tz))
+    if args.chart:
+        try:
+            print(f"codex-bot: {save_chart(result, settings, args.chart)}", file=sys.stderr)
+        except UserError as exc:
+            return _fail(str(exc), EXIT_UNAVAILABLE)
     return 0
 
 

@@ -1,0 +1,32 @@
+"""Writing a panel's chart to a PNG file (``codex-bot query ... --chart FILE.png``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.charts.spec import chart_config
+from codex_bot.errors import ChartUnavailable, UserError
+from codex_bot.panels.result import PanelResult
+from codex_bot.settings import Settings
+
+RENDERER_HINT = (
+    "Start the bundled renderer (cd deploy/chart-renderer && npm ci && node server.mjs) "
+    "or point CODEX_BOT_QUICKCHART_URL at a QuickChart."
+)
+
+
+def save_chart(result: PanelResult, settings: Settings, path: Path) -> str:
+    """Render ``result``'s chart into ``path``; returns what was done. Raises UserError when it cannot."""
+    config = chart_config(result, settings.tz)
+    if config is None:
+        return f"the {result.panel} panel has no chart for this answer; {path} not written."
+    try:
+        png = ChartRenderer.from_settings(settings).png(config)
+    except ChartUnavailable as exc:
+        raise ChartUnavailable(f"{exc} {RENDERER_HINT}") from exc
+    try:
+        path.write_bytes(png)
+    except OSError as exc:
+        raise UserError(f"cannot write the chart to {path}: {exc.strerror or exc}.") from exc
+    return f"chart written to {path} ({len(png) // 1024} kB)."
