@@ -71,8 +71,9 @@ class PrometheusClient:
             all_headers["Authorization"] = f"Bearer {bearer_token}"
         session = requests.Session()
         session.verify = str(ca_bundle) if ca_bundle else verify_tls
-        # One quick retry when the connection fails; never retry a slow or failed query.
-        retry = Retry(total=1, connect=1, read=0, status=0, other=0, backoff_factor=0.1)
+        # One quick retry when the connection fails; a slow or failed query is never retried
+        # (read=False re-raises the read timeout itself, so it is reported as a timeout).
+        retry = Retry(total=1, connect=1, read=False, status=0, other=0, backoff_factor=0.1)
         self._prom = PrometheusConnect(
             url=self.url, headers=all_headers or None, auth=basic_auth, session=session, retry=retry, timeout=timeout
         )
@@ -148,12 +149,16 @@ class PrometheusClient:
                 f"The TLS certificate of Prometheus at {self.url} could not be verified; set "
                 "CODEX_BOT_PROMETHEUS_CA_BUNDLE (or CODEX_BOT_PROMETHEUS_VERIFY_TLS=false)."
             ) from None
-        except requests.exceptions.RequestException as exc:
-            raise PrometheusUnavailable(f"Cannot reach Prometheus at {self.url}: {_reason(exc)}.") from None
-        except (ValueError, KeyError, TypeError, IndexError):
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+            raise PrometheusUnavailable(
+                f"{self.url!r} is not a usable Prometheus URL; set CODEX_BOT_PROMETHEUS_URL like http://host:9090."
+            ) from None
+        except (requests.exceptions.InvalidJSONError, ValueError, KeyError, TypeError, IndexError):
             raise PrometheusUnavailable(
                 f"{self.url} did not answer {what} like a Prometheus API; check CODEX_BOT_PROMETHEUS_URL."
             ) from None
+        except requests.exceptions.RequestException as exc:
+            raise PrometheusUnavailable(f"Cannot reach Prometheus at {self.url}: {_reason(exc)}.") from None
 
     def _http_error(self, what: str, message: str) -> str:
         status, detail = _parse_api_error(message)
