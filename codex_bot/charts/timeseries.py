@@ -35,7 +35,7 @@ def _dataset(kind: str, series: Series, values: list[float | None], colour: str,
         "borderWidth": 2,
         "tension": 0.3,
         "cubicInterpolationMode": "monotone",  # smooth without overshooting below zero
-        "pointRadius": 2 if len(values) <= DOT_LIMIT else 0,
+        "pointRadius": 2 if len(values) <= DOT_LIMIT else (1.5 if None in values else 0),  # lone points show
         "backgroundColor": translucent(colour, 0.35 if kind == "area" else 1.0),
         "spanGaps": False,
     }
