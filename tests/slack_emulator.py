@@ -16,11 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
+import yaml
 from aiohttp import WSMsgType, web
 from slack_bolt import App
 
@@ -36,6 +38,18 @@ APP_TOKEN = "xapp-1-emulated-app-token"
 TEAM_ID = "T0EMULATE"
 BOT_USER_ID = "U0CODEXBOT"
 SIGNING_SECRET = "emulated-signing-secret"
+MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "slack-manifest.yaml"
+# The scope each emulated method needs (as Slack documents them); a missing one answers missing_scope.
+NEEDED_SCOPES = {
+    "chat.postMessage": "chat:write", "chat.postEphemeral": "chat:write", "chat.update": "chat:write",
+    "conversations.open": "im:write", "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+
+
+def manifest_scopes() -> frozenset[str]:
+    """The bot scopes deploy/slack-manifest.yaml grants: what an installed codex-bot has."""
+    return frozenset(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -61,8 +75,9 @@ class _Failure:
 class SlackEmulator:
     """Slack's Web API on 127.0.0.1 (base_url ends with ``/api/``); thread-safe; start/stop or use as context."""
 
-    def __init__(self, ws_url: str | None = None) -> None:
+    def __init__(self, ws_url: str | None = None, scopes: frozenset[str] | None = None) -> None:
         self.ws_url = ws_url
+        self.scopes = manifest_scopes() if scopes is None else scopes
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, list[_Failure]] = {}
@@ -161,6 +176,9 @@ class SlackEmulator:
         handler = _ANSWERS.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
+        needed = NEEDED_SCOPES.get(method)
+        if needed and needed not in self.scopes:
+            return 200, {"ok": False, "error": "missing_scope", "needed": needed}, {}
         return 200, handler(self, body), {}
 
 

@@ -8,9 +8,7 @@ from slack_bolt import Ack, App
 
 from codex_bot.commands.codex import answer
 from codex_bot.commands.deps import CommandDeps
-from codex_bot.commands.invocation import Invocation
-
-COMMAND = "/codex"
+from codex_bot.commands.invocation import COMMAND, Invocation
 
 
 def register(app: App, deps: CommandDeps) -> None:

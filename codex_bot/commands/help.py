@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from codex_bot.commands.access import PERSONAL_FILTERS
+from codex_bot.commands.invocation import COMMAND
 from codex_bot.metrics.ranges import CALENDAR_RANGES, RANGE_FORMS
 from codex_bot.panels.catalog import PANELS, Panel
 from codex_bot.panels.request import DEFAULT_RANGE, PUBLIC_WORD
@@ -12,7 +13,6 @@ from codex_bot.slack.blocks import MAX_SECTION_TEXT
 from codex_bot.slack.message import Message
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
-COMMAND = "/codex"
 
 
 def panel_line(panel: Panel) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 
 from codex_bot.slack.message import Destination
 
+COMMAND = "/codex"  # the slash command, as in deploy/slack-manifest.yaml
+
 
 @dataclass(frozen=True)
 class Invocation:
