@@ -23,10 +23,11 @@ def words(key: str) -> str:
 
 
 def finite(value: object) -> float | None:
-    """A JSON-safe number with 6 significant digits; None for missing, non-numbers, NaN and infinities."""
+    """A JSON-safe number (whole numbers exact, others to 6 significant digits, keeping configs short);
+    None for missing, non-numbers, NaN and infinities."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
-    return float(f"{value:.6g}")
+    return float(value) if float(value).is_integer() else float(f"{value:.6g}")
 
 
 def subtitle(result: PanelResult, tz: ZoneInfo, extra: list[str] | None = None) -> str:
