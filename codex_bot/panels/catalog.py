@@ -161,7 +161,7 @@ PANELS: tuple[Panel, ...] = (
         rows=Breakdown("terminal", (_count("conversations", "conversations started"),), share=True),
     ),
     Panel(
-        "users", ("user", "requests", "people"), "Requests per user", "prompts, conversations and tokens per user",
+        "users", ("user", "people", "requests-per-user"), "Requests per user", "prompts, conversations and tokens per user",
         "count", "table", "hbar", ("model", "user"),
         {
             "prompts": Increase(PROMPTS, by=("user",)),
