@@ -54,6 +54,11 @@ class LocalRenderer:
         self._process: subprocess.Popen[str] | None = None
         self._log = tempfile.TemporaryFile(mode="w+")
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return self._process.pid if self._process else None
+
     def start(self) -> str:
         """Install if needed, start on a free port, wait until healthy; returns the base URL."""
         install(self.directory)
