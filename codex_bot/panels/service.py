@@ -42,23 +42,27 @@ class Panels:
         panel = find_panel(request.panel)
         panel.check_filter_keys(request.filters)
         window = parse_range(request.range_text, at or datetime.now(timezone.utc), self.tz)
-        previous = window.previous()
-        calls: dict[tuple[str, str], Callable[[], Any]] = {}
-        for key, query in panel.queries.items():
-            calls["now", key] = partial(self.client.query, query.promql(request.filters, window.seconds), window.end)
-            calls["previous", key] = partial(
-                self.client.query, query.promql(request.filters, previous.seconds), previous.end
-            )
-        for spec in panel.series:
-            promql = spec.query.promql(request.filters, window.step_seconds)
-            first = window.start + timedelta(seconds=window.step_seconds)
-            calls["series", spec.name] = partial(self.client.query_range, promql, first, window.end, window.step_seconds)
-        for label in request.filters:
-            calls["labels", label] = partial(self.client.label_values, label, _label_sources(panel, label))
-        answers = self.client.gather(calls)
+        answers = self.client.gather(self._calls(panel, request.filters, window))
         for label, value in request.filters.items():
             _check_value(label, value, answers["labels", label])
         return self._result(panel, request, window, answers)
+
+    def _calls(
+        self, panel: Panel, filters: Mapping[str, str], window: TimeRange
+    ) -> dict[tuple[str, str], Callable[[], Any]]:
+        """Every request to make, keyed ("now" | "previous" | "series" | "labels", name)."""
+        query, previous, step = self.client.query, window.previous(), window.step_seconds
+        calls: dict[tuple[str, str], Callable[[], Any]] = {}
+        for key, template in panel.queries.items():
+            calls["now", key] = partial(query, template.promql(filters, window.seconds), window.end)
+            calls["previous", key] = partial(query, template.promql(filters, previous.seconds), previous.end)
+        for spec in panel.series:
+            first = window.start + timedelta(seconds=step)
+            promql = spec.query.promql(filters, step)
+            calls["series", spec.name] = partial(self.client.query_range, promql, first, window.end, step)
+        for label in filters:
+            calls["labels", label] = partial(self.client.label_values, label, _label_sources(panel, label))
+        return calls
 
     def run_many(self, requests: Sequence[PanelRequest], at: datetime | None = None) -> list[PanelResult]:
         """:meth:`run` for each request concurrently, all as of the same instant; results in request order."""
