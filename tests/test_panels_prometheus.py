@@ -4,7 +4,6 @@ equal the generator's ground truth (two rolling ranges, a calendar range, and a 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,7 +62,7 @@ def _pct(part: float, whole: float) -> float | None:
 
 
 def expected_figures(name: str, truth: Truth, start, end, where) -> dict[str, float | None]:
-    s = lambda measure: _sum(truth, measure, start, end, where)  # noqa: E731
+    s = lambda measure: _sum(truth, measure, start, end, where)
     if name == "tokens":
         return {"input": s("input_tokens"), "output": s("output_tokens"), "total": s("input_tokens") + s("output_tokens")}
     if name == "cached":
@@ -106,7 +105,7 @@ def _shared(label: str, values: dict[str, float], key: str) -> dict[str, dict[st
 
 def expected_rows(name: str, truth: Truth, start, end, where) -> dict[str, dict[str, Any]]:
     """Expected rows keyed by their label value."""
-    by = lambda measure, label: _by(truth, measure, label, start, end, where)  # noqa: E731
+    by = lambda measure, label: _by(truth, measure, label, start, end, where)
     if name == "terminals":
         return _shared("terminal", by("conversations", "terminal"), "conversations")
     if name == "models":

@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from prometheus_fleet import free_port
 
 from codex_bot.errors import PrometheusUnavailable
 from codex_bot.metrics.client import PrometheusClient, Sample
 from codex_bot.settings import SettingsError, load_settings
-from prometheus_fleet import free_port
 
 AT = datetime(2025, 1, 31, 12, 0, tzinfo=timezone.utc)
 VECTOR = {"status": "success", "data": {"resultType": "vector", "result": [

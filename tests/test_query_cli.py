@@ -6,9 +6,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from prometheus_fleet import free_port
 
 from codex_bot.cli import main
-from prometheus_fleet import free_port
 
 pytestmark = pytest.mark.prometheus
 

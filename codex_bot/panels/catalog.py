@@ -20,7 +20,14 @@ from codex_bot.panels.queries import Increase, Quantile, Query
 from codex_bot.panels.result import ChartKind, Shape
 from codex_bot.panels.rows import Breakdown, Column
 from codex_bot.telemetry.contract import (
-    CONVERSATIONS, MODEL_CALLS, PROMPTS, TOKENS, TOOL_CALLS, TOOL_DECISIONS, TOOL_DURATION, MetricFamily,
+    CONVERSATIONS,
+    MODEL_CALLS,
+    PROMPTS,
+    TOKENS,
+    TOOL_CALLS,
+    TOOL_DECISIONS,
+    TOOL_DURATION,
+    MetricFamily,
 )
 
 

@@ -7,6 +7,7 @@ previous period of equal length), together with the series and the filter-value 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -123,7 +124,7 @@ def _check_value(label: str, value: str, known: Sequence[str]) -> None:
 
 def _series(spec: SeriesSpec, window: TimeRange, answer: list[RangeSeries]) -> Series:
     """One point per step ending in the window; steps without an answer get the query's empty value."""
-    found = {moment: value for item in answer for moment, value in item.points if value == value}  # NaN dropped
+    found = {moment: value for item in answer for moment, value in item.points if not math.isnan(value)}
     points = []
     for index in range(1, window.seconds // window.step_seconds + 1):
         moment = window.start + timedelta(seconds=index * window.step_seconds)
