@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -62,6 +62,7 @@ class Call:
     body: Any  # dict for API calls and response_url posts, bytes for uploads
     status: int = 200
     answer: Any = None
+    received: float = field(default_factory=time.perf_counter)  # when it arrived (perf_counter clock)
 
 
 @dataclass

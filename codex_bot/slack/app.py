@@ -25,6 +25,7 @@ def build_app(
             client=client,
             signing_secret=signing_secret or "",
             token_verification_enabled=verify_token,
+            process_before_response=True,  # ack in the request; answers run as lazy listeners
         )
     except BoltError as exc:
         raise SlackSetupError(f"Slack rejected SLACK_BOT_TOKEN ({exc}); copy the app's Bot User OAuth Token.") from exc
