@@ -69,7 +69,7 @@ class PrometheusClient:
         all_headers = dict(headers or {})
         if bearer_token:
             all_headers["Authorization"] = f"Bearer {bearer_token}"
-        session = requests.Session()
+        self._session = session = requests.Session()
         session.verify = str(ca_bundle) if ca_bundle else verify_tls
         # One quick retry when the connection fails; a slow or failed query is never retried
         # (read=False re-raises the read timeout itself, so it is reported as a timeout).
@@ -131,7 +131,7 @@ class PrometheusClient:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._prom._session.close()
+        self._session.close()
 
     @contextmanager
     def _failures(self, what: str) -> Iterator[None]:
