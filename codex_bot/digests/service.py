@@ -1,0 +1,62 @@
+"""Digests end to end: compose → lay out as messages; built once from the settings for the CLI, /codex and serve."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from codex_bot.alerts.records import AlertRecords
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.commands.access import AccessPolicy
+from codex_bot.digests.compose import Digest, DigestComposer
+from codex_bot.digests.definitions import DigestDefinition, DigestFile, load_digests
+from codex_bot.digests.layout import DigestMessages, digest_messages
+from codex_bot.digests.schedule import DigestScheduler
+from codex_bot.metrics.client import PrometheusClient
+from codex_bot.outbox import Outbox, Transport
+from codex_bot.panels.cost import load_prices
+from codex_bot.panels.service import Panels
+from codex_bot.settings import Settings
+from codex_bot.slack.replies import source_label
+from codex_bot.store import Store
+
+
+class Digests:
+    """Renders digests; calling it with (definition, slot) is the scheduler's composer."""
+
+    def __init__(self, composer: DigestComposer, source: str) -> None:
+        self.composer = composer
+        self.source = source
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store | None = None, url: str | None = None) -> "Digests":
+        """Panels on the configured (or given) Prometheus, the configured chart renderer, alert history
+        from ``store`` when given, and the access policy for per-user figures."""
+        client = PrometheusClient.from_settings(settings, url=url)
+        panels = Panels(client, settings.tz, load_prices(settings.prices_file))
+        composer = DigestComposer(
+            panels, ChartRenderer.from_settings(settings), alerts=AlertRecords(store) if store else None,
+            access=AccessPolicy.from_settings(settings),
+        )
+        return cls(composer, source_label(url or settings.prometheus_url))
+
+    def render(self, definition: DigestDefinition, at: datetime, range_text: str | None = None,
+               channel: str | None = None) -> tuple[Digest, DigestMessages]:
+        """The digest as of ``at`` (see :func:`codex_bot.digests.compose.period`) and its messages."""
+        digest = self.composer.build(definition, at, range_text, channel)
+        return digest, digest_messages(digest, source=self.source)
+
+    def __call__(self, definition: DigestDefinition, slot: datetime) -> DigestMessages:
+        return self.render(definition, slot)[1]
+
+
+def load_definitions(settings: Settings) -> DigestFile:
+    """``CODEX_BOT_DIGESTS_FILE`` (default ``rules/digests.yaml``) with the bot's timezone as default."""
+    return load_digests(settings.digests_file, settings.timezone)
+
+
+def start_digest_scheduler(settings: Settings, store: Store, transport: Transport) -> DigestScheduler:
+    """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database)."""
+    scheduler = DigestScheduler(load_definitions(settings).digests, Digests.from_settings(settings, store), store,
+                                Outbox(store), transport)
+    scheduler.start(f"sqlite:///{settings.state_db}")
+    return scheduler
