@@ -28,6 +28,7 @@ import http.client
 import json
 import logging
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -35,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
@@ -75,17 +76,20 @@ add_migration(
     )""",
 )
 
-_TRANSIENT_SLACK_ERRORS = frozenset(
-    {"ratelimited", "rate_limited", "internal_error", "service_unavailable", "fatal_error", "request_timeout"}
-)
+_TRANSIENT_CODES = frozenset({
+    "ratelimited", "rate_limited", "internal_error", "service_unavailable", "fatal_error", "request_timeout",
+    "unreachable",
+})
 
 
 class Transport(Protocol):
-    """What the outbox needs from a delivery channel (Slack, console)."""
+    """What the outbox needs: :class:`codex_bot.slack.transport.Transport`'s ``send``.
 
-    def send(self, message: Message, destination: Destination) -> Delivery: ...
+    A transport that also has ``update(ref, message) -> Delivery`` (chat.update) gets edits as
+    edits; one without it gets the new version as a reply in the original message's thread.
+    """
 
-    def update(self, ref: MessageRef, message: Message) -> Delivery: ...
+    def send(self, message: Message, to: Destination) -> Delivery: ...
 
 
 @dataclass(frozen=True)
@@ -119,17 +123,33 @@ class Backoff:
         return max(delay, retry_after or 0.0)
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def transient(exc: BaseException) -> tuple[bool, float | None]:
-    """(retry?, Retry-After seconds) for a failed delivery."""
-    if isinstance(exc, SlackApiError):
-        response = exc.response
-        status = getattr(response, "status_code", 200)
-        error = response.get("error") if hasattr(response, "get") else None
-        headers = {k.lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
-        retry_after = headers.get("retry-after")
-        after = float(retry_after[0] if isinstance(retry_after, list) else retry_after) if retry_after else None
-        return (status == 429 or status >= 500 or error in _TRANSIENT_SLACK_ERRORS), after
-    return isinstance(exc, (OSError, http.client.HTTPException)), None
+    """(retry?, Retry-After seconds): HTTP 429/5xx, Slack's transient error codes and network errors retry."""
+    for cause in _causes(exc):
+        if isinstance(cause, SlackApiError):
+            response = cause.response
+            status = int(getattr(response, "status_code", 200) or 200)
+            headers = {k.lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
+            after = headers.get("retry-after")
+            after = after[0] if isinstance(after, list) else after
+            error = response.get("error") if hasattr(response, "get") else None
+            retry = status == 429 or status >= 500 or error in _TRANSIENT_CODES
+            return retry, float(after) if after else None
+        if isinstance(cause, (OSError, http.client.HTTPException, SlackClientError)):
+            return True, None
+        code = getattr(cause, "code", None)
+        if isinstance(code, str) and (code in _TRANSIENT_CODES or re.fullmatch(r"http_(429|5\d\d)", code)):
+            return True, None
+    return False, None
 
 
 class Outbox:
@@ -240,7 +260,10 @@ class Outbox:
         if row["edit_of"]:
             target = self.store.message_ref(row["edit_of"])
             if target is not None:
-                return transport.update(target, message)
+                update = getattr(transport, "update", None)
+                if update is not None:
+                    return update(target, message)
+                return transport.send(message, Destination(target.channel, thread_ts=target.ts))
         thread = self.store.message_ref(row["thread_of"]) if row["thread_of"] else None
         return transport.send(message, Destination(row["channel"], thread_ts=thread.ts if thread else None))
 

@@ -1,0 +1,70 @@
+"""One alert cycle end to end: evaluate → record states and episodes → enqueue messages → deliver.
+
+The engine holds no state of its own between cycles: everything is in the state database, so a
+new process over the same database carries on exactly (no duplicate post, no lost resolution).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from codex_bot.alerts.evaluate import Evaluation, evaluate
+from codex_bot.alerts.loader import RuleSet
+from codex_bot.alerts.notify import NoticeReport, Notifier
+from codex_bot.alerts.records import AlertRecords
+from codex_bot.alerts.sampling import Sampler
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.metrics.client import PrometheusClient
+from codex_bot.outbox import FlushReport, Outbox, Transport
+from codex_bot.panels.cost import PriceTable
+from codex_bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    evaluation: Evaluation
+    notices: NoticeReport
+    delivered: FlushReport | None
+
+
+class AlertEngine:
+    def __init__(self, rules: RuleSet, client: PrometheusClient, prices: PriceTable, store: Store, outbox: Outbox,
+                 tz: ZoneInfo, *, interval: timedelta = timedelta(minutes=1), renderer: ChartRenderer | None = None,
+                 transport: Transport | None = None) -> None:
+        self.rules = rules
+        self.client = client
+        self.prices = prices
+        self.store = store
+        self.outbox = outbox
+        self.interval = interval
+        self.transport = transport
+        self.records = AlertRecords(store)
+        self.notifier = Notifier(store, outbox, tz, renderer, self.sampler)
+
+    def sampler(self) -> Sampler:
+        return Sampler(self.client, self.prices)
+
+    def run_cycle(self, at: datetime | None = None) -> CycleReport:
+        """Evaluate every rule as of ``at`` (default now), record, notify and deliver what is due."""
+        moment = at or datetime.now(timezone.utc)
+        previous = self.records.states()
+        evaluation = evaluate(self.rules.rules, moment, self.sampler(), previous, self.interval)
+        severities = {rule.name: rule.severity for rule in self.rules.rules}
+        removed = {rule for rule, _ in previous} - set(severities)
+        with self.store.transaction() as tx:
+            if removed:
+                self.records.forget(tx, removed)
+            self.records.save(tx, evaluation.states, evaluation.transitions, severities)
+        for name, reason in evaluation.failures.items():
+            log.warning("rule %s could not be evaluated: %s", name, reason)
+        by_name = {rule.name: rule for rule in self.rules.rules}
+        states = {(s.rule, s.key): s for s in evaluation.states}
+        notices = self.notifier.notify(by_name, self.rules.routing, evaluation.at, states)
+        self.notifier.health(evaluation, len(self.rules.rules), self.rules.routing)
+        delivered = self.outbox.flush(self.transport) if self.transport is not None else None
+        return CycleReport(evaluation, notices, delivered)

@@ -1,0 +1,161 @@
+"""Alert messages as Block Kit (rendered here, delivered through the outbox elsewhere)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from codex_bot.alerts.records import EpisodeRecord
+from codex_bot.alerts.rules import Rule
+from codex_bot.formatting import humanize
+from codex_bot.slack.blocks import MAX_HEADER, when
+from codex_bot.slack.message import ChartImage, Message
+
+# Button action ids (the Slack listeners in codex_bot.commands.alerts_commands match these).
+SILENCE_1H = "codex_alert_silence_1h"
+SILENCE_24H = "codex_alert_silence_24h"
+ACKNOWLEDGE = "codex_alert_ack"
+SEVERITY_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
+
+
+def labels_text(labels: dict[str, str]) -> str:
+    return " ".join(f"`{k}={v}`" for k, v in sorted(labels.items()))
+
+
+def span(delta: timedelta) -> str:
+    """``1h 12m``, ``45m``, ``2d 3h``."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}m" if mins or not (days or hours) else ""]
+    return " ".join(p for p in parts if p)
+
+
+def threshold_text(rule: Rule, threshold: float | None) -> str:
+    """``below 90 %`` or ``above 12.3M (3x the 7d median)``."""
+    unit = rule.figure.unit
+    shown = humanize(threshold, unit)
+    if rule.condition.relative:
+        return f"{rule.condition.op} {shown} ({rule.condition.text})"
+    return f"{rule.condition.op} {shown}"
+
+
+def _title(rule: Rule, episode: EpisodeRecord, state: str) -> str:
+    labels = " ".join(f"{k}={v}" for k, v in sorted(episode.labels.items()))
+    return f"{state} · {rule.name}" + (f" · {labels}" if labels else "")
+
+
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=text[:MAX_HEADER], emoji=True))
+
+
+def _context(rule: Rule, tz: ZoneInfo, extra: str = "") -> ContextBlock:
+    parts = [f"rule `{rule.name}`", f"`{rule.figure}` over {rule.window}", f"severity {rule.severity}"]
+    parts += [labels_text(rule.filters)] if rule.filters else []
+    parts += [extra] if extra else []
+    return ContextBlock(elements=[MarkdownTextObject(text=" · ".join(parts))])
+
+
+def _facts(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> SectionBlock:
+    unit = rule.figure.unit
+    fields = [
+        MarkdownTextObject(text=f"*Value*\n{humanize(episode.value, unit)}"),
+        MarkdownTextObject(text=f"*Threshold*\n{threshold_text(rule, episode.threshold)}"),
+        MarkdownTextObject(text=f"*Since*\n{when(episode.started_at, tz)} {tz.key}"),
+        MarkdownTextObject(text=f"*Firing for*\n{span(episode.fired_at - episode.started_at)} pending, then fired"),
+    ]
+    return SectionBlock(fields=fields)
+
+
+def _about(rule: Rule, episode: EpisodeRecord) -> list[Block]:
+    lines = [rule.description] if rule.description else []
+    if episode.labels:
+        lines.append(labels_text(episode.labels))
+    if rule.runbook:
+        lines.append(f":book: <{rule.runbook}|Runbook>")
+    return [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))] if lines else []
+
+
+def _buttons(episode: EpisodeRecord, acknowledged: bool) -> ActionsBlock:
+    value = str(episode.id)
+    elements = [
+        ButtonElement(text="Silence 1h", action_id=SILENCE_1H, value=value),
+        ButtonElement(text="Silence 24h", action_id=SILENCE_24H, value=value),
+    ]
+    if not acknowledged:
+        elements.append(ButtonElement(text="Acknowledge", action_id=ACKNOWLEDGE, value=value, style="primary"))
+    return ActionsBlock(elements=elements)
+
+
+def firing_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo, chart: ChartImage | None = None,
+                   chart_note: str = "") -> Message:
+    """The firing message; also its edited form after an acknowledgement."""
+    emoji = SEVERITY_EMOJI.get(rule.severity, ":red_circle:")
+    blocks: list[Block] = [_header(_title(rule, episode, "FIRING")), _facts(rule, episode, tz), *_about(rule, episode)]
+    if episode.acknowledged_by:
+        ack = f":eyes: Acknowledged by <@{episode.acknowledged_by}>"
+        if episode.acknowledged_at:
+            ack += f" at {when(episode.acknowledged_at, tz)}"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=ack)))
+    blocks.append(_buttons(episode, acknowledged=bool(episode.acknowledged_by)))
+    blocks.append(_context(rule, tz, chart_note))
+    value = humanize(episode.value, rule.figure.unit)
+    text = f"{emoji} FIRING {rule.name}: {value} ({threshold_text(rule, episode.threshold)})"
+    return Message(text, blocks, [chart] if chart else [])
+
+
+def resolved_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> Message:
+    """The original message, edited to show the resolution (no buttons)."""
+    assert episode.resolved_at is not None
+    unit = rule.figure.unit
+    fields = [
+        MarkdownTextObject(text=f"*Value at resolution*\n{humanize(episode.resolved_value, unit)}"),
+        MarkdownTextObject(text=f"*Peak threshold*\n{threshold_text(rule, episode.threshold)}"),
+        MarkdownTextObject(text=f"*Fired*\n{when(episode.fired_at, tz)} {tz.key}"),
+        MarkdownTextObject(text=f"*Resolved*\n{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"),
+    ]
+    blocks: list[Block] = [_header(_title(rule, episode, "RESOLVED")), SectionBlock(fields=fields),
+                           *_about(rule, episode), _context(rule, tz, f"resolved: {episode.resolve_reason or 'recovered'}")]
+    return Message(f":white_check_mark: RESOLVED {rule.name} after {span(episode.resolved_at - episode.fired_at)}", blocks)
+
+
+def resolved_reply(rule: Rule, episode: EpisodeRecord) -> Message:
+    assert episode.resolved_at is not None
+    value = humanize(episode.resolved_value, rule.figure.unit)
+    reason = episode.resolve_reason or "recovered"
+    text = (f":white_check_mark: Resolved after {span(episode.resolved_at - episode.fired_at)}: "
+            f"{rule.figure.key} is {value} ({reason}).")
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def reminder_message(rule: Rule, episode: EpisodeRecord, value: float | None, at: datetime) -> Message:
+    text = (f":repeat: Still firing after {span(at - episode.fired_at)}: {rule.figure.key} is "
+            f"{humanize(value, rule.figure.unit)} ({threshold_text(rule, episode.threshold)}).")
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def action_reply(text: str) -> Message:
+    """A short note in the alert's thread (silenced by …, acknowledged by …)."""
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def failing_notice(reason: str, since: datetime, tz: ZoneInfo) -> Message:
+    text = (f":warning: Alert evaluation is failing since {when(since, tz)} {tz.key}: {reason} "
+            "Alerts keep their current state (nothing fires or resolves) until it works again.")
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def recovered_notice(since: datetime, at: datetime) -> Message:
+    text = f":white_check_mark: Alert evaluation works again (it failed for {span(at - since)})."
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])

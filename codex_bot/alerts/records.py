@@ -1,0 +1,166 @@
+"""Alert states and firing episodes in the state database (tables from :mod:`codex_bot.store`).
+
+An *episode* is one firing of one rule+group, from firing to resolution; its row also carries
+what was sent about it (outbox keys, last reminder, acknowledgement).  Digests read the
+episodes of a period with :meth:`AlertRecords.fired_between`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from codex_bot.alerts.evaluate import StateKey, Transition
+from codex_bot.alerts.state import AlertState
+from codex_bot.store import Store
+
+
+def _ts(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    id: int
+    rule: str
+    labels: dict[str, str]
+    severity: str
+    started_at: datetime
+    fired_at: datetime
+    value: float | None
+    threshold: float | None
+    resolved_at: datetime | None
+    resolved_value: float | None
+    resolve_reason: str | None
+    posted_key: str | None
+    resolution_key: str | None
+    last_notified_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "EpisodeRecord":
+        return cls(
+            row["id"], row["rule"], json.loads(row["labels"]), row["severity"], _dt(row["started_at"]),  # type: ignore[arg-type]
+            _dt(row["fired_at"]), row["value"], row["threshold"], _dt(row["resolved_at"]),  # type: ignore[arg-type]
+            row["resolved_value"], row["resolve_reason"], row["posted_key"], row["resolution_key"],
+            _dt(row["last_notified_at"]), row["acknowledged_by"], _dt(row["acknowledged_at"]),
+        )
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+
+class AlertRecords:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # --- states ---
+
+    def states(self) -> dict[StateKey, AlertState]:
+        """The last stored state of every rule+group."""
+        rows = self.store.fetchall(
+            "SELECT s.*, e.fired_at AS fired FROM alert_states s LEFT JOIN alert_episodes e ON e.id = s.episode_id"
+        )
+        states = {}
+        for row in rows:
+            state = AlertState(
+                row["rule"], json.loads(row["labels"]), row["state"], _dt(row["evaluated_at"]),  # type: ignore[arg-type]
+                row["value"], row["threshold"], _dt(row["active_since"]), _dt(row["fired"]),
+            )
+            states[(state.rule, state.key)] = state
+        return states
+
+    def save(self, tx: sqlite3.Connection, states: Iterable[AlertState], transitions: Iterable[Transition],
+             severities: dict[str, str]) -> None:
+        """Store the new states; open and close episodes for the transitions (in the caller's transaction)."""
+        for t in transitions:
+            if t.closed:
+                self._close(tx, t)
+            if t.opened:
+                self._open(tx, t.state, severities.get(t.state.rule, "warning"))
+        for state in states:
+            row = tx.execute(
+                "SELECT id FROM alert_episodes WHERE rule = ? AND group_key = ? AND resolved_at IS NULL",
+                (state.rule, state.key),
+            ).fetchone()
+            tx.execute(
+                "INSERT INTO alert_states VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(rule, group_key) DO UPDATE SET"
+                " labels=excluded.labels, state=excluded.state, value=excluded.value, threshold=excluded.threshold,"
+                " active_since=excluded.active_since, evaluated_at=excluded.evaluated_at, episode_id=excluded.episode_id",
+                (state.rule, state.key, json.dumps(dict(state.labels)), state.state, state.value, state.threshold,
+                 _ts(state.active_since), _ts(state.evaluated_at), row["id"] if row and state.firing else None),
+            )
+
+    def forget(self, tx: sqlite3.Connection, rules: Iterable[str]) -> None:
+        """Drop the states of rules that no longer exist (their open episodes are closed as removed)."""
+        names = list(rules)
+        marks = ",".join("?" * len(names))
+        tx.execute(f"DELETE FROM alert_states WHERE rule IN ({marks})", names)
+        tx.execute(
+            f"UPDATE alert_episodes SET resolved_at = strftime('%s','now'), resolve_reason = 'rule removed'"
+            f" WHERE rule IN ({marks}) AND resolved_at IS NULL", names,
+        )
+
+    def _open(self, tx: sqlite3.Connection, state: AlertState, severity: str) -> None:
+        tx.execute(
+            "INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value, threshold)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (state.rule, state.key, json.dumps(dict(state.labels)), severity,
+             _ts(state.active_since or state.evaluated_at), _ts(state.fired_at), state.value, state.threshold),
+        )
+
+    def _close(self, tx: sqlite3.Connection, t: Transition) -> None:
+        reason = "no data" if t.state.state == "nodata" else (t.state.reason or "recovered")
+        tx.execute(
+            "UPDATE alert_episodes SET resolved_at = ?, resolved_value = ?, resolve_reason = ?"
+            " WHERE rule = ? AND group_key = ? AND resolved_at IS NULL",
+            (_ts(t.state.evaluated_at), t.state.value, reason, t.state.rule, t.state.key),
+        )
+
+    # --- episodes ---
+
+    def episode(self, episode_id: int) -> EpisodeRecord | None:
+        row = self.store.fetchone("SELECT * FROM alert_episodes WHERE id = ?", (episode_id,))
+        return EpisodeRecord.from_row(row) if row else None
+
+    def needing_notice(self) -> list[EpisodeRecord]:
+        """Open episodes, and closed ones whose firing was posted but whose resolution was not."""
+        rows = self.store.fetchall(
+            "SELECT * FROM alert_episodes WHERE resolved_at IS NULL"
+            " OR (posted_key IS NOT NULL AND resolution_key IS NULL) ORDER BY id"
+        )
+        return [EpisodeRecord.from_row(row) for row in rows]
+
+    def fired_between(self, start: datetime, end: datetime) -> list[EpisodeRecord]:
+        """Episodes that fired in [start, end) — for digests."""
+        rows = self.store.fetchall(
+            "SELECT * FROM alert_episodes WHERE fired_at >= ? AND fired_at < ? ORDER BY fired_at",
+            (start.timestamp(), end.timestamp()),
+        )
+        return [EpisodeRecord.from_row(row) for row in rows]
+
+    def open_episode(self, rule: str, labels: dict[str, str] | None = None) -> list[EpisodeRecord]:
+        rows = self.store.fetchall(
+            "SELECT * FROM alert_episodes WHERE rule = ? AND resolved_at IS NULL ORDER BY id", (rule,)
+        )
+        found = [EpisodeRecord.from_row(row) for row in rows]
+        return [e for e in found if labels is None or e.labels == labels]
+
+    @staticmethod
+    def mark(tx: sqlite3.Connection, episode_id: int, **columns: object) -> None:
+        """Update the notification columns of an episode (posted_key, resolution_key, last_notified_at, ...)."""
+        allowed = {"posted_key", "resolution_key", "last_notified_at", "acknowledged_by", "acknowledged_at"}
+        if not set(columns) <= allowed:
+            raise ValueError(f"not an episode notification column: {set(columns) - allowed}")
+        values = [_ts(v) if isinstance(v, datetime) else v for v in columns.values()]
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        tx.execute(f"UPDATE alert_episodes SET {assignments} WHERE id = ?", (*values, episode_id))

@@ -1,0 +1,71 @@
+"""Silences: a rule (optionally only some of its groups) is not notified until a given time.
+
+A silenced alert is still evaluated and recorded; only its messages are held back.  When the
+silence ends while the alert still fires, the firing message goes out then.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from codex_bot.store import Store
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: int
+    rule: str
+    matchers: dict[str, str]  # labels that must match; {} silences every group of the rule
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+
+    def covers(self, rule: str, labels: Mapping[str, str], at: datetime) -> bool:
+        matching = all(labels.get(k) == v for k, v in self.matchers.items())
+        return self.rule == rule and matching and self.starts_at <= at < self.ends_at
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Silence":
+        return cls(row["id"], row["rule"], json.loads(row["matchers"]),
+                   datetime.fromtimestamp(row["starts_at"], timezone.utc),
+                   datetime.fromtimestamp(row["ends_at"], timezone.utc), row["created_by"], row["comment"])
+
+
+class Silences:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, rule: str, starts_at: datetime, ends_at: datetime, created_by: str,
+            matchers: Mapping[str, str] | None = None, comment: str = "") -> Silence:
+        with self.store.transaction() as tx:
+            cursor = tx.execute(
+                "INSERT INTO silences (rule, matchers, starts_at, ends_at, created_by, comment) VALUES (?, ?, ?, ?, ?, ?)",
+                (rule, json.dumps(dict(matchers or {}), sort_keys=True), starts_at.timestamp(), ends_at.timestamp(),
+                 created_by, comment),
+            )
+            row = tx.execute("SELECT * FROM silences WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        return Silence.from_row(row)
+
+    def end(self, rule: str, at: datetime) -> int:
+        """End every active silence of ``rule`` now; returns how many there were."""
+        with self.store.transaction() as tx:
+            cursor = tx.execute(
+                "UPDATE silences SET ends_at = ? WHERE rule = ? AND ends_at > ?",
+                (at.timestamp(), rule, at.timestamp()),
+            )
+            return cursor.rowcount
+
+    def active(self, at: datetime) -> list[Silence]:
+        rows = self.store.fetchall(
+            "SELECT * FROM silences WHERE starts_at <= ? AND ends_at > ? ORDER BY ends_at",
+            (at.timestamp(), at.timestamp()),
+        )
+        return [Silence.from_row(row) for row in rows]
+
+    def covering(self, rule: str, labels: Mapping[str, str], at: datetime) -> Silence | None:
+        return next((s for s in self.active(at) if s.covers(rule, labels, at)), None)
