@@ -31,18 +31,18 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from prometheus_fleet import PrometheusServer, build_fleet, require_binaries  # noqa: E402
-from slack_emulator import ServedApp, SlackEmulator, build_bot  # noqa: E402
+from prometheus_fleet import PrometheusServer, build_fleet, require_binaries
+from slack_emulator import ServedApp, SlackEmulator, build_bot
 
-from codex_bot.charts.local_renderer import LocalRenderer  # noqa: E402
-from codex_bot.charts.renderer import ChartRenderer  # noqa: E402
-from codex_bot.charts.spec import chart_config  # noqa: E402
-from codex_bot.metrics.client import PrometheusClient  # noqa: E402
-from codex_bot.metrics.ranges import parse_range  # noqa: E402
-from codex_bot.panels.catalog import find_panel  # noqa: E402
-from codex_bot.panels.cost import load_prices  # noqa: E402
-from codex_bot.panels.request import parse_request  # noqa: E402
-from codex_bot.panels.service import Panels  # noqa: E402
+from codex_bot.charts.local_renderer import LocalRenderer
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.charts.spec import chart_config
+from codex_bot.metrics.client import PrometheusClient
+from codex_bot.metrics.ranges import parse_range
+from codex_bot.panels.catalog import find_panel
+from codex_bot.panels.cost import load_prices
+from codex_bot.panels.request import parse_request
+from codex_bot.panels.service import Panels
 
 TZ = ZoneInfo("UTC")
 ACK_TARGET_MS = 50.0

@@ -16,9 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
@@ -93,7 +93,7 @@ class SlackEmulator:
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # --- lifecycle ---
-    def start(self) -> "SlackEmulator":
+    def start(self) -> SlackEmulator:
         self._thread.start()
         return self
 
@@ -101,7 +101,7 @@ class SlackEmulator:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "SlackEmulator":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -363,7 +363,7 @@ def slash_command_form(text: str, response_url: str, **fields: str) -> str:
     return urlencode(slash_command_payload(text, response_url, **fields))
 
 
-def build_bot(slack: "SlackEmulator", **settings: object) -> tuple[App, CommandDeps]:
+def build_bot(slack: SlackEmulator, **settings: object) -> tuple[App, CommandDeps]:
     """codex-bot's Bolt app and its dependencies, wired from settings like ``codex-bot serve`` does."""
     configured = load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                                slack_api_url=slack.base_url, **settings)
@@ -412,7 +412,7 @@ class SocketModeEndpoint:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/link"
 
-    def start(self) -> "SocketModeEndpoint":
+    def start(self) -> SocketModeEndpoint:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("socket mode endpoint did not start")

@@ -7,9 +7,9 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from chart_fixtures import chart_renderer, every_panel, read_png  # noqa: F401 - fixture
 from prometheus_fleet import free_port
+
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.formatting import humanize, humanize_change
 from codex_bot.panels.catalog import find_panel

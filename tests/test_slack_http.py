@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from codex_bot.panels.catalog import PANELS
 from prometheus_fleet import free_port
 from slack_emulator import SIGNING_SECRET, ServedApp, SlackEmulator, build_bot
+
+from codex_bot.panels.catalog import PANELS
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from chart_fixtures import chart_renderer, read_png  # noqa: F401 - fixture
 from prometheus_fleet import Fleet
+from slack_emulator import Call, ServedApp, SlackEmulator, blocks_of, build_bot
 
 from codex_bot.charts.renderer import HEIGHT, WIDTH, ChartRenderer
 from codex_bot.formatting import humanize, humanize_change
@@ -27,7 +28,6 @@ from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.slack.blocks import label, table_text, unit_of, window
 from codex_bot.slack.console import blocks_to_text
-from slack_emulator import Call, ServedApp, SlackEmulator, blocks_of, build_bot
 
 pytestmark = pytest.mark.prometheus
 

@@ -6,6 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
+from slack_emulator import (
+    BOT_TOKEN,
+    MANIFEST,
+    NEEDED_SCOPES,
+    SlackEmulator,
+    manifest_scopes,
+)
 from slack_sdk import WebClient
 
 from codex_bot.cli import main
@@ -16,7 +23,6 @@ from codex_bot.slack.client import SlackSetupError, retry_handlers
 from codex_bot.slack.message import ChartImage, Destination, Message
 from codex_bot.slack.serve import choose_mode, mode_credential, parse_listen
 from codex_bot.slack.slack_transport import SlackTransport
-from slack_emulator import BOT_TOKEN, MANIFEST, NEEDED_SCOPES, SlackEmulator, manifest_scopes
 
 
 def test_manifest_declares_the_command_socket_mode_and_every_needed_scope():

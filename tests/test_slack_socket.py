@@ -6,11 +6,17 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from prometheus_fleet import free_port
+from slack_emulator import (
+    APP_TOKEN,
+    SlackEmulator,
+    SocketModeEndpoint,
+    build_bot,
+    slash_command_payload,
+)
 
 from codex_bot.panels.catalog import PANELS
 from codex_bot.slack.serve import socket_mode_handler
-from prometheus_fleet import free_port
-from slack_emulator import APP_TOKEN, SlackEmulator, SocketModeEndpoint, build_bot, slash_command_payload
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 
 import pytest
+from slack_emulator import BOT_TOKEN, SlackEmulator
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -16,7 +17,6 @@ from codex_bot.slack.replies import notice
 from codex_bot.slack.slack_errors import DeliveryError, failure_text
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import MessageRef
-from slack_emulator import BOT_TOKEN, SlackEmulator
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart-bytes" * 50
 

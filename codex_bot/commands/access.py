@@ -39,7 +39,7 @@ class AccessPolicy:
     admin_users: frozenset[str] = frozenset()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "AccessPolicy":
+    def from_settings(cls, settings: Settings) -> AccessPolicy:
         return cls(
             _channels(settings.personal_data_channels),
             frozenset(settings.personal_data_users),

@@ -17,7 +17,7 @@ from codex_bot.errors import UserError
 from codex_bot.panels.request import split_words
 from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.slack.replies import notice
-from codex_bot.slack.slack_errors import failure_text
+from codex_bot.slack.slack_errors import DELIVERY_FAILURES, failure_text
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def reply_for(invocation: Invocation, deps: CommandDeps) -> tuple[Message, Desti
         return panel_reply(words, invocation, deps)
     except UserError as exc:
         return notice(str(exc)), invocation.private()
-    except Exception:  # noqa: BLE001 - a bug: log it, tell the asker without a trace
+    except Exception:  # a bug: log it with its trace, tell the asker without one
         log.exception("/codex %r failed", invocation.text)
         return notice(INTERNAL_ERROR), invocation.private()
 
@@ -43,12 +43,12 @@ def answer(invocation: Invocation, deps: CommandDeps) -> Delivery | None:
     message, destination = reply_for(invocation, deps)
     try:
         return deps.transport.send(message, destination)
-    except Exception as exc:  # noqa: BLE001 - Slack refused or was unreachable: say so, privately
+    except DELIVERY_FAILURES as exc:  # Slack refused or was unreachable: say so, privately
         log.warning("answer to /codex %r not delivered: %s", invocation.text, exc)
         if destination.ephemeral:
             return None
         try:
             deps.transport.send(notice(failure_text(exc)), invocation.private())
-        except Exception as again:  # noqa: BLE001
+        except DELIVERY_FAILURES as again:
             log.warning("could not tell %s why: %s", invocation.user_id, again)
         return None

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from codex_bot.commands.access import PERSONAL_FILTERS
 from codex_bot.commands.invocation import COMMAND

@@ -20,7 +20,7 @@ class Invocation:
     response_url: str | None = None
 
     @classmethod
-    def from_slash(cls, command: Mapping[str, Any]) -> "Invocation":
+    def from_slash(cls, command: Mapping[str, Any]) -> Invocation:
         """From Slack's slash-command payload (HTTP form fields or the Socket Mode envelope)."""
         return cls(
             text=str(command.get("text") or ""),

@@ -52,7 +52,7 @@ class Destination:
         if self.ephemeral and not self.user:
             raise ValueError("an ephemeral destination needs the user who sees it")
 
-    def privately(self) -> "Destination":
+    def privately(self) -> Destination:
         """The same conversation, seen only by ``user`` (for notes about this delivery)."""
         return Destination(self.channel, self.user, True, self.response_url, self.thread_ts)
 

@@ -11,7 +11,12 @@ from codex_bot.settings import load_settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import SlackSetupError, build_web_client
 from codex_bot.slack.serve import (
-    EVENTS_PATH, choose_mode, make_http_server, mode_credential, parse_listen, socket_mode_handler,
+    EVENTS_PATH,
+    choose_mode,
+    make_http_server,
+    mode_credential,
+    parse_listen,
+    socket_mode_handler,
 )
 from codex_bot.slack.slack_transport import SlackTransport
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from codex_bot.errors import UserError
 
@@ -26,9 +26,9 @@ _EXPLAINED: dict[str, str] = {
 class DeliveryError(UserError):
     """A reply Slack did not take without a SlackApiError (a response_url answered non-200)."""
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+
+# What a transport raises when the text cannot go out (SlackApiError is a SlackClientError).
+DELIVERY_FAILURES: tuple[type[Exception], ...] = (SlackClientError, OSError, DeliveryError)
 
 
 def explain(code: str, needed_scope: str | None = None) -> str:

@@ -17,7 +17,12 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from slack_sdk.webhook import WebhookClient
 
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
-from codex_bot.slack.slack_errors import DeliveryError, explain, reason
+from codex_bot.slack.slack_errors import (
+    DELIVERY_FAILURES,
+    DeliveryError,
+    explain,
+    reason,
+)
 from codex_bot.store import MessageRef
 
 log = logging.getLogger(__name__)
@@ -63,7 +68,7 @@ class SlackTransport:
     def _tell_privately(self, to: Destination, note: str) -> None:
         try:
             self._post_ephemeral(with_note(Message(note), f":warning: {note}"), to.privately())
-        except (*SLACK_FAILURES, DeliveryError) as exc:
+        except DELIVERY_FAILURES as exc:
             log.warning("could not tell %s about a delivery problem: %s", to.user, exc)
 
     # --- ephemeral: charts to the asker's DM with the bot, then the private reply ---
@@ -99,7 +104,7 @@ class SlackTransport:
         answer = hook.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral")
         if answer.status_code != 200:
             code = (answer.body or f"http_{answer.status_code}").strip()
-            raise DeliveryError(f"Slack did not take the reply: {explain(code)}.", code)
+            raise DeliveryError(f"Slack did not take the reply: {explain(code)}.")
 
     # --- charts ---
     def _upload(self, charts: list[ChartImage], channel: str, thread_ts: str | None, delivery: Delivery) -> None:
