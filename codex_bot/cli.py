@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "codex_bot.telemetry.backfill_cli",
     "codex_bot.telemetry.simulate_cli",
     "codex_bot.panels.query_cli",
+    "codex_bot.alerts.rules_cli",
     "codex_bot.slack.serve_cli",
 )
 
