@@ -167,7 +167,8 @@ class DigestComposer:
         digest = Digest(definition, window, {n: results[n] for n in shown})
         if hidden:
             digest.notes.append(PEOPLE_HIDDEN)
-        for name, (_, chart) in zip(names, answers):
+        drawn = {name: chart for name, (_, chart) in zip(names, answers)}
+        for name, chart in ((name, drawn[name]) for name in charts):
             if isinstance(chart, ChartImage):
                 digest.charts.append(chart)
             elif isinstance(chart, ChartUnavailable):
