@@ -43,14 +43,10 @@ def hourly(name: str, scale: float, hours: int = 168, time_range: TimeRange = WE
 
 # Chart kinds for the headline-figure panels whose catalog entry says "none", so that every chart
 # the charts module can draw is drawn here (a digest charts 14 panels: all but "cached").
-FIGURE_CHART_KINDS = {"tokens": "stacked_bar", "cache-rate": "doughnut", "sessions": "hbar", "success": "doughnut"}
-
-
 def result(name: str, **data: object) -> PanelResult:
     """A result for catalog panel ``name`` (its title, unit, shape, chart kind, units) holding ``data``."""
     panel = find_panel(name)
-    kind = FIGURE_CHART_KINDS.get(name, panel.chart_kind) if panel.chart_kind == "none" else panel.chart_kind
-    return PanelResult(panel.name, panel.title, panel.unit, panel.shape, kind, WEEK,  # type: ignore[arg-type]
+    return PanelResult(panel.name, panel.title, panel.unit, panel.shape, panel.chart_kind, WEEK,  # type: ignore[arg-type]
                        units=panel.units(), **data)  # type: ignore[arg-type]
 
 

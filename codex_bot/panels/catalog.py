@@ -103,7 +103,7 @@ _P95 = Quantile(0.95, TOOL_DURATION)
 PANELS: tuple[Panel, ...] = (
     Panel(
         "tokens", ("token", "total-tokens"), "Total token usage", "input, output and total tokens",
-        "tokens", "figures", "none", ("model", "user"), _INPUT_OUTPUT,
+        "tokens", "figures", "stacked_bar", ("model", "user"), _INPUT_OUTPUT,
         figures=(
             Figure("input", "tokens", "input tokens (cached included)", measure("input")),
             Figure("output", "tokens", "output tokens (reasoning included)", measure("output")),
@@ -117,13 +117,13 @@ PANELS: tuple[Panel, ...] = (
     ),
     Panel(
         "cache-rate", ("cache", "cache-hit", "cached-rate"), "Cache hit rate", "share of input tokens that were cached",
-        "percent", "figures", "none", ("model", "user"),
+        "percent", "figures", "doughnut", ("model", "user"),
         {"cached_input": _tokens("cached_input"), "input": _tokens("input")},
         figures=(Figure("cache_rate_pct", "percent", "100 × cached input / input", percent("cached_input", "input")),),
     ),
     Panel(
         "sessions", ("calls", "session"), "Sessions and model calls", "conversations started and model API calls",
-        "count", "figures", "none", ("model",),
+        "count", "figures", "hbar", ("model",),
         {"conversations": Increase(CONVERSATIONS), "model_calls": Increase(MODEL_CALLS)},
         figures=(
             Figure("conversations", "count", "conversations started", measure("conversations")),
@@ -153,7 +153,7 @@ PANELS: tuple[Panel, ...] = (
     ),
     Panel(
         "success", ("success-rate", "errors", "failures"), "Model call success rate", "share of model calls that succeeded",
-        "percent", "figures", "none", ("model",),
+        "percent", "figures", "doughnut", ("model",),
         {"requests": Increase(MODEL_CALLS), "failed": Increase(MODEL_CALLS, (("success", "false"),))},
         figures=(
             Figure("success_rate_pct", "percent", "100 × (requests − failed) / requests", percent_not("failed", "requests")),
