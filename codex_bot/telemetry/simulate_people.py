@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 from typing import Literal
 
 # How Codex reports a person:
@@ -53,7 +55,14 @@ class Developer:
 
 
 def pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
+    """A value drawn by weight."""
+    values, cumulative = _split(weighted)
+    return rng.choices(values, cum_weights=cumulative)[0]
+
+
+@lru_cache(maxsize=None)
+def _split(weighted: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
+    return [v for v, _ in weighted], list(accumulate(w for _, w in weighted))
 
 
 def make_developers(count: int, days: float, seed: int, late_joiner_share: float) -> list[Developer]:

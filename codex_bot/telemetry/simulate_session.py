@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
 
@@ -27,6 +26,11 @@ TOOLS: tuple[tuple[str, float], ...] = (
 TOOL_BEHAVIOUR: dict[str, tuple[float, float, float]] = {
     "exec_command": (0.9, 1.2, 0.97), "apply_patch": (0.04, 0.6, 0.93), "write_stdin": (1.5, 1.0, 0.98),
     "view_image": (0.03, 0.5, 0.99), "mcp__github__create_pr": (1.2, 0.7, 0.9),
+}
+TOOL_ARGUMENTS = {  # the JSON arguments string of a tool call
+    "exec_command": '{"cmd": "pytest -q"}', "apply_patch": '{"path": "src/app.py"}',
+    "write_stdin": '{"session_id": 1, "chars": "y\\n"}', "view_image": '{"path": "docs/screenshot.png"}',
+    "mcp__github__create_pr": '{"title": "Fix flaky test"}',
 }
 ASKED_SHARE = {"exec_command": 0.35, "apply_patch": 0.5, "mcp__github__create_pr": 1.0}  # with "on-request"
 USER_DECISIONS = (("approved", 0.65), ("approved_for_session", 0.17), ("denied", 0.12), ("abort", 0.06))
@@ -213,12 +217,10 @@ class Session:
 
     def _result(self, tool: str, namespace: str, call_id: str, duration_ms: int, ok: bool) -> dict[str, AttrValue]:
         mcp = tool.startswith("mcp__")
-        arguments = {"exec_command": {"cmd": "pytest -q"}, "write_stdin": {"session_id": 1, "chars": "y\n"}}.get(
-            tool, {"path": "src/app.py"} if tool != "mcp__github__create_pr" else {"title": "Fix flaky test"})
         return {
             "tool_result_seq": self.tool_seq, "tool_name": tool, "tool_namespace": namespace, "call_id": call_id,
             "duration_ms": str(duration_ms), "success": "true" if ok else "false", "output_truncated": False,
-            "agent_name": "/root", "arguments": json.dumps(arguments),
+            "agent_name": "/root", "arguments": TOOL_ARGUMENTS[tool],
             "output": "Process exited with code 0\n" if ok else "error: tool call failed\n",
             "mcp_server": "github" if mcp else "", "mcp_server_origin": "config" if mcp else "",
         }
