@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from chart_fixtures import chart_renderer, read_png  # noqa: F401 - fixture
-from prometheus_fleet import Fleet
+from prometheus_fleet import Fleet, free_port
 from slack_emulator import Call, ServedApp, SlackEmulator, blocks_of, build_bot
 
 from codex_bot.charts.renderer import HEIGHT, WIDTH, ChartRenderer
+from codex_bot.commands.deps import CommandDeps
 from codex_bot.formatting import humanize, humanize_change
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.catalog import PANELS, find_panel
@@ -40,6 +41,7 @@ CHANNEL = "C0GENERAL"
 class Setup:
     slack: SlackEmulator
     bot: ServedApp
+    deps: CommandDeps
     panels: Panels
     at: datetime
 
@@ -73,7 +75,7 @@ def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # no
         deps.clock = lambda: at
         served = ServedApp(app)
         panels = Panels(PrometheusClient(fleet.prometheus_url), TZ, load_prices())
-        yield Setup(slack, served, panels, at)
+        yield Setup(slack, served, deps, panels, at)
         served.stop()
 
 
@@ -161,3 +163,29 @@ def test_public_post_refused_by_slack_is_explained_privately(setup: Setup):
     setup.slack.fail("chat.postMessage", "not_in_channel")
     answer = setup.ask("tools 24h public", "refused")
     assert "invite me with `/invite @codex-bot`" in shown(answer)
+
+
+def test_a_range_without_data_says_so_without_a_chart(fleet: Fleet, setup: Setup):
+    uploads = len(setup.slack.calls_to("files.completeUploadExternal"))
+    setup.deps.clock = lambda: fleet.align(fleet.start - timedelta(days=2))
+    try:
+        text = shown(setup.ask("usage 24h", "no-data"))
+    finally:
+        setup.deps.clock = lambda: setup.at
+    assert "No data in this range." in text and "Chart" not in text
+    assert len(setup.slack.calls_to("files.completeUploadExternal")) == uploads
+
+
+def test_renderer_down_still_answers_with_the_figures(fleet: Fleet, setup: Setup):
+    with SlackEmulator() as slack:
+        app, deps = build_bot(slack, prometheus_url=fleet.prometheus_url, timezone=TZ.key,
+                              quickchart_url=f"http://127.0.0.1:{free_port()}")
+        deps.clock = lambda: setup.at
+        served = ServedApp(app)
+        try:
+            served.command("usage 7d", slack.response_url(), user_id=LEAD)
+            text = shown(slack.wait_calls("response_url")[0])
+        finally:
+            served.stop()
+    assert_shows(text, setup.direct("usage 7d"))
+    assert "Chart unavailable" in text and not slack.calls_to("files.getUploadURLExternal")
