@@ -208,3 +208,18 @@ class Store:
     def value(self, key: str) -> str | None:
         row = self.fetchone("SELECT value FROM kv WHERE key = ?", (key,))
         return row["value"] if row else None
+
+    def lease(self, name: str, owner: str, seconds: float, now: float | None = None) -> bool:
+        """Take or renew the lease ``name`` for ``owner``; False while another owner holds it.
+
+        With several bot processes on one database, only the holder runs the leased work.
+        """
+        now = time.time() if now is None else now
+        with self.transaction() as tx:
+            row = tx.execute("SELECT value FROM kv WHERE key = ?", ("lease/" + name,)).fetchone()
+            if row is not None:
+                holder, _, until = row["value"].rpartition("@")
+                if holder != owner and float(until) > now:
+                    return False
+            self.put_value(tx, "lease/" + name, f"{owner}@{now + seconds}")
+            return True

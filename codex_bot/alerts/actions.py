@@ -1,0 +1,148 @@
+"""What people do with alerts: list them, silence and unsilence rules, and the message buttons.
+
+Plain functions over the state database; the Slack listeners in
+:mod:`codex_bot.commands.alerts_commands` only parse, check access and call these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+
+from codex_bot.alerts import messages
+from codex_bot.alerts.loader import RuleSet
+from codex_bot.alerts.records import AlertRecords, EpisodeRecord
+from codex_bot.alerts.rules import Rule, parse_duration
+from codex_bot.alerts.silences import Silences
+from codex_bot.errors import UserError
+from codex_bot.formatting import humanize
+from codex_bot.outbox import Outbox, Outgoing
+from codex_bot.slack.blocks import when
+from codex_bot.slack.message import Message
+from codex_bot.store import Store
+
+MAX_SILENCE = timedelta(days=30)
+MAX_LISTED = 25
+
+
+class UnknownRule(UserError):
+    pass
+
+
+def find_rule(rules: RuleSet, name: str) -> Rule:
+    rule = rules.rule(name.strip().lower())
+    if rule is None:
+        known = ", ".join(r.name for r in rules.rules) or "none are loaded"
+        raise UnknownRule(f"There is no alert rule {name[:60]!r}. Rules: {known}.")
+    return rule
+
+
+def silence_length(text: str) -> timedelta:
+    try:
+        length = parse_duration(text)
+    except ValueError:
+        raise UserError(f"I don't understand the duration {text[:40]!r}; write e.g. 30m, 2h or 1d.") from None
+    if not timedelta(0) < length <= MAX_SILENCE:
+        raise UserError(f"A silence lasts from 1m to {MAX_SILENCE.days}d.")
+    return length
+
+
+def _line(state_rule: str, labels: dict[str, str], text: str) -> str:
+    shown = f" {messages.labels_text(labels)}" if labels else ""
+    return f"• *{state_rule}*{shown} — {text}"
+
+
+def overview(store: Store, rules: RuleSet, at: datetime, tz: ZoneInfo) -> Message:
+    """``/codex alerts``: what fires, what is pending, what is silenced."""
+    states = sorted(AlertRecords(store).states().values(), key=lambda s: (s.rule, s.key))
+    silences = Silences(store).active(at)
+    sections: list[tuple[str, list[str]]] = []
+    for name, wanted in (("Firing", ("firing",)), ("Pending", ("pending",))):
+        lines = []
+        for state in (s for s in states if s.state in wanted or (name == "Firing" and s.firing and s.state == "error")):
+            rule = rules.rule(state.rule)
+            unit = rule.figure.unit if rule else ""
+            since = state.fired_at if state.firing else state.active_since
+            detail = f"{humanize(state.value, unit)} since {when(since, tz)}" if since else humanize(state.value, unit)
+            lines.append(_line(state.rule, dict(state.labels), detail))
+        sections.append((name, lines))
+    silenced = [_line(s.rule, s.matchers, f"until {when(s.ends_at, tz)} {tz.key} by <@{s.created_by}>")
+                for s in silences]
+    sections.append(("Silenced", silenced))
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Codex alerts"))]
+    for title, lines in sections:
+        body = "\n".join(lines[:MAX_LISTED]) or "_none_"
+        if len(lines) > MAX_LISTED:
+            body += f"\n… and {len(lines) - MAX_LISTED} more"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{title}* ({len(lines)})\n{body}"[:3000])))
+    counts = ", ".join(f"{len(lines)} {title.lower()}" for title, lines in sections)
+    return Message(f"Codex alerts: {counts}", blocks)
+
+
+def silence_rule(store: Store, rules: RuleSet, name: str, duration: str, user: str, at: datetime,
+                 tz: ZoneInfo) -> Message:
+    """``/codex silence <rule> <duration>``."""
+    rule = find_rule(rules, name)
+    silence = Silences(store).add(rule.name, at, at + silence_length(duration), user)
+    text = f":no_bell: *{rule.name}* is silenced until {when(silence.ends_at, tz)} {tz.key}."
+    return messages.action_reply(text)
+
+
+def unsilence_rule(store: Store, rules: RuleSet, name: str, at: datetime) -> Message:
+    """``/codex unsilence <rule>``."""
+    rule = find_rule(rules, name)
+    ended = Silences(store).end(rule.name, at)
+    if not ended:
+        return messages.action_reply(f"*{rule.name}* was not silenced.")
+    return messages.action_reply(f":bell: *{rule.name}* is no longer silenced.")
+
+
+def _episode(store: Store, episode_id: int) -> EpisodeRecord:
+    episode = AlertRecords(store).episode(episode_id)
+    if episode is None:
+        raise UserError("That alert is no longer known.")
+    return episode
+
+
+def silence_episode(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, length: timedelta,
+                    user: str, at: datetime, tz: ZoneInfo) -> str:
+    """The Silence 1h / 24h buttons: silence this rule+group and say so in the alert's thread."""
+    episode = _episode(store, episode_id)
+    rule = find_rule(rules, episode.rule)
+    silence = Silences(store).add(rule.name, at, at + length, user, matchers=episode.labels)
+    text = f":no_bell: Silenced by <@{user}> until {when(silence.ends_at, tz)} {tz.key}."
+    if episode.posted_key:
+        channel = _channel(rules, rule, episode)
+        key = f"alert:{episode.id}:silence:{silence.id}"
+        outbox.put(Outgoing(key, channel, messages.action_reply(text), thread_of=episode.posted_key))
+    return text
+
+
+def acknowledge(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, user: str, at: datetime,
+                tz: ZoneInfo) -> str:
+    """The Acknowledge button: stops reminders, shows who is on it in the message and its thread."""
+    episode = _episode(store, episode_id)
+    if episode.acknowledged_by:
+        return f"Already acknowledged by <@{episode.acknowledged_by}>."
+    rule = find_rule(rules, episode.rule)
+    text = f":eyes: <@{user}> is on it."
+    with store.transaction() as tx:
+        AlertRecords.mark(tx, episode.id, acknowledged_by=user, acknowledged_at=at)
+        if episode.posted_key and episode.open:
+            acked = _episode(store, episode.id)
+            channel = _channel(rules, rule, episode)
+            outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack", channel,
+                                        messages.firing_message(rule, acked, tz), edit_of=episode.posted_key))
+            outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack-reply", channel, messages.action_reply(text),
+                                        thread_of=episode.posted_key))
+    return text
+
+
+
+def _channel(rules: RuleSet, rule: Rule, episode: EpisodeRecord) -> str:
+    channel = rules.routing.channel_for(rule, episode.labels)
+    if channel is None:
+        raise UserError(f"Alert rule {rule.name} has no channel to post to.")
+    return channel

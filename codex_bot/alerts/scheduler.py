@@ -1,0 +1,82 @@
+"""Runs alert cycles on APScheduler 3 every ``alert_interval_seconds``, and retries pending deliveries.
+
+The scheduler only schedules: each cycle is :meth:`AlertEngine.run_cycle`.  Jobs live in memory
+(everything worth keeping is in the state database); with several bot processes on one
+database, a lease lets one of them evaluate at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from codex_bot.alerts.engine import AlertEngine
+from codex_bot.alerts.loader import load_rules
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.metrics.client import PrometheusClient
+from codex_bot.outbox import Outbox, Transport
+from codex_bot.panels.cost import load_prices
+from codex_bot.settings import Settings
+from codex_bot.store import Store
+
+log = logging.getLogger(__name__)
+LEASE = "alerts/cycle"
+RETRY_SECONDS = 5  # how often due deliveries (retries) are sent between cycles
+
+
+class AlertScheduler:
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store, transport: Transport,
+                      renderer: ChartRenderer | None = None) -> "AlertScheduler":
+        """Everything the alert loop needs, from the settings; bad rule files are logged and skipped."""
+        rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
+        for problem in rules.problems:
+            log.error("alert rules: %s", problem)
+        interval = timedelta(seconds=settings.alert_interval_seconds)
+        outbox = Outbox(store)
+        engine = AlertEngine(rules, PrometheusClient.from_settings(settings), load_prices(settings.prices_file),
+                             store, outbox, settings.tz, interval=interval, renderer=renderer, transport=transport)
+        return cls(engine, outbox, transport, interval)
+
+    def __init__(self, engine: AlertEngine, outbox: Outbox, transport: Transport,
+                 interval: timedelta = timedelta(minutes=1)) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.transport = transport
+        self.interval = interval
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.scheduler = BackgroundScheduler(
+            timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+        )
+
+    def start(self) -> None:
+        seconds = self.interval.total_seconds()
+        self.scheduler.add_job(self.cycle, "interval", seconds=seconds, id="alerts-cycle",
+                               next_run_time=datetime.now(timezone.utc))
+        self.scheduler.add_job(self.deliver, "interval", seconds=RETRY_SECONDS, id="alerts-deliver")
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=True)
+
+    def cycle(self) -> None:
+        """One evaluation cycle, if this process holds the lease (never raises: the next cycle retries)."""
+        if not self.engine.store.lease(LEASE, self.owner, self.interval.total_seconds() * 3):
+            return
+        try:
+            report = self.engine.run_cycle()
+            log.info("alert cycle at %s: %d states, %d changes, %d queries", report.evaluation.at,
+                     len(report.evaluation.states), len(report.evaluation.transitions), report.evaluation.queries)
+        except Exception:  # noqa: BLE001 - a failed cycle is logged; the state database is untouched
+            log.exception("alert cycle failed")
+
+    def deliver(self) -> None:
+        try:
+            self.outbox.flush(self.transport)
+        except Exception:  # noqa: BLE001 - e.g. the database is busy; the next run retries
+            log.exception("delivering alert messages failed")
+
