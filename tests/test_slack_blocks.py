@@ -110,3 +110,11 @@ def test_renderer_down_keeps_the_text_with_a_short_note():
     message = PanelReplies(TZ, down, source=SOURCE).compose(panel("tokens"))
     text = blocks_to_text(message.blocks_json())
     assert not message.charts and "Chart unavailable" in text and humanize(4_550_000, "tokens") in text
+
+
+def test_data_and_typed_text_are_escaped_in_mrkdwn():
+    users = replace(panel("users"), filters={"model": "<!here>"})
+    users.rows = [{**users.rows[0], "user": "<@U0BOSS> & co"}]
+    text = rendered(panel_blocks(users, TZ, source=SOURCE, notes=["unpriced: <b>"]))
+    assert "<!here>" not in text and "<@U0BOSS>" not in text and "<b>" not in text
+    assert "&lt;@U0BOSS&gt; &amp; co" in text and "`model=&lt;!here&gt;`" in text and "&lt;b&gt;" in text

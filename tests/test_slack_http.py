@@ -77,6 +77,12 @@ def test_request_errors_are_answered_privately(slack: SlackEmulator, bot: Served
     assert not slack.calls_to("chat.postMessage")
 
 
+def test_typed_text_cannot_mention_or_link(slack: SlackEmulator, bot: ServedApp):
+    bot.command("<!channel> 7d", slack.response_url())
+    answer = answer_text(slack)
+    assert "&lt;!channel&gt;" in answer and "<!channel>" not in answer
+
+
 def test_prometheus_down_is_said_plainly(slack: SlackEmulator, bot: ServedApp):
     bot.command("tokens 7d public", slack.response_url())
     answer = answer_text(slack)

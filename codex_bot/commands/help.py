@@ -14,7 +14,7 @@ from codex_bot.commands.invocation import COMMAND
 from codex_bot.metrics.ranges import CALENDAR_RANGES, RANGE_FORMS
 from codex_bot.panels.catalog import PANELS, Panel
 from codex_bot.panels.request import DEFAULT_RANGE, PUBLIC_WORD
-from codex_bot.slack.blocks import MAX_SECTION_TEXT
+from codex_bot.slack.blocks import MAX_SECTION_TEXT, escape
 from codex_bot.slack.message import Message
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -28,9 +28,9 @@ def panel_line(panel: Panel) -> str:
 
 
 def sections(title: str, lines: list[str]) -> list[SectionBlock]:
-    """``lines`` under a bold ``title``, split into as many sections as Slack's text limit needs."""
-    chunks, current = [], f"*{title}*"
-    for line in lines:
+    """``lines`` (escaped) under a bold ``title``, in as many sections as Slack's text limit needs."""
+    chunks, current = [], f"*{escape(title)}*"
+    for line in map(escape, lines):
         if len(current) + 1 + len(line) > MAX_SECTION_TEXT:
             chunks.append(current)
             current = ""
@@ -54,7 +54,7 @@ def help_message() -> Message:
     personal = [panel.name for panel in PANELS if panel.personal]
     blocks = [
         HeaderBlock(text="Codex usage, from Prometheus"),
-        SectionBlock(text=MarkdownTextObject(text=(
+        SectionBlock(text=MarkdownTextObject(text=escape(
             f"`{COMMAND} <panel> [range] [key=value …] [{PUBLIC_WORD}]`: only you see the answer; "
             f"add `{PUBLIC_WORD}` to post it in the channel. Examples: " + ", ".join(examples())
         ))),

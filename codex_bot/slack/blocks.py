@@ -33,6 +33,11 @@ MAX_HEADER = 150  # Slack: characters per header
 MAX_TABLE_ROWS = 15
 
 
+def escape(text: str) -> str:
+    """Text safe inside Slack mrkdwn: ``&``, ``<`` and ``>`` are control characters there (links, mentions)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def label(key: str) -> str:
     """A figure key as a label: ``cache_rate_pct`` → ``Cache rate``, ``p95_seconds`` → ``P95``."""
     text = words(key.removesuffix("_seconds").removesuffix("_usd"))
@@ -102,23 +107,23 @@ def table_text(result: PanelResult, limit: int = MAX_TABLE_ROWS) -> str:
 
 def table_section(result: PanelResult) -> SectionBlock:
     limit = MAX_TABLE_ROWS
-    text = table_text(result, limit)
+    text = escape(table_text(result, limit))
     while len(text) + 6 > MAX_SECTION_TEXT and limit > 1:
         limit //= 2
-        text = table_text(result, limit)
+        text = escape(table_text(result, limit))
     return SectionBlock(text=MarkdownTextObject(text=f"```{text[: MAX_SECTION_TEXT - 6]}```"))
 
 
 def context_line(result: PanelResult, tz: ZoneInfo, source: str) -> ContextBlock:
     """Exact window and timezone, filters, and where the figures come from."""
     parts = [window(result, tz)]
-    parts += [f"`{key}={value}`" for key, value in sorted(result.filters.items())]
-    parts.append(f"source: {source}")
+    parts += [f"`{escape(key)}={escape(value)}`" for key, value in sorted(result.filters.items())]
+    parts.append(f"source: {escape(source)}")
     return ContextBlock(elements=[MarkdownTextObject(text=" · ".join(parts))])
 
 
 def notes_line(notes: Sequence[str]) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=":warning: " + " · ".join(notes))])
+    return ContextBlock(elements=[MarkdownTextObject(text=":warning: " + " · ".join(escape(n) for n in notes))])
 
 
 def image(url: str, result: PanelResult) -> ImageBlock:
@@ -161,5 +166,5 @@ def fallback_text(result: PanelResult) -> str:
 
 
 def notice_blocks(text: str, emoji: str = ":x:") -> list[Block]:
-    """A one-paragraph answer (errors, refusals): ``emoji`` then ``text`` (mrkdwn)."""
-    return [SectionBlock(text=MarkdownTextObject(text=f"{emoji} {text}"[:MAX_SECTION_TEXT]))]
+    """A one-paragraph answer (errors, refusals): ``emoji`` then ``text`` (mrkdwn, ``&<>`` escaped)."""
+    return [SectionBlock(text=MarkdownTextObject(text=f"{emoji} {escape(text)}"[:MAX_SECTION_TEXT]))]

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from slack_sdk.webhook import WebhookClient
 
+from codex_bot.slack.blocks import escape
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.slack_errors import (
     DELIVERY_FAILURES,
@@ -31,8 +32,8 @@ SLACK_FAILURES = (SlackClientError, OSError)  # SlackApiError is a SlackClientEr
 
 
 def with_note(message: Message, note: str) -> Message:
-    """``message`` with one more context line at the end."""
-    block = ContextBlock(elements=[MarkdownTextObject(text=note)])
+    """``message`` with one more context line (mrkdwn; ``&<>`` escaped) at the end."""
+    block = ContextBlock(elements=[MarkdownTextObject(text=escape(note))])
     return Message(message.text, [*message.blocks, block], message.charts)
 
 
@@ -67,7 +68,7 @@ class SlackTransport:
 
     def _tell_privately(self, to: Destination, note: str) -> None:
         try:
-            self._post_ephemeral(with_note(Message(note), f":warning: {note}"), to.privately())
+            self._post_ephemeral(with_note(Message(escape(note)), f":warning: {note}"), to.privately())
         except DELIVERY_FAILURES as exc:
             log.warning("could not tell %s about a delivery problem: %s", to.user, exc)
 
