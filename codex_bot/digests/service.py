@@ -48,6 +48,10 @@ class Digests:
     def __call__(self, definition: DigestDefinition, slot: datetime) -> DigestMessages:
         return self.render(definition, slot)[1]
 
+    def close(self) -> None:
+        """Close the Prometheus client."""
+        self.composer.panels.client.close()
+
 
 def load_definitions(settings: Settings) -> DigestFile:
     """``CODEX_BOT_DIGESTS_FILE`` (default ``rules/digests.yaml``) with the bot's timezone as default."""
