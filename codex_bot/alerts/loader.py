@@ -50,6 +50,7 @@ class _Parsed:
     rules: list[Rule] = field(default_factory=list)
     routing: Routing | None = None
     routing_line: int = 0
+    lines: dict[str, int] = field(default_factory=dict)  # rule name → line of its entry
 
 
 class _Lines:
@@ -103,6 +104,7 @@ def load_rules(rules_dir: Path, exclude: Iterable[Path] = ()) -> RuleSet:
         result.problems.append(Problem(rules_dir, 0, "no such rules directory"))
         return result
     routing_from: Problem | None = None
+    where: dict[str, Problem] = {}
     for file in rule_files(rules_dir, exclude):
         parsed, problems = load_file(file)
         result.files.append(file)
@@ -113,13 +115,14 @@ def load_rules(rules_dir: Path, exclude: Iterable[Path] = ()) -> RuleSet:
             result.problems += problems
             continue
         result.rules += parsed.rules
+        where.update({name: Problem(file, line, "") for name, line in parsed.lines.items()})
         if parsed.routing is not None:
             result.routing = parsed.routing
             routing_from = Problem(file, parsed.routing_line, "")
-    if routing_from is not None:
-        result.problems += [
-            Problem(routing_from.file, routing_from.line, reason) for reason in result.routing.check(result.rules)
-        ]
+    for rule in result.routing.unrouted(result.rules):
+        place = where[rule.name]
+        result.problems.append(Problem(place.file, place.line, f"rule {rule.name!r} has no channel: give it "
+                                       "'channel:' or set routing.default in one rules file"))
     return result
 
 
@@ -167,6 +170,7 @@ def _rules(items: Any, lines: _Lines, parsed: _Parsed) -> list[Problem]:
     for index, item in enumerate(items):
         try:
             parsed.rules.append(Rule.model_validate(item))
+            parsed.lines[parsed.rules[-1].name] = lines.line(("rules", index))
         except ValidationError as exc:
             problems += _explain(exc, lines, ("rules", index))
     return problems

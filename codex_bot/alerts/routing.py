@@ -35,10 +35,6 @@ class Routing(BaseModel):
                 return channels[value]
         return self.by_severity.get(rule.severity, self.default)
 
-    def check(self, rules: list[Rule]) -> list[str]:
-        """Problems: rules whose alerts could go nowhere."""
-        return [
-            f"rule {rule.name!r} has no channel: give it 'channel:' or set routing.default"
-            for rule in rules
-            if not rule.channel and rule.severity not in self.by_severity and self.default is None
-        ]
+    def unrouted(self, rules: list[Rule]) -> list[Rule]:
+        """The rules whose alerts could go nowhere."""
+        return [r for r in rules if not r.channel and r.severity not in self.by_severity and self.default is None]
