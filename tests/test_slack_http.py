@@ -15,7 +15,11 @@ import pytest
 from prometheus_fleet import free_port
 from slack_emulator import SIGNING_SECRET, ServedApp, SlackEmulator, build_bot
 
+from codex_bot.commands.deps import CommandDeps
+from codex_bot.commands.invocation import Invocation
+from codex_bot.commands.subcommand import Subcommand
 from codex_bot.panels.catalog import PANELS
+from codex_bot.slack.replies import notice
 
 
 @pytest.fixture
@@ -34,9 +38,12 @@ def bot(slack: SlackEmulator) -> Iterator[ServedApp]:
     served.stop()
 
 
-def answer_text(slack: SlackEmulator, index: int = 0) -> str:
-    """The text and blocks of the ``index``-th private answer (response_url post), as one string."""
-    call = slack.wait_calls("response_url", index + 1)[index]
+def answer_text(slack: SlackEmulator, name: str = "1") -> str:
+    """The text and blocks of the private answer posted to ``slack.response_url(name)``, as one string."""
+    path = slack.response_url(name).split(slack.root, 1)[1]
+    calls = slack.wait_for(lambda: [c for c in slack.calls_to("response_url") if c.path == path])
+    assert calls, f"no answer at {path}"
+    call = calls[0]
     assert call.body["response_type"] == "ephemeral"
     return call.body["text"] + json.dumps(call.body["blocks"], ensure_ascii=False)
 
@@ -121,12 +128,41 @@ def test_per_user_figures_are_refused_to_others(slack: SlackEmulator, bot: Serve
     bot.command("users 7d", slack.response_url(), user_id="U0ALICE")
     bot.command("tokens 7d user=alice@example.com", slack.response_url("2"), user_id="U0ALICE")
     bot.command("users 7d public", slack.response_url("3"), user_id="U0LEAD")
-    assert "personal data" in answer_text(slack, 0)
-    assert "personal data" in answer_text(slack, 1)
-    assert "can't be posted publicly" in answer_text(slack, 2)
+    assert "personal data" in answer_text(slack, "1")
+    assert "personal data" in answer_text(slack, "2")
+    assert "can't be posted publicly" in answer_text(slack, "3")
 
 
 def test_allowed_user_passes_the_access_check(slack: SlackEmulator, bot: ServedApp):
     bot.command("users 7d", slack.response_url(), user_id="U0LEAD")
     answer = answer_text(slack)
     assert "personal data" not in answer and "Prometheus" in answer  # got as far as querying
+
+
+def echo(words: list[str], invocation: Invocation):
+    return notice(f"{invocation.user_id} said {' '.join(words)}", ":speech_balloon:"), invocation.private()
+
+
+def test_other_features_add_subcommands_listed_in_help_and_admin_checked(slack: SlackEmulator):
+    app, deps = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}", admin_users=["U0ADMIN"])
+    deps.add(Subcommand("echo", "echo <words>", "says it back", echo),
+             Subcommand("wipe", "wipe", "admins only", echo, admin_only=True))
+    served = ServedApp(app)
+    try:
+        served.command("help", slack.response_url("1"))
+        served.command("echo hello there", slack.response_url("2"), user_id="U0ALICE")
+        served.command("wipe now", slack.response_url("3"), user_id="U0ALICE")
+        served.command("wipe now", slack.response_url("4"), user_id="U0ADMIN")
+        answers = [answer_text(slack, str(n)) for n in range(1, 5)]
+    finally:
+        served.stop()
+    assert "`/codex echo &lt;words&gt;`: says it back" in answers[0] and "admins only (admins)" in answers[0]
+    assert "U0ALICE said hello there" in answers[1]
+    assert "Only codex-bot admins can run `/codex wipe`" in answers[2]
+    assert "U0ADMIN said now" in answers[3]
+
+
+def test_a_subcommand_cannot_shadow_a_panel(slack: SlackEmulator):
+    deps = CommandDeps(None, None, None, None)  # type: ignore[arg-type] - only the names matter here
+    with pytest.raises(ValueError, match="already a panel"):
+        deps.add(Subcommand(PANELS[0].aliases[0], "x", "x", echo))

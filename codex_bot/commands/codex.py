@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from codex_bot.commands.deps import CommandDeps
-from codex_bot.commands.help import HELP_WORDS, help_message
+from codex_bot.commands.deps import HELP_WORDS, CommandDeps
+from codex_bot.commands.help import help_message
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.panel import panel_reply
+from codex_bot.commands.subcommand import Subcommand
 from codex_bot.errors import UserError
 from codex_bot.panels.request import split_words
 from codex_bot.slack.message import Delivery, Destination, Message
@@ -24,12 +25,23 @@ log = logging.getLogger(__name__)
 INTERNAL_ERROR = "Something went wrong on my side while answering; it has been logged. Please try again."
 
 
+def run_subcommand(
+    subcommand: Subcommand, words: list[str], invocation: Invocation, deps: CommandDeps
+) -> tuple[Message, Destination]:
+    if subcommand.admin_only:
+        deps.access.require_admin(invocation.user_id, f"run `/codex {subcommand.name}`")
+    return subcommand.run(words, invocation)
+
+
 def reply_for(invocation: Invocation, deps: CommandDeps) -> tuple[Message, Destination]:
     """The rendered answer to ``invocation`` and where it goes (errors become private notices)."""
     words = split_words(invocation.text)
+    first = words[0].lower() if words else ""
     try:
-        if not words or words[0].lower() in HELP_WORDS:
-            return help_message(), invocation.private()
+        if not words or first in HELP_WORDS:
+            return help_message(deps.subcommands.values()), invocation.private()
+        if first in deps.subcommands:
+            return run_subcommand(deps.subcommands[first], words[1:], invocation, deps)
         return panel_reply(words, invocation, deps)
     except UserError as exc:
         return notice(str(exc)), invocation.private()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.commands.access import AccessPolicy
+from codex_bot.commands.subcommand import Subcommand
 from codex_bot.metrics.client import PrometheusClient
+from codex_bot.panels.catalog import PANELS
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult
@@ -17,6 +19,9 @@ from codex_bot.panels.service import Panels
 from codex_bot.settings import Settings
 from codex_bot.slack.replies import PanelReplies, source_label
 from codex_bot.slack.transport import Transport
+
+PANEL_NAMES = frozenset(name for panel in PANELS for name in panel.names)
+HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
 
 
 class PanelRunner(Protocol):
@@ -34,6 +39,14 @@ class CommandDeps:
     transport: Transport
     access: AccessPolicy
     clock: Callable[[], datetime] = utc_now  # "now" for ranges; pinned by tests and demos
+    subcommands: dict[str, Subcommand] = field(default_factory=dict)  # by name; see commands.subcommand
+
+    def add(self, *subcommands: Subcommand) -> None:
+        """Route ``/codex <name> …`` to each of ``subcommands``; a name must not be a panel's."""
+        for subcommand in subcommands:
+            if subcommand.name in PANEL_NAMES or subcommand.name in HELP_WORDS:
+                raise ValueError(f"/codex {subcommand.name} is already a panel or help")
+            self.subcommands[subcommand.name] = subcommand
 
 
 def build_deps(settings: Settings, transport: Transport) -> CommandDeps:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from slack_sdk.models.blocks import (
     ContextBlock,
     HeaderBlock,
@@ -11,13 +13,12 @@ from slack_sdk.models.blocks import (
 
 from codex_bot.commands.access import PERSONAL_FILTERS
 from codex_bot.commands.invocation import COMMAND
+from codex_bot.commands.subcommand import Subcommand
 from codex_bot.metrics.ranges import CALENDAR_RANGES, RANGE_FORMS
 from codex_bot.panels.catalog import PANELS, Panel
 from codex_bot.panels.request import DEFAULT_RANGE, PUBLIC_WORD
 from codex_bot.slack.blocks import MAX_SECTION_TEXT, escape
 from codex_bot.slack.message import Message
-
-HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
 
 
 def panel_line(panel: Panel) -> str:
@@ -48,8 +49,14 @@ def examples() -> list[str]:
     ]
 
 
-def help_message() -> Message:
-    """The help answer, generated from the panel catalog and the range forms."""
+def subcommand_line(subcommand: Subcommand) -> str:
+    admin = " (admins)" if subcommand.admin_only else ""
+    return f"• `{COMMAND} {subcommand.usage}`: {subcommand.description}{admin}"
+
+
+def help_message(subcommands: Iterable[Subcommand] = ()) -> Message:
+    """The help answer, generated from the panel catalog, the range forms and the other commands."""
+    others = [subcommand_line(s) for s in subcommands]
     filters = sorted({key for panel in PANELS for key in panel.filters})
     personal = [panel.name for panel in PANELS if panel.personal]
     blocks = [
@@ -64,6 +71,7 @@ def help_message() -> Message:
             f"*Filters*: {', '.join(f'`{f}=`' for f in filters)} (each panel lists its own); "
             'quote values with spaces: `user="Ada Lovelace"`.'
         ))),
+        *(sections("Other commands", others) if others else []),
         ContextBlock(elements=[MarkdownTextObject(text=(
             f"Per-user figures (the {', '.join(f'`{p}`' for p in personal)} panel, "
             f"{', '.join(f'`{f}=`' for f in sorted(PERSONAL_FILTERS))} filters) are shown only to allowed "

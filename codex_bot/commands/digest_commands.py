@@ -1,0 +1,96 @@
+"""``/codex digest [NAME] [RANGE]``: post a digest in the channel now.
+
+Thin handler: parse, render (:class:`~codex_bot.digests.service.Digests`), hand the messages to the
+outbox (main post, details in its thread) and send; the asker gets a private confirmation.
+:func:`register` adds it to the /codex router as the ``digest`` subcommand.
+Without NAME the default digest panels are used; without RANGE a named digest covers its usual
+period (as of now) and the default one the last 24h.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from datetime import UTC, datetime
+
+from codex_bot.commands.deps import CommandDeps
+from codex_bot.commands.invocation import Invocation
+from codex_bot.commands.subcommand import Subcommand
+from codex_bot.digests.definitions import DigestDefinition, DigestFile
+from codex_bot.digests.layout import title
+from codex_bot.digests.schedule import JOB_PREFIX, enqueue_digest
+from codex_bot.digests.service import Digests, load_definitions
+from codex_bot.errors import UserError
+from codex_bot.metrics.ranges import RANGE_FORMS, looks_like_range, normalize
+from codex_bot.outbox import Outbox, Transport
+from codex_bot.panels.request import DEFAULT_RANGE
+from codex_bot.settings import Settings
+from codex_bot.slack.message import Destination, Message
+from codex_bot.slack.replies import notice
+from codex_bot.store import Store
+
+NAME = "digest"
+ON_DEMAND = "on-demand"
+USAGE = f"Use `digest [NAME] [RANGE]`, e.g. `digest 7d` or `digest daily-eng`; RANGE one of: {RANGE_FORMS}."
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DigestCommandDeps:
+    digests: Digests
+    definitions: DigestFile
+    store: Store
+    outbox: Outbox
+    transport: Transport
+    timezone: str = "UTC"
+    clock: Callable[[], datetime] = utc_now
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> "DigestCommandDeps":
+        """Digests on the configured Prometheus and renderer, alert history from ``store``."""
+        return cls(Digests.from_settings(settings, store), load_definitions(settings), store, Outbox(store),
+                   transport, settings.timezone)
+
+
+def parse_digest_words(args: Sequence[str], definitions: DigestFile, timezone: str,
+                       channel: str) -> tuple[DigestDefinition, str | None]:
+    """(definition, range text or None) from ``[NAME] [RANGE]``; :class:`UserError` with the usage otherwise."""
+    words = list(args)
+    named = {d.name: d for d in definitions.digests}
+    if words and words[0].lower() in named:
+        definition: DigestDefinition = named[words.pop(0).lower()]
+    else:
+        definition = DigestDefinition(name=ON_DEMAND, channel=channel, schedule="0 0 * * *", timezone=timezone)
+    text = normalize(" ".join(words))
+    if text and not looks_like_range(text):
+        known = ", ".join(named) or "none defined"
+        raise UserError(f"I don't understand {' '.join(words)!r}. {USAGE} Digests: {known}.")
+    if not text and definition.name == ON_DEMAND:
+        return definition, DEFAULT_RANGE
+    return definition, text or None
+
+
+def digest_reply(args: Sequence[str], invocation: Invocation, deps: DigestCommandDeps) -> tuple[Message, Destination]:
+    """Post the digest (``args``: the words after ``digest``) in the asker's conversation; the private
+    answer says whether it went out."""
+    channel = invocation.channel_name or invocation.channel_id
+    definition, range_text = parse_digest_words(args, deps.definitions, deps.timezone, channel)
+    digest, messages = deps.digests.render(definition, deps.clock(), range_text, channel=channel)
+    key = f"{JOB_PREFIX}{definition.name}:asked:{uuid.uuid4().hex}"
+    with deps.store.transaction() as tx:
+        enqueue_digest(deps.outbox, tx, invocation.channel_id, key, messages)
+    deps.outbox.flush(deps.transport)
+    if deps.outbox.status(key) == "sent":
+        return notice(f"Posted the digest here: {title(digest)}.", ":white_check_mark:"), invocation.private()
+    return notice("Slack did not take the digest yet; it will be retried shortly.", ":hourglass:"), invocation.private()
+
+
+def register(commands: CommandDeps, deps: DigestCommandDeps) -> None:
+    """Route ``/codex digest …`` to :func:`digest_reply`."""
+    commands.add(Subcommand(NAME, "digest [NAME] [RANGE]", "post a digest in this channel now",
+                            partial(digest_reply, deps=deps)))
