@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.digests.compose import Digest, Headline
 from codex_bot.formatting import MISSING, compact, humanize
-from codex_bot.slack.blocks import MAX_FIELDS, MAX_HEADER, MAX_SECTION_TEXT, table_text, when
+from codex_bot.slack.blocks import MAX_FIELDS, MAX_HEADER, MAX_SECTION_TEXT, escape, table_text, when
 from codex_bot.slack.message import Message
 
 MAX_BLOCKS = 50  # Slack: blocks per message
@@ -38,11 +38,6 @@ class DigestMessages:
 
     def all(self) -> list[Message]:
         return [self.main, *self.thread]
-
-
-def escape(text: str) -> str:
-    """Text safe inside Slack mrkdwn (``&``, ``<``, ``>`` are control characters there)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def text_sections(lines: Sequence[str], title: str = "") -> list[SectionBlock]:
