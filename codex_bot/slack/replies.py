@@ -20,9 +20,9 @@ from codex_bot.slack.message import ChartImage, Message
 
 def source_label(prometheus_url: str) -> str:
     """``Prometheus at prom.internal:9090`` (no credentials, no path)."""
-    host = urlsplit(prometheus_url).hostname or prometheus_url
-    port = urlsplit(prometheus_url).port
-    return f"Prometheus at {host}:{port}" if port else f"Prometheus at {host}"
+    parts = urlsplit(prometheus_url)
+    host = parts.hostname or prometheus_url
+    return f"Prometheus at {host}:{parts.port}" if parts.port else f"Prometheus at {host}"
 
 
 def chart_filename(result: PanelResult) -> str:
