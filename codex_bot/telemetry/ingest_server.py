@@ -58,6 +58,7 @@ def make_server(host: str, port: int, telemetry: LiveTelemetry, max_body_bytes: 
 
 class IngestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall per reply
     server: IngestServer
 
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
