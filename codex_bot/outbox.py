@@ -34,12 +34,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
+from codex_bot.slack.transport import Transport
 from codex_bot.store import MessageRef, Store, add_migration
 
 log = logging.getLogger(__name__)
@@ -80,16 +80,6 @@ _TRANSIENT_CODES = frozenset({
     "ratelimited", "rate_limited", "internal_error", "service_unavailable", "fatal_error", "request_timeout",
     "unreachable",
 })
-
-
-class Transport(Protocol):
-    """What the outbox needs: :class:`codex_bot.slack.transport.Transport`'s ``send``.
-
-    A transport that also has ``update(ref, message) -> Delivery`` (chat.update) gets edits as
-    edits; one without it gets the new version as a reply in the original message's thread.
-    """
-
-    def send(self, message: Message, to: Destination) -> Delivery: ...
 
 
 @dataclass(frozen=True)
@@ -222,7 +212,7 @@ class Outbox:
                 continue
             outcome = self._send_one(transport, row)
             getattr(report, outcome).append(row["key"])
-            if outcome != "sent":
+            if outcome == "retrying":
                 blocked.add(row["chain"])
         return report
 
@@ -260,10 +250,7 @@ class Outbox:
         if row["edit_of"]:
             target = self.store.message_ref(row["edit_of"])
             if target is not None:
-                update = getattr(transport, "update", None)
-                if update is not None:
-                    return update(target, message)
-                return transport.send(message, Destination(target.channel, thread_ts=target.ts))
+                return transport.update(target, message)
         thread = self.store.message_ref(row["thread_of"]) if row["thread_of"] else None
         return transport.send(message, Destination(row["channel"], thread_ts=thread.ts if thread else None))
 

@@ -1,8 +1,9 @@
 """``/codex alerts``, ``/codex silence <rule> <duration>``, ``/codex unsilence <rule>`` and the alert buttons.
 
-Thin handlers: parse, check access, call :mod:`codex_bot.alerts.actions`, reply.  The /codex
-router sends invocations whose first word is in :data:`ALERT_WORDS` to :func:`alerts_reply`;
-:func:`register` adds the button listeners (Silence 1h / Silence 24h / Acknowledge).
+Thin handlers: parse, call :mod:`codex_bot.alerts.actions`, reply.  :func:`register` adds the
+three words to the /codex router as subcommands (silence and unsilence for admins only);
+:func:`register_buttons` adds the listeners of the alert messages' buttons (Silence 1h /
+Silence 24h for admins, Acknowledge for anyone).
 """
 
 from __future__ import annotations
@@ -11,26 +12,28 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 
 from codex_bot.alerts import actions
-from codex_bot.alerts.loader import RuleSet
+from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H, SILENCE_24H
 from codex_bot.commands.access import AccessPolicy
+from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
+from codex_bot.commands.subcommand import Subcommand
 from codex_bot.errors import UserError
 from codex_bot.outbox import Outbox, Transport
+from codex_bot.settings import Settings
 from codex_bot.slack.message import Destination, Message
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
 
-ALERT_WORDS = ("alerts", "silence", "unsilence")
 BUTTON_SILENCES = {SILENCE_1H: timedelta(hours=1), SILENCE_24H: timedelta(hours=24)}
-USAGE = "Use `alerts`, `silence <rule> <duration>` (e.g. `silence token-spike 2h`) or `unsilence <rule>`."
 
 
 def utc_now() -> datetime:
@@ -47,21 +50,43 @@ class AlertCommandDeps:
     tz: ZoneInfo
     clock: Callable[[], datetime] = utc_now
 
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> "AlertCommandDeps":
+        rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
+        return cls(store, rules, Outbox(store), transport, AccessPolicy.from_settings(settings), settings.tz)
 
-def alerts_reply(words: Sequence[str], invocation: Invocation, deps: AlertCommandDeps) -> tuple[Message, Destination]:
-    """The private answer to ``/codex alerts|silence|unsilence ...``; raises UserError for bad input."""
-    command, args = words[0].lower(), list(words[1:])
-    now = deps.clock()
-    if command == "alerts" and not args:
-        return actions.overview(deps.store, deps.rules, now, deps.tz), invocation.private()
-    if command == "silence" and len(args) == 2:
-        deps.access.require_admin(invocation.user_id, "silence alerts")
-        message = actions.silence_rule(deps.store, deps.rules, args[0], args[1], invocation.user_id, now, deps.tz)
-        return message, invocation.private()
-    if command == "unsilence" and len(args) == 1:
-        deps.access.require_admin(invocation.user_id, "unsilence alerts")
-        return actions.unsilence_rule(deps.store, deps.rules, args[0], now), invocation.private()
-    raise UserError(USAGE)
+
+def _usage(words: Sequence[str], count: int, usage: str) -> None:
+    if len(words) != count:
+        raise UserError(f"Use `{usage}`, e.g. `silence token-spike 2h` or `unsilence token-spike`.")
+
+
+def list_alerts(words: Sequence[str], invocation: Invocation, deps: AlertCommandDeps) -> tuple[Message, Destination]:
+    _usage(words, 0, "alerts")
+    return actions.overview(deps.store, deps.rules, deps.clock(), deps.tz), invocation.private()
+
+
+def silence(words: Sequence[str], invocation: Invocation, deps: AlertCommandDeps) -> tuple[Message, Destination]:
+    _usage(words, 2, "silence <rule> <duration>")
+    message = actions.silence_rule(deps.store, deps.rules, words[0], words[1], invocation.user_id, deps.clock(),
+                                   deps.tz)
+    return message, invocation.private()
+
+
+def unsilence(words: Sequence[str], invocation: Invocation, deps: AlertCommandDeps) -> tuple[Message, Destination]:
+    _usage(words, 1, "unsilence <rule>")
+    return actions.unsilence_rule(deps.store, deps.rules, words[0], deps.clock()), invocation.private()
+
+
+def register(commands: CommandDeps, deps: AlertCommandDeps) -> None:
+    """Route ``/codex alerts|silence|unsilence …`` to the handlers above."""
+    commands.add(
+        Subcommand("alerts", "alerts", "list firing, pending and silenced alerts", partial(list_alerts, deps=deps)),
+        Subcommand("silence", "silence <rule> <duration>", "hold back a rule's alerts for a while (e.g. 2h)",
+                   partial(silence, deps=deps), admin_only=True),
+        Subcommand("unsilence", "unsilence <rule>", "end a rule's silence", partial(unsilence, deps=deps),
+                   admin_only=True),
+    )
 
 
 def button(action_id: str, body: dict[str, Any], deps: AlertCommandDeps) -> str:
@@ -79,7 +104,7 @@ def button(action_id: str, body: dict[str, Any], deps: AlertCommandDeps) -> str:
     return text
 
 
-def register(app: App, deps: AlertCommandDeps) -> None:
+def register_buttons(app: App, deps: AlertCommandDeps) -> None:
     """The alert message buttons: ack at once, act in Bolt's lazy-listener thread."""
 
     def acknowledge_click(ack: Ack) -> None:
