@@ -26,12 +26,10 @@ import yaml
 from aiohttp import WSMsgType, web
 from slack_bolt import App
 
-from codex_bot.commands.deps import CommandDeps, build_deps
+from codex_bot.commands.deps import CommandDeps
 from codex_bot.settings import load_settings
-from codex_bot.slack.app import build_app
-from codex_bot.slack.client import build_web_client
+from codex_bot.slack.app import create_app
 from codex_bot.slack.serve import EVENTS_PATH, make_http_server
-from codex_bot.slack.slack_transport import SlackTransport
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
 APP_TOKEN = "xapp-1-emulated-app-token"
@@ -367,9 +365,7 @@ def build_bot(slack: SlackEmulator, **settings: object) -> tuple[App, CommandDep
     """codex-bot's Bolt app and its dependencies, wired from settings like ``codex-bot serve`` does."""
     configured = load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                                slack_api_url=slack.base_url, **settings)
-    client = build_web_client(configured)
-    deps = build_deps(configured, SlackTransport(client))
-    return build_app(client, deps, signing_secret=SIGNING_SECRET), deps
+    return create_app(configured, signing_secret=SIGNING_SECRET)
 
 
 class ServedApp:

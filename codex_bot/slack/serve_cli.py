@@ -6,10 +6,9 @@ import argparse
 import logging
 import sys
 
-from codex_bot.commands.deps import build_deps
 from codex_bot.settings import load_settings
-from codex_bot.slack.app import build_app
-from codex_bot.slack.client import SlackSetupError, build_web_client
+from codex_bot.slack.app import create_app
+from codex_bot.slack.client import SlackSetupError
 from codex_bot.slack.serve import (
     EVENTS_PATH,
     choose_mode,
@@ -18,7 +17,6 @@ from codex_bot.slack.serve import (
     parse_listen,
     socket_mode_handler,
 )
-from codex_bot.slack.slack_transport import SlackTransport
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
         mode = choose_mode(settings)
         credential = mode_credential(settings, mode)
         host, port = parse_listen(args.listen or settings.slack_listen) if mode == "http" else ("", 0)
-        client = build_web_client(settings)
-        deps = build_deps(settings, SlackTransport(client))
-        app = build_app(client, deps, signing_secret=credential if mode == "http" else None)
+        app, _ = create_app(settings, signing_secret=credential if mode == "http" else None)
     except SlackSetupError as exc:
         print(f"codex-bot serve: {exc}", file=sys.stderr)
         return 2
