@@ -218,3 +218,18 @@ def test_increase_at_grid_times_equals_the_events_exactly(tmp_path: Path, capsys
             assert summed(url, 'increase(codex_tool_duration_seconds_bucket{le="0.5"}[3h])', t) == in_window(fast, t - 3 * HOUR, t)
         # the raw counters at the end hold every event
         assert query(url, "sum(codex_prompts_total)", end)[0][1] == len(prompts)
+
+
+def test_command_errors_are_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    sample = str(SAMPLE_FILES[0])
+    (tmp_path / "file").write_text("")
+    cases = [
+        (["--tsdb", str(tmp_path / "t"), str(tmp_path / "absent.json")], "cannot read"),
+        (["--tsdb", str(tmp_path / "t"), "--promtool", "no-such-promtool", sample], "'no-such-promtool' not found"),
+        (["--tsdb", str(tmp_path / "file"), sample], "File exists"),
+        (["--tsdb", str(tmp_path / "t"), "--step", "0", sample], "--step must be a positive number"),
+    ]
+    for args, message in cases:
+        assert codex_bot(["backfill", *args]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("codex-bot backfill: ") and message in err and "Traceback" not in err

@@ -94,6 +94,8 @@ def backfill(
         written = write_openmetrics(timeline, last, om_path)
         if written.samples:
             create_blocks(om_path, Path(tsdb_dir), promtool)
+    except OSError as exc:
+        raise UserError(f"cannot write {exc.filename or om_path}: {exc.strerror or exc}") from None
     finally:
         if not keep_openmetrics:
             om_path.unlink(missing_ok=True)
@@ -126,7 +128,10 @@ def _last_step(timeline: Timeline, step: int, end: float | None) -> int:
 def _scratch_file(tsdb_dir: Path) -> Path:
     """A temporary OpenMetrics file beside (not inside) the TSDB folder."""
     parent = tsdb_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=".codex-bot-backfill-", suffix=".om", dir=parent)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".codex-bot-backfill-", suffix=".om", dir=parent)
+    except OSError as exc:
+        raise UserError(f"cannot write a scratch file in {parent}: {exc.strerror or exc}") from None
     os.close(handle)
     return Path(name)

@@ -17,11 +17,8 @@ class Timeline:
         self.index = SeriesIndex(max_series)
         self.deltas: list[dict[int, list[float]]] = []  # per series id: grid index → cells added there
 
-    def grid_index(self, time_ns: int) -> int:
-        return -(-time_ns // self._step_ns)
-
     def apply(self, found: list[Increment], time_ns: int) -> None:
-        step = -(-time_ns // self._step_ns)
+        step = -(-time_ns // self._step_ns)  # ceil: the first grid time at or after the event
         for family, labels, value in found:
             located = self.index.find(family, labels)
             if located is None:
