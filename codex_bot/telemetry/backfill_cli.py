@@ -28,6 +28,8 @@ its first event, at 0, until --end), and imported with
 Then start Prometheus on DIR (or copy the new blocks into its data folder) with a retention long
 enough for the imported range, e.g. --storage.tsdb.retention.time=365d, or old blocks are deleted.
 increase(x[r]) evaluated at a time on the step grid counts exactly the events in (t-r, t].
+The grid is dense (about 100 bytes of OpenMetrics per series per step, which promtool holds in
+memory): for big fleets or long ranges use a larger --step.
 """
 
 _RELATIVE = re.compile(r"^now(?:([+-])(\d+(?:\.\d+)?)([smhd]))?$")
