@@ -111,15 +111,20 @@ def register_buttons(app: App, deps: AlertCommandDeps) -> None:
         ack()
 
     for action_id in (SILENCE_1H, SILENCE_24H, ACKNOWLEDGE):
+        app.action(action_id)(ack=acknowledge_click, lazy=[_listener(action_id, deps)])
 
-        def act(body: dict[str, Any], respond: Respond, action_id: str = action_id) -> None:
-            try:
-                text = button(action_id, body, deps)
-            except UserError as exc:
-                text = str(exc)
-            except Exception:  # a bug: logged with its trace; the clicker gets a short note
-                log.exception("alert button %s failed", action_id)
-                text = "Something went wrong on my side; it has been logged."
-            respond(text=text, response_type="ephemeral", replace_original=False)
 
-        app.action(action_id)(ack=acknowledge_click, lazy=[act])
+def _listener(action_id: str, deps: AlertCommandDeps) -> Callable[..., None]:
+    """The lazy listener of one button (Bolt passes arguments by name, so the id is bound here)."""
+
+    def act(body: dict[str, Any], respond: Respond) -> None:
+        try:
+            text = button(action_id, body, deps)
+        except UserError as exc:
+            text = str(exc)
+        except Exception:  # a bug: logged with its trace; the clicker gets a short note
+            log.exception("alert button %s failed", action_id)
+            text = "Something went wrong on my side; it has been logged."
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+    return act
