@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from codex_bot import __version__
+from codex_bot.errors import UserError
 from codex_bot.settings import SettingsError
 
 # Each module defines register(subparsers) and sets a ``handler(args) -> int`` default.
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except SettingsError as exc:
+    except (SettingsError, UserError) as exc:
         print(f"codex-bot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
