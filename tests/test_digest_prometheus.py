@@ -5,6 +5,7 @@ the period, and per-user figures only go where they are allowed."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,8 @@ from codex_bot.commands.access import AccessPolicy
 from codex_bot.digests.compose import DigestComposer
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import digest_messages
+from codex_bot.digests.shared import SharedQueries
+from codex_bot.errors import UserError
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.service import Panels
@@ -130,3 +133,24 @@ def test_per_user_figures_stay_out_of_channels_not_allowed(fleet, panels):
     assert "users" not in digest.results and any("personal data" in note for note in digest.notes)
     allowed = composer.build(daily_at(end), end, channel="#leads")
     assert allowed.rows("users")
+
+
+def test_identical_queries_of_a_digest_run_once(fleet, panels):
+    shared = SharedQueries(panels.client)
+    end = fleet.align(fleet.end)
+    promql = 'sum(increase(codex_tokens_total{type="input"}[1d]))'
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: shared.query(promql, end), range(8)))
+        failures = list(pool.map(lambda _: _error(lambda: shared.query("sum(", end)), range(4)))
+    assert shared.queries_run == 2
+    assert all(a == answers[0] for a in answers)
+    assert answers[0][0].value == fleet.truth.total("input_tokens", end - timedelta(days=1), end)
+    assert len({type(f) for f in failures}) == 1 and isinstance(failures[0], UserError)
+
+
+def _error(call) -> Exception | None:
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - the test compares what each caller got
+        return exc
+    return None

@@ -20,6 +20,7 @@ from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.commands.access import AccessDenied, AccessPolicy
 from codex_bot.digests.definitions import DigestDefinition
+from codex_bot.digests.shared import SharedQueries
 from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.errors import ChartUnavailable, UserError
 from codex_bot.formatting import humanize_change
@@ -193,14 +194,18 @@ class DigestComposer:
 
     def _run(self, requests: Sequence[PanelRequest], at: datetime, charted: set[str],
              definition: DigestDefinition) -> list[tuple[PanelResult, ChartImage | ChartUnavailable | None]]:
-        """Every panel concurrently; each chart rendered as soon as its panel answered."""
+        """Every panel concurrently, identical queries run once; each chart rendered as soon as its panel answered."""
+        base = self.panels
+        panels = Panels(SharedQueries(base.client), base.tz, base.prices)  # type: ignore[arg-type]
 
         def one(request: PanelRequest) -> tuple[PanelResult, ChartImage | ChartUnavailable | None]:
-            result = self.panels.run(request, at)
+            result = panels.run(request, at)
             return result, self._chart(result, definition) if request.panel in charted else None
 
+        order = sorted(range(len(requests)), key=lambda i: not find_panel(requests[i].panel).series)  # series first
         with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="digest") as pool:
-            return list(pool.map(one, requests))
+            answers = dict(zip(order, pool.map(one, [requests[i] for i in order])))
+        return [answers[i] for i in range(len(requests))]
 
     def _chart(self, result: PanelResult, definition: DigestDefinition) -> ChartImage | ChartUnavailable | None:
         config = chart_config(result, definition.tz) if self.renderer is not None else None

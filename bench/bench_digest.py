@@ -1,0 +1,108 @@
+"""Digest build time next to its slowest single panel (target: full digest ≤ 1.5 × slowest panel).
+
+Setup: the synthetic test fleet (tests/prometheus_fleet.py: ~12 developers × 8 days) backfilled into
+the real Prometheus, and the bundled chart renderer.  The digest is the default one (11 panels, 3
+charts) over --range as of the fleet's end, composed and laid out as it would be posted (nothing is
+sent).  A "single panel" is what ``/codex <panel>`` costs: ``Panels.run`` plus its chart when the digest
+charts it.  Rounds time every panel alone, then the full digest; figures are medians over --runs
+rounds after one warm-up round (interleaved, so a busy machine slows both alike).
+
+    python bench/bench_digest.py [--runs 7] [--range 7d]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from prometheus_fleet import PrometheusServer, build_fleet, require_binaries  # noqa: E402
+
+from codex_bot.charts.local_renderer import LocalRenderer  # noqa: E402
+from codex_bot.charts.renderer import ChartRenderer  # noqa: E402
+from codex_bot.charts.spec import chart_config  # noqa: E402
+from codex_bot.digests.compose import DigestComposer  # noqa: E402
+from codex_bot.digests.definitions import DigestDefinition  # noqa: E402
+from codex_bot.digests.layout import digest_messages  # noqa: E402
+from codex_bot.metrics.client import PrometheusClient  # noqa: E402
+from codex_bot.panels.cost import load_prices  # noqa: E402
+from codex_bot.panels.request import PanelRequest  # noqa: E402
+from codex_bot.panels.service import Panels  # noqa: E402
+
+TARGET_RATIO = 1.5
+UTC = ZoneInfo("UTC")
+
+
+def elapsed_ms(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return (time.perf_counter() - start) * 1000
+
+
+def single_panel(panels: Panels, renderer: ChartRenderer, request: PanelRequest, at, charted: bool) -> None:
+    result = panels.run(request, at)
+    config = chart_config(result, UTC) if charted else None
+    if config is not None:
+        renderer.png(config)
+
+
+def bench(prometheus_url: str, renderer_url: str, at, range_text: str, runs: int) -> None:
+    client = PrometheusClient(prometheus_url, timeout=30)
+    panels, renderer = Panels(client, UTC, load_prices()), ChartRenderer(renderer_url, timeout=30)
+    definition = DigestDefinition(name="bench", channel="#bench", schedule=f"0 {at.hour} * * *", range=range_text)
+    composer = DigestComposer(panels, renderer)
+    print(f"digest: {len(definition.panels)} panels, charts {', '.join(definition.charts)}, range {range_text}, "
+          f"median of {runs}")
+    names = list(dict.fromkeys([*definition.panels, *definition.charts]))
+    singles: dict[str, list[float]] = {name: [] for name in names}
+    full: list[float] = []
+    for round_ in range(runs + 1):  # rounds interleave singles and the full digest (fair on a busy machine)
+        times = {name: elapsed_ms(lambda: single_panel(panels, renderer, PanelRequest(name, range_text), at,
+                                                       name in definition.charts)) for name in names}
+        whole = elapsed_ms(lambda: digest_messages(composer.build(definition, at), source="bench"))
+        if round_:  # the first round warms up
+            full.append(whole)
+            for name, ms in times.items():
+                singles[name].append(ms)
+    medians = {name: statistics.median(values) for name, values in singles.items()}
+    print(f"{'panel':<14} {'alone ms':>9}")
+    for name in names:
+        print(f"{name:<14} {medians[name]:>9.1f}{'  (+ chart)' if name in definition.charts else ''}")
+    full_ms = statistics.median(full)
+    slowest = max(medians, key=medians.get)  # type: ignore[arg-type]
+    ratio = full_ms / medians[slowest]
+    print(f"\nslowest single panel: {slowest} {medians[slowest]:.1f} ms")
+    print(f"full digest:          {full_ms:.1f} ms  (sum of panels alone: {sum(medians.values()):.1f} ms)")
+    verdict = "OK" if ratio <= TARGET_RATIO else "over target"
+    print(f"ratio:                {ratio:.2f} × (target ≤ {TARGET_RATIO} ×) {verdict}")
+    client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--range", default="7d")
+    args = parser.parse_args()
+    prometheus_binary, _ = require_binaries()
+    with tempfile.TemporaryDirectory() as work:
+        print("building the fleet (simulate, backfill, start Prometheus)…", flush=True)
+        config, _, _, tsdb = build_fleet(Path(work))
+        server = PrometheusServer(prometheus_binary, tsdb, Path(work))
+        url = server.start()
+        try:
+            with LocalRenderer() as local:
+                at = config.end.replace(minute=0, second=0, microsecond=0)
+                bench(url, local.url, at, args.range, args.runs)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
