@@ -114,7 +114,7 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str, *, busy_timeout_ms: int = 10_000) -> "Store":
+    def open(cls, path: Path | str, *, busy_timeout_ms: int = 10_000) -> Store:
         """Open (creating if needed) the database at ``path`` and apply pending migrations."""
         path = Path(path)
         if str(path) != ":memory:":
@@ -140,7 +140,7 @@ class Store:
         with self.transaction() as tx:
             tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL)")
             done = {row["name"] for row in tx.execute("SELECT name FROM schema_migrations")}
-            for migration in list(MIGRATIONS):
+            for migration in MIGRATIONS:
                 if migration.name in done:
                     continue
                 for statement in migration.statements:

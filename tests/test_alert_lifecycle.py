@@ -18,7 +18,13 @@ import pytest
 import requests
 from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from prometheus_fleet import free_port
-from slack_emulator import BOT_TOKEN, ServedApp, SlackEmulator, build_bot, signed_headers
+from slack_emulator import (
+    BOT_TOKEN,
+    ServedApp,
+    SlackEmulator,
+    build_bot,
+    signed_headers,
+)
 from slack_sdk import WebClient
 
 from codex_bot.alerts.engine import AlertEngine
@@ -29,7 +35,11 @@ from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.silences import Silences
 from codex_bot.commands.access import AccessPolicy
-from codex_bot.commands.alerts_commands import AlertCommandDeps, register, register_buttons
+from codex_bot.commands.alerts_commands import (
+    AlertCommandDeps,
+    register,
+    register_buttons,
+)
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
@@ -141,7 +151,7 @@ def test_a_delivery_that_failed_before_a_restart_is_posted_once_after_it(tmp_pat
 
 def test_reminders_go_to_the_thread_until_acknowledged(tmp_path, fleet, slack, episode):
     bot = Bot(tmp_path / "state.sqlite", fleet, slack)
-    minutes = lambda n: episode.fired_at + timedelta(minutes=n)  # noqa: E731
+    minutes = lambda n: episode.fired_at + timedelta(minutes=n)
     bot.engine.run_cycle(minutes(0))
     ts = top_posts(slack)[0].answer["ts"]
     bot.engine.run_cycle(minutes(2))

@@ -117,8 +117,8 @@ rules:
         ("rules:\n  - name: a\n    name: b\n    figure: tokens.total\n    condition: above 1\n", "duplicate key 'name'"),
         ("rule: []\n", "unknown key 'rule'"),
         ("rules:\n  - name: a\n    figure: tokens.total\n", "missing 'condition'"),
-        ("rules:\n  - name: a\n    figure: success.success_rate_pct\n    condition: below 9\n"
-         "    filters: {terminal: vscode}\n", "has no filter 'terminal'"),
+        (("rules:\n  - name: a\n    figure: success.success_rate_pct\n    condition: below 9\n"
+          "    filters: {terminal: vscode}\n"), "has no filter 'terminal'"),
         ("rules:\n  - name: a\n    figure: tokens.total\n    condition: above 9\n    group_by: [tool]\n",
          "cannot be grouped by 'tool'"),
     ],

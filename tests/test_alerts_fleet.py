@@ -80,7 +80,7 @@ def histogram_quantile(q: float, durations: list[float]) -> float | None:
 
 def truth_figure(fleet, figure: str, filters: dict[str, str], start: datetime, end: datetime) -> float | None:
     truth = fleet.truth
-    total = lambda measure: truth.total(measure, start, end, filters or None)  # noqa: E731
+    total = lambda measure: truth.total(measure, start, end, filters or None)
     if figure == "success.success_rate_pct":
         requests = total("model_calls")
         return 100.0 * (requests - total("failed_model_calls")) / requests if requests else None

@@ -39,22 +39,20 @@ def test_migrations_apply_once_and_packages_can_extend_the_list(db_path, monkeyp
 
 def test_a_failing_transaction_rolls_back_everything(db_path):
     store = Store.open(db_path)
-    with pytest.raises(RuntimeError):
-        with store.transaction() as tx:
-            store.put_value(tx, "k", "v")
-            store.put_message_ref(tx, "m", MessageRef("C1", "1.1"))
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        store.put_value(tx, "k", "v")
+        store.put_message_ref(tx, "m", MessageRef("C1", "1.1"))
+        raise RuntimeError("boom")
     assert store.value("k") is None and store.message_ref("m") is None
 
 
 def test_nested_transactions_join_the_outer_one(db_path):
     store = Store.open(db_path)
-    with pytest.raises(RuntimeError):
-        with store.transaction() as outer:
-            with store.transaction() as inner:
-                store.put_value(inner, "inner", "1")
-            store.put_value(outer, "outer", "1")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction() as outer:
+        with store.transaction() as inner:
+            store.put_value(inner, "inner", "1")
+        store.put_value(outer, "outer", "1")
+        raise RuntimeError("boom")
     assert store.value("inner") is None and store.value("outer") is None
 
 

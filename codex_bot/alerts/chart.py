@@ -59,7 +59,7 @@ def alert_chart(rule: Rule, labels: Mapping[str, str], threshold: float | None, 
         png = renderer.png(config)
     except UserError as exc:
         return None, f"no chart: {exc}"
-    except Exception as exc:  # noqa: BLE001 - a broken chart must not lose the alert
+    except Exception as exc:
         log.exception("alert chart for %s failed", rule.name)
         return None, f"no chart: {type(exc).__name__}"
     name = f"{rule.name}-{at:%Y%m%dT%H%M}.png"

@@ -30,7 +30,7 @@ Op = Literal["below", "above"]
 
 _NUMBER = r"([0-9]+(?:\.[0-9]+)?)"
 _BASELINE = r"([0-9]+)([mhdw])(\s+median)?"
-_ABSOLUTE = re.compile(rf"(below|above)\s+(-?[0-9]+(?:\.[0-9]+)?)")
+_ABSOLUTE = re.compile(r"(below|above)\s+(-?[0-9]+(?:\.[0-9]+)?)")
 _CHANGE = re.compile(rf"(drops|rises)\s+{_NUMBER}\s*(%|x)\s+vs\s+{_BASELINE}")
 _FACTOR = re.compile(rf"(below|above)\s+{_NUMBER}\s*(%|x)\s+(?:of|vs)\s+{_BASELINE}")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from codex_bot.alerts.evaluate import Evaluation, evaluate
@@ -51,7 +51,7 @@ class AlertEngine:
 
     def run_cycle(self, at: datetime | None = None) -> CycleReport:
         """Evaluate every rule as of ``at`` (default now), record, notify and deliver what is due."""
-        moment = at or datetime.now(timezone.utc)
+        moment = at or datetime.now(UTC)
         previous = self.records.states()
         evaluation = evaluate(self.rules.rules, moment, self.sampler(), previous, self.interval)
         severities = {rule.name: rule.severity for rule in self.rules.rules}

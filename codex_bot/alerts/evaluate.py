@@ -9,6 +9,7 @@ any past instant is the one a running bot would have reached.
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from codex_bot.alerts.state import AlertState, Observation, group_key, step
 from codex_bot.formatting import humanize
 from codex_bot.metrics.ranges import floor_to_grid
 
+log = logging.getLogger(__name__)
 Values = dict[datetime, dict[Group, float | None]]
 StateKey = tuple[str, str]  # (rule, group key)
 
@@ -62,7 +64,7 @@ class Plan:
     volume: FigureQuery | None
 
     @classmethod
-    def of(cls, rule: Rule) -> "Plan":
+    def of(cls, rule: Rule) -> Plan:
         seconds = window_seconds(rule.window)
         filters = tuple(sorted(rule.filters.items()))
         volume_filters = tuple(sorted(rule.volume_filters.items()))
@@ -155,7 +157,7 @@ class RuleFigures:
     baselines: dict[timedelta, Values]
 
     @classmethod
-    def fetch(cls, plan: Plan, sampler: Sampler, instants: Instants) -> "RuleFigures":
+    def fetch(cls, plan: Plan, sampler: Sampler, instants: Instants) -> RuleFigures:
         return cls(
             plan,
             sampler.values(plan.value, instants),
@@ -193,19 +195,27 @@ class RuleFigures:
 
 def _look_back(observed: Iterable[tuple[Plan, dict[Group, Observation]]], sampler: Sampler, at: datetime,
                interval: timedelta, previous: Mapping[StateKey, AlertState]) -> None:
-    """Set ``held_since`` where the condition holds now and the previous state cannot tell since when."""
+    """Set ``held_since`` where the condition holds now: carried from a fresh previous state, else looked up."""
     todo: list[tuple[Plan, dict[Group, Observation], list[Group], Instants]] = []
     for plan, groups in observed:
         count = math.ceil(plan.rule.for_ / interval)
-        needy = [g for g, seen in groups.items() if seen.holds and count and not _carries(plan, g, at, interval,
-                                                                                        previous, groups)]
+        needy = []
+        for group, seen in groups.items():
+            if not seen.holds:
+                continue
+            carried = _carried_since(plan, group, at, interval, previous)
+            if carried is not None:
+                groups[group] = replace(seen, held_since=carried)
+            elif count:
+                needy.append(group)
         if needy:
             todo.append((plan, groups, needy, Instants(at - interval, count, interval)))
     sampler.fetch(w for plan, _, _, back in todo for w in plan.wanted(back))
     for plan, groups, needy, back in todo:
         try:
             figures = RuleFigures.fetch(plan, sampler, back)
-        except Exception:  # noqa: BLE001 - without history the run starts now (pending)
+        except Exception as exc:  # noqa: BLE001 - without history the run starts now (pending)
+            log.warning("rule %s: no history to check its pending period (%s)", plan.rule.name, exc)
             continue
         for group in needy:
             since = at
@@ -216,13 +226,12 @@ def _look_back(observed: Iterable[tuple[Plan, dict[Group, Observation]]], sample
             groups[group] = replace(groups[group], held_since=since)
 
 
-def _carries(plan: Plan, group: Group, at: datetime, interval: timedelta,
-             previous: Mapping[StateKey, AlertState], groups: Mapping[Group, Observation]) -> bool:
-    """The previous state is fresh and already pending/firing: its ``active_since`` carries on."""
+def _carried_since(plan: Plan, group: Group, at: datetime, interval: timedelta,
+                   previous: Mapping[StateKey, AlertState]) -> datetime | None:
+    """From a fresh previous state: its pending start, or ``at`` when it was not holding (None: unknown)."""
     prev = _prev(previous, plan.rule.name, dict(zip(plan.rule.group_by, group)))
     if prev is None or not timedelta(0) < at - prev.evaluated_at <= 2 * interval:
-        return False
-    if prev.state in ("pending", "firing") and prev.active_since is not None:
-        groups[group] = replace(groups[group], held_since=prev.active_since)  # type: ignore[index]
-        return True
-    return prev.state in ("inactive", "nodata")
+        return None
+    if prev.state in ("pending", "firing"):
+        return prev.active_since
+    return at if prev.state in ("inactive", "nodata") else None

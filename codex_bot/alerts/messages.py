@@ -121,7 +121,7 @@ def resolved_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> Messag
     unit = rule.figure.unit
     fields = [
         MarkdownTextObject(text=f"*Value at resolution*\n{humanize(episode.resolved_value, unit)}"),
-        MarkdownTextObject(text=f"*Peak threshold*\n{threshold_text(rule, episode.threshold)}"),
+        MarkdownTextObject(text=f"*Threshold*\n{threshold_text(rule, episode.threshold)}"),
         MarkdownTextObject(text=f"*Fired*\n{when(episode.fired_at, tz)} {tz.key}"),
         MarkdownTextObject(text=f"*Resolved*\n{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"),
     ]

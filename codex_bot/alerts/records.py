@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from codex_bot.alerts.evaluate import StateKey, Transition
 from codex_bot.alerts.state import AlertState
@@ -23,7 +23,7 @@ def _ts(moment: datetime | None) -> float | None:
 
 
 def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class EpisodeRecord:
     acknowledged_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "EpisodeRecord":
+    def from_row(cls, row: sqlite3.Row) -> EpisodeRecord:
         return cls(
             row["id"], row["rule"], json.loads(row["labels"]), row["severity"], _dt(row["started_at"]),  # type: ignore[arg-type]
             _dt(row["fired_at"]), row["value"], row["threshold"], _dt(row["resolved_at"]),  # type: ignore[arg-type]

@@ -15,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.functional_validators import BeforeValidator
 
 from codex_bot.alerts.conditions import Condition, ConditionError, parse_condition
-from codex_bot.alerts.figures import FigureRef, check_filters, check_group_by, parse_figure_ref
+from codex_bot.alerts.figures import (
+    FigureRef,
+    check_filters,
+    check_group_by,
+    parse_figure_ref,
+)
 from codex_bot.metrics.ranges import looks_like_range, normalize
 
 Severity = Literal["info", "warning", "critical"]
@@ -120,7 +125,7 @@ class Rule(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Rule":
+    def _consistent(self) -> Rule:
         check_filters(self.figure.panel, self.filters)
         check_group_by(self.figure.panel, self.group_by, self.filters)
         if self.min_volume is not None:
@@ -150,9 +155,8 @@ def _check_hysteresis(condition: Condition, resolve: Condition) -> None:
             f"resolve {resolve.text!r} must look the other way than condition {condition.text!r} "
             f"(use '{'above' if condition.op == 'below' else 'below'} ...')"
         )
-    if condition.baseline != resolve.baseline:
-        if condition.relative or resolve.relative:
-            raise ValueError("resolve must use the same baseline as the condition (or both be absolute)")
+    if condition.baseline != resolve.baseline and (condition.relative or resolve.relative):
+        raise ValueError("resolve must use the same baseline as the condition (or both be absolute)")
     wrong_side = resolve.amount < condition.amount if condition.op == "below" else resolve.amount > condition.amount
     if wrong_side:
         raise ValueError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from codex_bot.alerts.evaluate import Evaluation, evaluate
@@ -73,7 +73,7 @@ def handle_eval(args: argparse.Namespace) -> int:
     for problem in rules.problems:
         print(problem, file=sys.stderr)
     try:
-        at = parse_instant(args.at) if args.at else datetime.now(timezone.utc)
+        at = parse_instant(args.at) if args.at else datetime.now(UTC)
     except UserError as exc:
         print(f"codex-bot: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -35,7 +35,7 @@ class Instants:
     def start(self) -> datetime:
         return self.end - (self.count - 1) * self.step
 
-    def shifted(self, back: timedelta) -> "Instants":
+    def shifted(self, back: timedelta) -> Instants:
         return Instants(self.end - back, self.count, self.step)
 
     def times(self) -> list[datetime]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -31,7 +31,7 @@ RETRY_SECONDS = 5  # how often due deliveries (retries) are sent between cycles
 class AlertScheduler:
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, transport: Transport,
-                      renderer: ChartRenderer | None = None) -> "AlertScheduler":
+                      renderer: ChartRenderer | None = None) -> AlertScheduler:
         """Everything the alert loop needs, from the settings; bad rule files are logged and skipped."""
         rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
         for problem in rules.problems:
@@ -56,7 +56,7 @@ class AlertScheduler:
     def start(self) -> None:
         seconds = self.interval.total_seconds()
         self.scheduler.add_job(self.cycle, "interval", seconds=seconds, id="alerts-cycle",
-                               next_run_time=datetime.now(timezone.utc))
+                               next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self.deliver, "interval", seconds=RETRY_SECONDS, id="alerts-deliver")
         self.scheduler.start()
 
@@ -71,12 +71,12 @@ class AlertScheduler:
             report = self.engine.run_cycle()
             log.info("alert cycle at %s: %d states, %d changes, %d queries", report.evaluation.at,
                      len(report.evaluation.states), len(report.evaluation.transitions), report.evaluation.queries)
-        except Exception:  # noqa: BLE001 - a failed cycle is logged; the state database is untouched
+        except Exception:
             log.exception("alert cycle failed")
 
     def deliver(self) -> None:
         try:
             self.outbox.flush(self.transport)
-        except Exception:  # noqa: BLE001 - e.g. the database is busy; the next run retries
+        except Exception:
             log.exception("delivering alert messages failed")
 

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from codex_bot.store import Store
 
@@ -30,10 +30,10 @@ class Silence:
         return self.rule == rule and matching and self.starts_at <= at < self.ends_at
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Silence":
+    def from_row(cls, row: sqlite3.Row) -> Silence:
         return cls(row["id"], row["rule"], json.loads(row["matchers"]),
-                   datetime.fromtimestamp(row["starts_at"], timezone.utc),
-                   datetime.fromtimestamp(row["ends_at"], timezone.utc), row["created_by"], row["comment"])
+                   datetime.fromtimestamp(row["starts_at"], UTC),
+                   datetime.fromtimestamp(row["ends_at"], UTC), row["created_by"], row["comment"])
 
 
 class Silences:

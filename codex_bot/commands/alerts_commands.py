@@ -51,7 +51,7 @@ class AlertCommandDeps:
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> "AlertCommandDeps":
+    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> AlertCommandDeps:
         rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
         return cls(store, rules, Outbox(store), transport, AccessPolicy.from_settings(settings), settings.tz)
 
