@@ -154,3 +154,15 @@ def _error(call) -> Exception | None:
     except Exception as exc:  # noqa: BLE001 - the test compares what each caller got
         return exc
     return None
+
+
+def test_a_calendar_range_follows_the_digest_timezone(fleet, panels):
+    berlin = ZoneInfo("Europe/Berlin")
+    end = fleet.align(fleet.end)
+    definition = DigestDefinition(name="weekly", channel="#leads", schedule="0 8 * * MON", timezone="Europe/Berlin",
+                                  range="yesterday", panels=["sessions"], charts=[])
+    digest = DigestComposer(panels, None).build(definition, end)
+    start, stop = (moment.astimezone(berlin) for moment in (digest.window.start, digest.window.end))
+    assert (start.hour, start.minute, stop.hour, stop.minute) == (0, 0, 0, 0) and stop.date() == end.astimezone(berlin).date()
+    headline = {h.label: h.value for h in digest.headline()}
+    assert headline["Conversations"] == fleet.truth.total("conversations", digest.window.start, digest.window.end)

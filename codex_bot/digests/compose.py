@@ -195,8 +195,8 @@ class DigestComposer:
     def _run(self, requests: Sequence[PanelRequest], at: datetime, charted: set[str],
              definition: DigestDefinition) -> list[tuple[PanelResult, ChartImage | ChartUnavailable | None]]:
         """Every panel concurrently, identical queries run once; each chart rendered as soon as its panel answered."""
-        base = self.panels
-        panels = Panels(SharedQueries(base.client), base.tz, base.prices)  # type: ignore[arg-type]
+        base = self.panels  # calendar ranges follow the digest's timezone
+        panels = Panels(SharedQueries(base.client), definition.tz, base.prices)  # type: ignore[arg-type]
 
         def one(request: PanelRequest) -> tuple[PanelResult, ChartImage | ChartUnavailable | None]:
             result = panels.run(request, at)
