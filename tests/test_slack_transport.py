@@ -55,7 +55,8 @@ def test_ephemeral_reply_goes_to_response_url_and_chart_to_the_askers_dm(
     to = Destination("C0GENERAL", "U0ALICE", ephemeral=True, response_url=slack.response_url())
     delivery = transport.send(chart_message(), to)
 
-    assert slack.calls_to("conversations.open")[0].body["users"] == "U0ALICE"
+    transport.send(chart_message(), to)
+    assert [c.body["users"] for c in slack.calls_to("conversations.open")] == ["U0ALICE"], "opened once, then cached"
     assert slack.calls_to("files.completeUploadExternal")[0].body["channel_id"] == "D0ALICE"
     reply = slack.calls_to("response_url")[0].body
     assert reply["response_type"] == "ephemeral" and "direct message" in str(reply["blocks"][-1])

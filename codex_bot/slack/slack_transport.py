@@ -42,6 +42,7 @@ class SlackTransport:
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._direct: dict[str, str] = {}  # user id → their DM with the bot (conversations.open is stable)
 
     def send(self, message: Message, destination: Destination) -> Delivery:
         if destination.ephemeral:
@@ -82,15 +83,19 @@ class SlackTransport:
 
     def _deliver_private_charts(self, charts: list[ChartImage], to: Destination, delivery: Delivery) -> str:
         try:
-            opened = self.client.conversations_open(users=to.user)
+            direct = self._direct_conversation(str(to.user))
         except SLACK_FAILURES as exc:
             delivery.problems.append(f"chart not sent: {reason(exc)}")
             return f":warning: Chart not sent: {reason(exc)}."
-        direct = opened["channel"]["id"]
         self._upload(charts, direct, None, delivery)
         if delivery.problems:
             return ":warning: " + "; ".join(delivery.problems) + "."
         return "Chart below." if direct == to.channel else "Chart sent to you in a direct message from me."
+
+    def _direct_conversation(self, user: str) -> str:
+        if user not in self._direct:
+            self._direct[user] = self.client.conversations_open(users=user)["channel"]["id"]
+        return self._direct[user]
 
     def _post_ephemeral(self, message: Message, to: Destination) -> None:
         if to.response_url:
