@@ -80,7 +80,8 @@ def digest_reply(args: Sequence[str], invocation: Invocation, deps: DigestComman
     answer says whether it went out."""
     channel = invocation.channel_name or invocation.channel_id
     definition, range_text = parse_digest_words(args, deps.definitions, deps.timezone, channel)
-    digest, messages = deps.digests.render(definition, deps.clock(), range_text, channel=channel)
+    digest, messages = deps.digests.render(definition, deps.clock(), range_text, invocation.channel_id,
+                                           invocation.channel_name)
     key = f"{JOB_PREFIX}{definition.name}:asked:{uuid.uuid4().hex}"
     with deps.store.transaction() as tx:
         enqueue_digest(deps.outbox, tx, invocation.channel_id, key, messages)

@@ -154,22 +154,22 @@ class DigestComposer:
         self.access = access
 
     def build(self, definition: DigestDefinition, at: datetime, range_text: str | None = None,
-              channel: str | None = None) -> Digest:
-        """The digest for the period ending at ``at`` (see :func:`period`), as posted to ``channel``."""
+              channel: str | None = None, channel_name: str | None = None) -> Digest:
+        """The digest for the period ending at ``at`` (see :func:`period`), as posted to ``channel``
+        (id or name; default the definition's) — per-user figures only where they are allowed."""
         text, moment = period(definition, at, range_text)
-        shown = self._allowed_panels(definition, channel or definition.channel)
+        shown = self._allowed_panels(definition, channel or definition.channel, channel_name)
         hidden = set(definition.panels) - set(shown)
         charts = [name for name in definition.charts if not (hidden and find_panel(name).personal)]
         names = list(dict.fromkeys([*shown, *charts]))
         requests = [PanelRequest(name, text, dict(definition.filters)) for name in names]
-        answers = self._run(requests, moment, set(charts), definition)
-        results = {name: result for name, (result, _) in zip(names, answers)}
-        window = next(iter(results.values())).range
-        digest = Digest(definition, window, {n: results[n] for n in shown})
+        answers = dict(zip(names, self._run(requests, moment, set(charts), definition)))
+        window = answers[names[0]][0].range
+        digest = Digest(definition, window, {name: answers[name][0] for name in shown})
         if hidden:
             digest.notes.append(PEOPLE_HIDDEN)
-        drawn = {name: chart for name, (_, chart) in zip(names, answers)}
-        for name, chart in ((name, drawn[name]) for name in charts):
+        for name in charts:
+            chart = answers[name][1]
             if isinstance(chart, ChartImage):
                 digest.charts.append(chart)
             elif isinstance(chart, ChartUnavailable):
@@ -178,13 +178,12 @@ class DigestComposer:
             digest.alerts = matching(self.alerts.fired_between(window.start, window.end), definition.filters)
         return digest
 
-    def _allowed_panels(self, definition: DigestDefinition, channel: str) -> list[str]:
-        """The definition's panels, without per-user ones when ``channel`` may not see them."""
+    def _allowed_panels(self, definition: DigestDefinition, channel: str, channel_name: str | None) -> list[str]:
+        """The definition's panels, without per-user ones when the channel may not see them."""
         if self.access is None:
             return list(definition.panels)
-        where = channel.lstrip("#")
         try:
-            self.access.check_personal("", where, where, public=True)
+            self.access.check_personal("", channel.lstrip("#"), (channel_name or channel).lstrip("#"), public=True)
             return list(definition.panels)
         except AccessDenied:
             if "user" in definition.filters:

@@ -40,9 +40,9 @@ class Digests:
         return cls(composer, source_label(url or settings.prometheus_url))
 
     def render(self, definition: DigestDefinition, at: datetime, range_text: str | None = None,
-               channel: str | None = None) -> tuple[Digest, DigestMessages]:
+               channel: str | None = None, channel_name: str | None = None) -> tuple[Digest, DigestMessages]:
         """The digest as of ``at`` (see :func:`codex_bot.digests.compose.period`) and its messages."""
-        digest = self.composer.build(definition, at, range_text, channel)
+        digest = self.composer.build(definition, at, range_text, channel, channel_name)
         return digest, digest_messages(digest, source=self.source)
 
     def __call__(self, definition: DigestDefinition, slot: datetime) -> DigestMessages:
