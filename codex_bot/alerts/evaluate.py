@@ -100,13 +100,15 @@ def evaluate(
     now = Instants(at)
     sampler.fetch(w for plan in plans for w in plan.wanted(now))
     result = Evaluation(at)
+    known = _known_groups(rules, previous)
     observed: list[tuple[Plan, dict[Group, Observation]]] = []
     for plan in plans:
+        groups = known.get(plan.rule.name, [])
         try:
-            observed.append((plan, _observe_all(plan, sampler, now, previous)))
+            observed.append((plan, _observe_all(plan, sampler, now, groups)))
         except Exception as exc:  # noqa: BLE001 - the rule is in "error"; the others go on
             result.failures[plan.rule.name] = str(exc) or type(exc).__name__
-            observed.append((plan, _errors(plan, previous, str(exc))))
+            observed.append((plan, _errors(plan, groups, str(exc))))
     _look_back(observed, sampler, at, interval, previous)
     for plan, groups in observed:
         for group, seen in groups.items():
@@ -124,26 +126,27 @@ def _prev(previous: Mapping[StateKey, AlertState], rule: str, labels: Mapping[st
     return previous.get((rule, group_key(labels)))
 
 
-def _known_groups(plan: Plan, previous: Mapping[StateKey, AlertState]) -> list[Group]:
-    return [
-        tuple(state.labels.get(label, "") for label in plan.rule.group_by)
-        for (rule, _), state in previous.items()
-        if rule == plan.rule.name
-    ]
+def _known_groups(rules: Sequence[Rule], previous: Mapping[StateKey, AlertState]) -> dict[str, list[Group]]:
+    """Each rule's groups in the previous states (they stay evaluated until their data is gone)."""
+    group_by = {rule.name: rule.group_by for rule in rules}
+    known: dict[str, list[Group]] = {}
+    for (rule, _), state in previous.items():
+        if rule in group_by:
+            known.setdefault(rule, []).append(tuple(state.labels.get(label, "") for label in group_by[rule]))
+    return known
 
 
-def _errors(plan: Plan, previous: Mapping[StateKey, AlertState], reason: str) -> dict[Group, Observation]:
-    groups = _known_groups(plan, previous) or ([()] if not plan.rule.group_by else [])
-    if not groups:  # grouped rule never evaluated: one state for the rule as a whole
-        groups = [tuple("" for _ in plan.rule.group_by)]
+def _errors(plan: Plan, known: list[Group], reason: str) -> dict[Group, Observation]:
+    """Every known group in error (a rule never evaluated: one state for the rule as a whole)."""
+    groups = known or [tuple("" for _ in plan.rule.group_by)]
     return {group: Observation("error", reason=reason) for group in groups}
 
 
-def _observe_all(plan: Plan, sampler: Sampler, instants: Instants,
-                 previous: Mapping[StateKey, AlertState]) -> dict[Group, Observation]:
+def _observe_all(plan: Plan, sampler: Sampler, instants: Instants, known: list[Group]) -> dict[Group, Observation]:
+    """Known groups, then new ones (sorted) up to the rule's ``max_groups``."""
     values = RuleFigures.fetch(plan, sampler, instants)
-    seen = set(values.value[instants.end]) | set(_known_groups(plan, previous))
-    groups = sorted(seen)[: max(plan.rule.max_groups, len(_known_groups(plan, previous)))]
+    fresh = sorted(set(values.value[instants.end]) - set(known))
+    groups = known + fresh[: max(0, plan.rule.max_groups - len(known))]
     return {group: values.observe(group, instants.end) for group in groups}
 
 

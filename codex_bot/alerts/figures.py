@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from codex_bot.errors import UserError
 from codex_bot.panels.catalog import PANELS, Panel, find_panel
@@ -18,11 +19,11 @@ class FigureRef:
     def __str__(self) -> str:
         return f"{self.panel}.{self.key}"
 
-    @property
+    @cached_property
     def definition(self) -> Panel:
         return find_panel(self.panel)
 
-    @property
+    @cached_property
     def figure(self) -> Figure:
         return next(f for f in self.definition.figures if f.key == self.key)
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from codex_bot.alerts.figures import FigureRef
 from codex_bot.errors import PrometheusUnavailable
@@ -51,14 +52,21 @@ class FigureQuery:
     group_by: tuple[str, ...]
     window_seconds: int
 
+    @property
     def promql(self) -> dict[str, str]:
         """Query key → PromQL, grouped by ``group_by`` on top of the query's own grouping."""
-        filters = dict(self.filters)
-        out = {}
-        for key, query in self.ref.definition.queries.items():
-            by = tuple(dict.fromkeys((*query.by, *self.group_by)))
-            out[key] = replace(query, by=by).promql(filters, self.window_seconds)
-        return out
+        return _promql(self)
+
+
+@lru_cache(maxsize=4096)
+def _promql(figure: FigureQuery) -> dict[str, str]:
+    """The PromQL of a figure query (cached: rules ask for the same texts every cycle)."""
+    filters = dict(figure.filters)
+    out = {}
+    for key, query in figure.ref.definition.queries.items():
+        by = tuple(dict.fromkeys((*query.by, *figure.group_by)))
+        out[key] = replace(query, by=by).promql(filters, figure.window_seconds)
+    return out
 
 
 class Sampler:
@@ -78,7 +86,7 @@ class Sampler:
         todo = {
             (promql, instants)
             for figure, instants in wanted
-            for promql in figure.promql().values()
+            for promql in figure.promql.values()
             if (promql, instants) not in self._answers
         }
         if not todo:
@@ -104,7 +112,7 @@ class Sampler:
 
     def values(self, figure: FigureQuery, instants: Instants) -> dict[datetime, dict[Group, float | None]]:
         """For each instant, each group's figure value; raises the query's error if one failed."""
-        promql = figure.promql()
+        promql = figure.promql
         answers = {}
         for key, text in promql.items():
             found = self._answers[(text, instants)]
