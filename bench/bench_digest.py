@@ -18,23 +18,24 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from prometheus_fleet import PrometheusServer, build_fleet, require_binaries  # noqa: E402
+from prometheus_fleet import PrometheusServer, build_fleet, require_binaries
 
-from codex_bot.charts.local_renderer import LocalRenderer  # noqa: E402
-from codex_bot.charts.renderer import ChartRenderer  # noqa: E402
-from codex_bot.charts.spec import chart_config  # noqa: E402
-from codex_bot.digests.compose import DigestComposer  # noqa: E402
-from codex_bot.digests.definitions import DigestDefinition  # noqa: E402
-from codex_bot.digests.layout import digest_messages  # noqa: E402
-from codex_bot.metrics.client import PrometheusClient  # noqa: E402
-from codex_bot.panels.cost import load_prices  # noqa: E402
-from codex_bot.panels.request import PanelRequest  # noqa: E402
-from codex_bot.panels.service import Panels  # noqa: E402
+from codex_bot.charts.local_renderer import LocalRenderer
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.charts.spec import chart_config
+from codex_bot.digests.compose import DigestComposer
+from codex_bot.digests.definitions import DigestDefinition
+from codex_bot.digests.layout import digest_messages
+from codex_bot.metrics.client import PrometheusClient
+from codex_bot.panels.cost import load_prices
+from codex_bot.panels.request import PanelRequest
+from codex_bot.panels.service import Panels
 
 TARGET_RATIO = 1.5
 UTC = ZoneInfo("UTC")
@@ -64,8 +65,8 @@ def bench(prometheus_url: str, renderer_url: str, at, range_text: str, runs: int
     singles: dict[str, list[float]] = {name: [] for name in names}
     full: list[float] = []
     for round_ in range(runs + 1):  # rounds interleave singles and the full digest (fair on a busy machine)
-        times = {name: elapsed_ms(lambda: single_panel(panels, renderer, PanelRequest(name, range_text), at,
-                                                       name in definition.charts)) for name in names}
+        times = {name: elapsed_ms(partial(single_panel, panels, renderer, PanelRequest(name, range_text), at,
+                                          name in definition.charts)) for name in names}
         whole = elapsed_ms(lambda: digest_messages(composer.build(definition, at), source="bench"))
         if round_:  # the first round warms up
             full.append(whole)

@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 from chart_fixtures import chart_renderer  # noqa: F401 - fixture
-from slack_emulator import SlackEmulator, ServedApp, blocks_of, build_bot
+from slack_emulator import ServedApp, SlackEmulator, blocks_of, build_bot
 
-from codex_bot.commands.digest_commands import DigestCommandDeps, ON_DEMAND, parse_digest_words, register
+from codex_bot.commands.digest_commands import (
+    ON_DEMAND,
+    DigestCommandDeps,
+    parse_digest_words,
+    register,
+)
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
@@ -26,11 +31,11 @@ CHANNEL = "C0GENERAL"  # the emulator's slash commands come from here, channel n
 @pytest.fixture(scope="module")
 def slack(fleet, chart_renderer, tmp_path_factory) -> Iterator[tuple[SlackEmulator, ServedApp]]:  # noqa: F811
     work = tmp_path_factory.mktemp("digest-command")
-    settings = dict(prometheus_url=fleet.prometheus_url, quickchart_url=chart_renderer.base_url, timezone="UTC",
-                    digests_file=work / "digests.yaml", state_db=work / "state.sqlite",
-                    personal_data_channels=["general"])
+    settings = {"prometheus_url": fleet.prometheus_url, "quickchart_url": chart_renderer.base_url, "timezone": "UTC",
+                "digests_file": work / "digests.yaml", "state_db": work / "state.sqlite",
+                "personal_data_channels": ["general"]}
     (work / "digests.yaml").write_text(
-        "digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 %d * * *'\n    charts: [usage]\n" % fleet.end.hour
+        f"digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 {fleet.end.hour} * * *'\n    charts: [usage]\n"
     )
     with SlackEmulator() as emulator:
         app, deps = build_bot(emulator, **settings)

@@ -7,7 +7,7 @@ hundreds of alerts and long user names, so the digest is larger than one Slack m
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,11 +16,17 @@ from chart_fixtures import END, WEEK, every_panel
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.digests.compose import Digest, period, rolling_text
 from codex_bot.digests.definitions import DEFAULT_PANELS, DigestDefinition
-from codex_bot.digests.layout import MAIN_ALERTS, MAX_BLOCKS, alert_line, digest_messages, main_blocks, text_sections
+from codex_bot.digests.layout import (
+    MAIN_ALERTS,
+    MAX_BLOCKS,
+    alert_line,
+    digest_messages,
+    main_blocks,
+    text_sections,
+)
 from codex_bot.metrics.ranges import parse_range
 from codex_bot.slack.blocks import MAX_HEADER, MAX_SECTION_TEXT
 
-UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

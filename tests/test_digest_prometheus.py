@@ -60,7 +60,7 @@ def add_episode(store: Store, rule: str, fired_at: datetime, labels: dict[str, s
 
 
 def expected_headline(truth, start: datetime, end: datetime, where=None) -> dict[str, float | None]:
-    total = lambda measure: truth.total(measure, start, end, where)  # noqa: E731
+    total = lambda measure: truth.total(measure, start, end, where)
     calls, failed, inputs = total("model_calls"), total("failed_model_calls"), total("input_tokens")
     return {
         "Input tokens": inputs, "Output tokens": total("output_tokens"), "Cached tokens": total("cached_input_tokens"),

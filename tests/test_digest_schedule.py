@@ -11,7 +11,7 @@ import io
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,6 @@ from codex_bot.slack.console import ConsoleTransport
 from codex_bot.slack.message import Message
 from codex_bot.store import Store
 
-UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
@@ -51,7 +51,7 @@ class DigestCommandDeps:
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> "DigestCommandDeps":
+    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> DigestCommandDeps:
         """Digests on the configured Prometheus and renderer, alert history from ``store``."""
         return cls(Digests.from_settings(settings, store), load_definitions(settings), store, Outbox(store),
                    transport, settings.timezone)

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from codex_bot.alerts.loader import Problem, _explain, _Lines
 from codex_bot.alerts.rules import Duration
@@ -96,7 +103,7 @@ class DigestDefinition(BaseModel):
     @classmethod
     def _panel_names(cls, value: Any) -> Any:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            raise ValueError("must be a list of panel names, e.g. [tokens, cost]")
+            raise ValueError("must be a list of panel names, e.g. [tokens, cost]")  # noqa: TRY004 - pydantic wants ValueError
         try:
             return tuple(dict.fromkeys(find_panel(str(name)).name for name in value))
         except UserError as exc:
@@ -107,7 +114,7 @@ class DigestDefinition(BaseModel):
     def _range(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                parse_range(value, datetime.now(timezone.utc), timezone.utc)
+                parse_range(value, datetime.now(UTC), UTC)
             except UserError as exc:
                 raise ValueError(str(exc)) from None
         return value
@@ -119,12 +126,12 @@ class DigestDefinition(BaseModel):
         if not isinstance(data, dict) or not isinstance(data.get("filters"), dict):
             return data
         keys = set(data["filters"])
-        fits = lambda names: tuple(n for n in names if keys <= set(find_panel(n).filters))  # noqa: E731
+        fits = lambda names: tuple(n for n in names if keys <= set(find_panel(n).filters))
         defaults = {"panels": fits(DEFAULT_PANELS), "charts": fits(DEFAULT_CHARTS)}
         return {**defaults, **data}
 
     @model_validator(mode="after")
-    def _consistent(self) -> "DigestDefinition":
+    def _consistent(self) -> DigestDefinition:
         for name in (*self.panels, *self.charts):
             panel = find_panel(name)
             unsupported = sorted(set(self.filters) - set(panel.filters))

@@ -6,7 +6,7 @@ import argparse
 import io
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
-        at = parse_instant(args.at) if args.at else datetime.now(timezone.utc)
+        at = parse_instant(args.at) if args.at else datetime.now(UTC)
         definitions = load_definitions(settings)
         chosen = [definitions.find(args.name)] if args.name else definitions.digests
         if not chosen:

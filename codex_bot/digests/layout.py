@@ -15,12 +15,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.digests.compose import Digest, Headline
 from codex_bot.formatting import MISSING, compact, humanize
-from codex_bot.slack.blocks import MAX_FIELDS, MAX_HEADER, MAX_SECTION_TEXT, escape, table_text, when
+from codex_bot.slack.blocks import (
+    MAX_FIELDS,
+    MAX_HEADER,
+    MAX_SECTION_TEXT,
+    escape,
+    table_text,
+    when,
+)
 from codex_bot.slack.message import Message
 
 MAX_BLOCKS = 50  # Slack: blocks per message

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from codex_bot.store import Store, add_migration
 
@@ -52,7 +52,7 @@ class SlotLedger:
         with self.store.transaction() as tx:
             tx.execute("INSERT OR IGNORE INTO digest_schedules VALUES (?, ?)", (digest, _ts(now)))
             row = tx.execute("SELECT known_since FROM digest_schedules WHERE digest = ?", (digest,)).fetchone()
-        return datetime.fromtimestamp(row["known_since"], timezone.utc)
+        return datetime.fromtimestamp(row["known_since"], UTC)
 
     def claim(self, digest: str, slot: datetime, now: datetime) -> bool:
         """Take the slot for this process; False when it is queued, skipped, or claimed by a live lease."""
@@ -104,4 +104,4 @@ class SlotLedger:
         rows = self.store.fetchall(
             "SELECT slot, status FROM digest_slots WHERE digest = ? ORDER BY slot", (digest,)
         )
-        return [(datetime.fromtimestamp(r["slot"], timezone.utc), r["status"]) for r in rows]
+        return [(datetime.fromtimestamp(r["slot"], UTC), r["status"]) for r in rows]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -40,7 +40,6 @@ from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
 
-UTC = timezone.utc
 JOB_PREFIX = "digest:"
 TICK_JOB = "digests-tick"
 MAX_SKIP_SCAN = timedelta(days=31)  # how far back unposted slots are looked for (to log them as skipped)

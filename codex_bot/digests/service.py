@@ -28,7 +28,7 @@ class Digests:
         self.source = source
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store | None = None, url: str | None = None) -> "Digests":
+    def from_settings(cls, settings: Settings, store: Store | None = None, url: str | None = None) -> Digests:
         """Panels on the configured (or given) Prometheus, the configured chart renderer, alert history
         from ``store`` when given, and the access policy for per-user figures."""
         client = PrometheusClient.from_settings(settings, url=url)

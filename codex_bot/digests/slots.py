@@ -9,12 +9,11 @@ returned as UTC instants, which is what the ledger stores.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-UTC = timezone.utc
 _TICK = timedelta(microseconds=1)
 # How far back to look for the latest slot: widened until one is found (covers yearly and Feb 29 crons).
 _LOOKBACKS = (timedelta(hours=3), timedelta(days=2), timedelta(days=9), timedelta(days=33),
