@@ -23,13 +23,13 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from prometheus_fleet import require_binaries
+from promhelpers import ingest_server
 
 from codex_bot.charts.local_renderer import LocalRenderer
 from codex_bot.cli import build_parser
 from codex_bot.settings import Settings, env_name
 from codex_bot.telemetry.contract import FAMILIES, TOOL_DURATION_BUCKETS
-from prometheus_fleet import require_binaries
-from promhelpers import ingest_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -50,7 +50,7 @@ def yaml_files() -> list[Path]:
 
 def promtool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     _, binary = require_binaries()
-    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
+    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60, cwd=cwd, check=False)
 
 
 def assert_subcommand(argv: list[str]) -> None:
@@ -158,11 +158,9 @@ def test_recording_rules_compute_hourly_increases_exactly(tmp_path: Path) -> Non
             expected: dict[tuple[str, ...], int] = defaultdict(int)
             for labels, values in inputs[series]:
                 expected[tuple(labels[label] for label in by)] += values[60 * hour] - values[60 * (hour - 1)]
-            tests.append({
-                "expr": rule["record"], "eval_time": f"{hour}h",
-                "exp_samples": [{"labels": promtool_labels(rule["record"], dict(zip(by, key))), "value": value}
-                                for key, value in sorted(expected.items())],
-            })
+            samples = [{"labels": promtool_labels(rule["record"], dict(zip(by, key, strict=True))), "value": value}
+                       for key, value in sorted(expected.items())]
+            tests.append({"expr": rule["record"], "eval_time": f"{hour}h", "exp_samples": samples})
     spec = {
         "rule_files": [str(PROMETHEUS_DIR / "rules.yml")],
         "evaluation_interval": "1m",
@@ -269,7 +267,7 @@ def healthcheck_argv(path: Path) -> list[str]:
 
 def run_healthcheck(argv: list[str], env: dict[str, str]) -> int:
     command = [sys.executable if argv[0] == "python" else argv[0], *argv[1:]]
-    return subprocess.run(command, env={**os.environ, **env}, capture_output=True, timeout=30).returncode
+    return subprocess.run(command, env={**os.environ, **env}, capture_output=True, timeout=30, check=False).returncode
 
 
 def test_bot_healthcheck_follows_the_real_ingest() -> None:
