@@ -259,3 +259,22 @@ def test_buttons_and_slash_commands_over_http(tmp_path, fleet, slack, episode):
     ts = top_posts(slack)[0].answer["ts"]
     assert any("Silenced by" in r for r in replies(slack, ts)) and any("is on it" in r for r in replies(slack, ts))
     bot.stop()
+
+
+def test_the_scheduler_runs_cycles_and_one_process_evaluates_at_a_time(tmp_path, fleet, slack):
+    from codex_bot.alerts.scheduler import LEASE, AlertScheduler
+
+    bots = [Bot(tmp_path / "state.sqlite", fleet, slack) for _ in range(2)]
+    schedulers = [AlertScheduler(b.engine, b.outbox, b.transport, timedelta(seconds=1)) for b in bots]
+    for scheduler in schedulers:
+        scheduler.start()
+    try:
+        assert slack.wait_for(lambda: bots[0].engine.records.states(), timeout=15)
+        assert not bots[0].store.lease(LEASE, "someone-else", 3)  # held: another process would not evaluate
+        owner = bots[0].store.value("lease/" + LEASE).rpartition("@")[0]
+        assert owner in {s.owner for s in schedulers}
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown()
+        for bot in bots:
+            bot.stop()
