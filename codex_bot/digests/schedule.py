@@ -22,6 +22,7 @@ and restarts without waiting.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,7 +66,7 @@ def slot_key(digest: str, slot: datetime) -> str:
     return f"{JOB_PREFIX}{digest}:{slot.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
-def enqueue_digest(outbox: Outbox, tx, channel: str, key: str, messages: DigestMessages) -> bool:
+def enqueue_digest(outbox: Outbox, tx: sqlite3.Connection, channel: str, key: str, messages: DigestMessages) -> bool:
     """Put the main message and its thread replies in the outbox (caller's transaction); False if known."""
     fresh = outbox.enqueue(tx, Outgoing(key, channel, messages.main))
     for index, reply in enumerate(messages.thread, start=1):
