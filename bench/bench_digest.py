@@ -4,7 +4,8 @@ Setup: the synthetic test fleet (tests/prometheus_fleet.py: ~12 developers × 8 
 the real Prometheus, and the bundled chart renderer.  The digest is the default one (11 panels, 3
 charts) over --range as of the fleet's end, composed and laid out as it would be posted (nothing is
 sent).  A "single panel" is what ``/codex <panel>`` costs: ``Panels.run`` plus its chart when the digest
-charts it.  Rounds time every panel alone, then the full digest; figures are medians over --runs
+charts it.  It also prints the CPU time each process spends per run (Prometheus, the renderer,
+this process): on a small machine the full digest is bound by its total CPU / cores.  Rounds time every panel alone, then the full digest; figures are medians over --runs
 rounds after one warm-up round (interleaved, so a busy machine slows both alike).
 
     python bench/bench_digest.py [--runs 7] [--range 7d]
@@ -13,6 +14,7 @@ rounds after one warm-up round (interleaved, so a busy machine slows both alike)
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from bench_charts import cpu_ms  # bench/ is on sys.path when this runs as a script
 from prometheus_fleet import PrometheusServer, build_fleet, require_binaries
 
 from codex_bot.charts.local_renderer import LocalRenderer
@@ -54,7 +57,18 @@ def single_panel(panels: Panels, renderer: ChartRenderer, request: PanelRequest,
         renderer.png(config)
 
 
-def bench(prometheus_url: str, renderer_url: str, at, range_text: str, runs: int) -> None:
+def cpu_cost(action: Callable[[], object], pids: dict[str, int | None], runs: int) -> dict[str, float]:
+    """CPU ms per run of ``action`` spent by each process in ``pids`` and by this one (``python``)."""
+    before = {name: cpu_ms(pid) for name, pid in pids.items()}
+    own = time.process_time()
+    for _ in range(runs):
+        action()
+    spent = {name: (cpu_ms(pid) - before[name]) / runs for name, pid in pids.items()}
+    return {**spent, "python": (time.process_time() - own) * 1000 / runs}
+
+
+def bench(prometheus_url: str, renderer_url: str, at, range_text: str, runs: int,
+          pids: dict[str, int | None]) -> None:
     client = PrometheusClient(prometheus_url, timeout=30)
     panels, renderer = Panels(client, UTC, load_prices()), ChartRenderer(renderer_url, timeout=30)
     definition = DigestDefinition(name="bench", channel="#bench", schedule=f"0 {at.hour} * * *", range=range_text)
@@ -83,6 +97,16 @@ def bench(prometheus_url: str, renderer_url: str, at, range_text: str, runs: int
     print(f"full digest:          {full_ms:.1f} ms  (sum of panels alone: {sum(medians.values()):.1f} ms)")
     verdict = "OK" if ratio <= TARGET_RATIO else "over target"
     print(f"ratio:                {ratio:.2f} × (target ≤ {TARGET_RATIO} ×) {verdict}")
+    cores = os.cpu_count() or 1
+    print(f"\nCPU ms per run ({cores} cores; the digest cannot beat its total CPU / cores):")
+    costs = {
+        f"{slowest} alone": cpu_cost(partial(single_panel, panels, renderer, PanelRequest(slowest, range_text), at,
+                                             slowest in definition.charts), pids, runs),
+        "full digest": cpu_cost(lambda: digest_messages(composer.build(definition, at), source="bench"), pids, runs),
+    }
+    print(f"{'':<14} " + " ".join(f"{name:>10}" for name in [*pids, "python", "total / cores"]))
+    for label, cost in costs.items():
+        print(f"{label:<14} " + " ".join(f"{v:>10.1f}" for v in cost.values()) + f" {sum(cost.values()) / cores:>13.1f}")
     client.close()
 
 
@@ -100,7 +124,8 @@ def main() -> None:
         try:
             with LocalRenderer() as local:
                 at = config.end.replace(minute=0, second=0, microsecond=0)
-                bench(url, local.url, at, args.range, args.runs)
+                bench(url, local.url, at, args.range, args.runs,
+                      {"prometheus": server.process.pid if server.process else None, "renderer": local.pid})
         finally:
             server.stop()
 
