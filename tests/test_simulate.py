@@ -194,6 +194,17 @@ def test_token_spike_is_visible_in_truth(truth: GroundTruth) -> None:
     assert inside > 3 * usual
 
 
+def test_token_spike_shows_even_when_nobody_works() -> None:
+    """A spike is a runaway agent loop: it shows in the middle of the night too, and adds no tool calls."""
+    night = Incident("token-spike", datetime(2026, 11, 26, 1, tzinfo=UTC), datetime(2026, 11, 26, 3, tzinfo=UTC))
+    quiet = FleetConfig(developers=4, days=3, end=END, seed=3)
+    spiked = FleetConfig(developers=4, days=3, end=END, seed=3, incidents=(night,))
+    before, after = GroundTruth(simulate(quiet)), GroundTruth(simulate(spiked))
+    tokens = after.total("input_tokens", night.start, night.end) - before.total("input_tokens", night.start, night.end)
+    assert tokens > 1_000_000
+    assert after.total("tool_calls", night.start, night.end) == before.total("tool_calls", night.start, night.end)
+
+
 def test_incident_spec_parses_back() -> None:
     incident = parse_incident("success-drop@2026-11-20T10:00/2h")
     assert (incident.start, incident.end) == (datetime(2026, 11, 20, 10, tzinfo=UTC), datetime(2026, 11, 20, 12, tzinfo=UTC))

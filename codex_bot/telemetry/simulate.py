@@ -53,6 +53,9 @@ def next_full_hour(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 
 
+RUNAWAY_SESSION_EVERY = timedelta(minutes=10)
+
+
 def simulate(config: FleetConfig) -> Iterator[SimEvent]:
     """Every event of the fleet with ``config.start < time <= config.end``, in time order."""
     tz = ZoneInfo(config.timezone)
@@ -93,7 +96,28 @@ def _developer_day(config: FleetConfig, developer: Developer, day: date, tz: Zon
         begin = _ms(midnight + timedelta(hours=min(max(hour, 0.0), 23.999)))
         model = developer.model if rng.random() < 0.8 else pick(rng, MODELS)
         events.extend(Session(developer, rng, begin, model, config.incidents).run())
+    for begin in _runaway_starts(config, developer, day, tz):
+        events.extend(Session(developer, rng, begin, developer.model, config.incidents, tool_mean=0).run())
     return events
+
+
+def _runaway_starts(config: FleetConfig, developer: Developer, day: date, tz: ZoneInfo) -> list[int]:
+    """A token spike is a runaway agent loop: developer 0 starts a model-only session every 10 minutes.
+
+    So a spike shows whatever the regular traffic at that hour happens to be (night, weekend, few people),
+    and it leaves the other incidents' figures (tool durations) alone.
+    """
+    if developer.index != 0:
+        return []
+    starts = []
+    for incident in config.incidents:
+        if incident.kind != "token-spike" or incident.start.astimezone(tz).date() != day:
+            continue
+        moment = incident.start
+        while moment < incident.end:
+            starts.append(_ms(moment) + 1)
+            moment += RUNAWAY_SESSION_EVERY
+    return starts
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -46,8 +46,9 @@ class Session:
     """Generates one conversation's events; :meth:`run` returns them (times may run past the range end)."""
 
     def __init__(self, developer: Developer, rng: random.Random, begin_ms: int, model: str,
-                 incidents: tuple[Incident, ...]) -> None:
+                 incidents: tuple[Incident, ...], *, tool_mean: float = 1.6) -> None:
         self.dev, self.rng, self.t, self.model, self.incidents = developer, rng, begin_ms, model, incidents
+        self.tool_mean = tool_mean  # mean tool calls per turn (0: a model-only loop)
         self.exec_run = rng.random() < 0.3  # `codex exec` rather than the interactive TUI
         self.events: list[SimEvent] = []
         self.context = rng.randint(6_000, 12_000)  # tokens of instructions and history so far
@@ -101,7 +102,7 @@ class Session:
         prompt_length = rng.randint(8, 900)
         self._emit("codex.user_prompt", {"prompt_length": str(prompt_length), "prompt": "[REDACTED]"})
         self.t += rng.randint(100, 600)
-        tool_calls = _geometric(rng, 1.6)
+        tool_calls = _geometric(rng, self.tool_mean) if self.tool_mean else 0
         for step in range(tool_calls + 1):
             if not self._model_call(final=step == tool_calls, first=step == 0):
                 return False
