@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -26,9 +27,12 @@ import yaml
 from aiohttp import WSMsgType, web
 from slack_bolt import App
 
-from codex_bot.commands.deps import CommandDeps
+from codex_bot.bot import assemble
+from codex_bot.commands.deps import CommandDeps, build_deps
 from codex_bot.settings import load_settings
-from codex_bot.slack.app import create_app
+from codex_bot.slack.app import build_app
+from codex_bot.slack.client import build_web_client
+from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.slack.serve import EVENTS_PATH, make_http_server
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
@@ -361,11 +365,21 @@ def slash_command_form(text: str, response_url: str, **fields: str) -> str:
     return urlencode(slash_command_payload(text, response_url, **fields))
 
 
-def build_bot(slack: SlackEmulator, **settings: object) -> tuple[App, CommandDeps]:
-    """codex-bot's Bolt app and its dependencies, wired from settings like ``codex-bot serve`` does."""
+def build_bot(slack: SlackEmulator, *, panels_only: bool = False, **settings: object) -> tuple[App, CommandDeps]:
+    """codex-bot's Bolt app and its dependencies, wired from settings like ``codex-bot serve`` does.
+
+    ``panels_only`` leaves out the alert and digest sub-commands and buttons, for tests that
+    register their own (with their own store, rules and clock).
+    """
+    settings.setdefault("state_db", Path(tempfile.mkdtemp(prefix="codex-bot-state-")) / "state.sqlite")
     configured = load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
                                slack_api_url=slack.base_url, **settings)
-    return create_app(configured, signing_secret=SIGNING_SECRET)
+    if panels_only:
+        client = build_web_client(configured)
+        deps = build_deps(configured, SlackTransport(client))
+        return build_app(client, deps, signing_secret=SIGNING_SECRET), deps
+    bot = assemble(configured, signing_secret=SIGNING_SECRET)
+    return bot.app, bot.deps
 
 
 class ServedApp:

@@ -218,7 +218,7 @@ def block_action(action_id: str, value: str, user: str, response_url: str) -> st
 def test_buttons_and_slash_commands_over_http(tmp_path, fleet, slack, episode):
     bot = Bot(tmp_path / "state.sqlite", fleet, slack)
     bot.engine.run_cycle(episode.fired_at)
-    app, commands = build_bot(slack, prometheus_url=fleet.prometheus_url, admin_users=["U0ADMIN"])
+    app, commands = build_bot(slack, panels_only=True, prometheus_url=fleet.prometheus_url, admin_users=["U0ADMIN"])
     rules = RuleSet(rules=[RULE], routing=Routing(default=CHANNEL))
     deps = AlertCommandDeps(bot.store, rules, bot.outbox, bot.transport, AccessPolicy(admin_users=frozenset({"U0ADMIN"})),
                             UTC, clock=lambda: episode.fired_at + timedelta(minutes=1))

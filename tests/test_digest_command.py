@@ -38,7 +38,7 @@ def slack(fleet, chart_renderer, tmp_path_factory) -> Iterator[tuple[SlackEmulat
         f"digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 {fleet.end.hour} * * *'\n    charts: [usage]\n"
     )
     with SlackEmulator() as emulator:
-        app, deps = build_bot(emulator, **settings)
+        app, deps = build_bot(emulator, panels_only=True, **settings)
         at = fleet.align(fleet.end)
         deps.clock = lambda: at
         store = Store.open(work / "state.sqlite")

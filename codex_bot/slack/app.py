@@ -7,10 +7,8 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
 from codex_bot.commands import register
-from codex_bot.commands.deps import CommandDeps, build_deps
-from codex_bot.settings import Settings
-from codex_bot.slack.client import SlackSetupError, build_web_client
-from codex_bot.slack.slack_transport import SlackTransport
+from codex_bot.commands.deps import CommandDeps
+from codex_bot.slack.client import SlackSetupError
 
 
 def build_app(
@@ -35,10 +33,3 @@ def build_app(
         raise SlackSetupError(f"cannot reach Slack at {client.base_url} ({exc}); check CODEX_BOT_SLACK_API_URL.") from exc
     register(app, deps)
     return app
-
-
-def create_app(settings: Settings, *, signing_secret: str | None = None) -> tuple[App, CommandDeps]:
-    """The app as ``codex-bot serve`` runs it, wired from ``settings`` (answers go out through Slack)."""
-    client = build_web_client(settings)
-    deps = build_deps(settings, SlackTransport(client))
-    return build_app(client, deps, signing_secret=signing_secret), deps

@@ -6,8 +6,8 @@ import argparse
 import logging
 import sys
 
+from codex_bot.bot import assemble
 from codex_bot.settings import load_settings
-from codex_bot.slack.app import create_app
 from codex_bot.slack.client import SlackSetupError
 from codex_bot.slack.serve import (
     EVENTS_PATH,
@@ -43,22 +43,27 @@ def run(args: argparse.Namespace) -> int:
         mode = choose_mode(settings)
         credential = mode_credential(settings, mode)
         host, port = parse_listen(args.listen or settings.slack_listen) if mode == "http" else ("", 0)
-        app, _ = create_app(settings, signing_secret=credential if mode == "http" else None)
+        bot = assemble(settings, signing_secret=credential if mode == "http" else None)
     except SlackSetupError as exc:
         print(f"codex-bot serve: {exc}", file=sys.stderr)
         return 2
-    if mode == "socket":
-        log.info("connecting to Slack in Socket Mode")
-        socket_mode_handler(app, credential).start()
-        return 0
+    if mode == "http":
+        try:
+            server = make_http_server(bot.app, host, port)
+        except OSError as exc:
+            print(f"codex-bot serve: cannot listen on {host}:{port} ({exc.strerror or exc})", file=sys.stderr)
+            return 2
+    bot.start_schedulers()
     try:
-        server = make_http_server(app, host, port)
-    except OSError as exc:
-        print(f"codex-bot serve: cannot listen on {host}:{port} ({exc.strerror or exc})", file=sys.stderr)
-        return 2
-    log.info("serving Slack requests on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
-    try:
-        server.serve_forever()
+        if mode == "socket":
+            log.info("connecting to Slack in Socket Mode")
+            socket_mode_handler(bot.app, credential).start()
+        else:
+            log.info("serving Slack requests on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()
     finally:
-        server.server_close()
+        bot.stop()
     return 0
