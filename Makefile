@@ -1,12 +1,17 @@
-# Developer entry points.  README's test command is `make test`; .ci/run calls it.
-PYTHON ?= $(shell command -v python3 || command -v python)
-RENDERER := deploy/chart-renderer
+# The README's two commands: `make demo` and `make test`.  Each sets up what it needs first
+# (scripts/setup.sh: Debian packages, .venv, the chart renderer's npm packages).
+PYTHON := .venv/bin/python
 
-.PHONY: install test
+.PHONY: setup demo test bench
 
-install:
-	$(PYTHON) -m pip install -e '.[test]'
-	@if [ -f $(RENDERER)/package.json ]; then npm ci --prefix $(RENDERER) --no-audit --no-fund; fi
+setup:
+	@bash scripts/setup.sh
 
-test:
+demo: setup
+	$(PYTHON) -m codex_bot demo --out demo-out
+
+test: setup
 	$(PYTHON) -m pytest -q
+
+bench: setup
+	$(PYTHON) bench/run_all.py
