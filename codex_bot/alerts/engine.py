@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from codex_bot.alerts.evaluate import Evaluation, evaluate
+from codex_bot.alerts.evaluate import Evaluation, StateKey, evaluate
 from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.notify import NoticeReport, Notifier
 from codex_bot.alerts.records import AlertRecords
+from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.sampling import Sampler
+from codex_bot.alerts.state import AlertState
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.outbox import FlushReport, Outbox, Transport
@@ -23,6 +25,7 @@ from codex_bot.panels.cost import PriceTable
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
+UNNOTIFIED = "alerts/unnotified-at"  # a cycle recorded its states as of this time; its messages are not all enqueued
 
 
 @dataclass
@@ -52,7 +55,9 @@ class AlertEngine:
     def run_cycle(self, at: datetime | None = None) -> CycleReport:
         """Evaluate every rule as of ``at`` (default now), record, notify and deliver what is due."""
         moment = at or datetime.now(UTC)
+        by_name = {rule.name: rule for rule in self.rules.rules}
         previous = self.records.states()
+        self._notify_interrupted(by_name, previous)
         evaluation = evaluate(self.rules.rules, moment, self.sampler(), previous, self.interval)
         severities = {rule.name: rule.severity for rule in self.rules.rules}
         removed = {rule for rule, _ in previous} - set(severities)
@@ -60,11 +65,24 @@ class AlertEngine:
             if removed:
                 self.records.forget(tx, removed)
             self.records.save(tx, evaluation.states, evaluation.transitions, severities)
+            self.store.put_value(tx, UNNOTIFIED, evaluation.at.isoformat())
         for name, reason in evaluation.failures.items():
             log.warning("rule %s could not be evaluated: %s", name, reason)
-        by_name = {rule.name: rule for rule in self.rules.rules}
         states = {(s.rule, s.key): s for s in evaluation.states}
         notices = self.notifier.notify(by_name, self.rules.routing, evaluation.at, states)
         self.notifier.health(evaluation, len(self.rules.rules), self.rules.routing)
+        with self.store.transaction() as tx:
+            self.store.put_value(tx, UNNOTIFIED, None)
         delivered = self.outbox.flush(self.transport) if self.transport is not None else None
         return CycleReport(evaluation, notices, delivered)
+
+    def _notify_interrupted(self, rules: dict[str, Rule], states: dict[StateKey, AlertState]) -> None:
+        """Finish the notices of a cycle that recorded its states but stopped before enqueueing them all.
+
+        Without this, an alert recorded as firing by a cycle that then crashed (or failed) and resolved
+        by the next cycle would never be posted: the notifier only announces open episodes.
+        """
+        since = self.store.value(UNNOTIFIED)
+        if since is not None:
+            log.warning("the alert cycle of %s stopped before notifying; notifying now", since)
+            self.notifier.notify(rules, self.rules.routing, datetime.fromisoformat(since), states)
