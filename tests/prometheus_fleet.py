@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +11,7 @@ import pytest
 import requests
 
 from codex_bot.cli import main as codex_bot
+from codex_bot.demo.prometheus import LocalPrometheus, PrometheusStartError, free_port  # noqa: F401 - free_port for tests
 from codex_bot.settings import load_settings
 from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
@@ -105,60 +103,18 @@ def build_fleet(work: Path) -> tuple[FleetConfig, list[SimEvent], GroundTruth, P
     return config, events, GroundTruth(events, label_rule(load_settings())), tsdb
 
 
-class PrometheusServer:
-    """The real ``prometheus`` binary on a free loopback port, with its own data folder."""
+class PrometheusServer(LocalPrometheus):
+    """The product's :class:`LocalPrometheus` for tests: a failed start is a test failure, not an error."""
 
     def __init__(self, binary: str, tsdb: Path, work: Path) -> None:
-        self.binary, self.tsdb, self.work = binary, tsdb, work
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = ""
+        super().__init__(tsdb, work, binary=binary)
+
+    @property
+    def work(self) -> Path:
+        return self.workdir
 
     def start(self, attempts: int = 3) -> str:
-        config = self.work / "prometheus.yml"
-        config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
-        for _ in range(attempts):  # another process may grab the free port between probe and bind
-            port = free_port()
-            log = (self.work / "prometheus.log").open("wb")
-            self.process = subprocess.Popen(
-                [self.binary, f"--config.file={config}", f"--storage.tsdb.path={self.tsdb}",
-                 "--storage.tsdb.retention.time=3650d", f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-                stdout=log, stderr=subprocess.STDOUT)
-            self.url = f"http://127.0.0.1:{port}"
-            if self._ready(timeout=30):
-                return self.url
-            self.stop()
-        pytest.fail("Prometheus did not become ready:\n" + self.log_tail(), pytrace=False)
-
-    def _ready(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                return False
-            try:
-                if requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return True
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        return False
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
         try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def log_tail(self) -> str:
-        path = self.work / "prometheus.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+            return super().start(attempts)
+        except PrometheusStartError as exc:
+            pytest.fail(str(exc), pytrace=False)
