@@ -170,6 +170,15 @@ def test_gather_runs_concurrently_and_times_out_as_a_whole(serve):
         client.gather({"a": lambda: client.query("x", AT), "b": lambda: client.query("y", AT)}, timeout=0.1)
 
 
+def test_every_worker_keeps_its_own_connection(serve, caplog):
+    fake = serve(lambda h: (time.sleep(0.2), json_reply(200, VECTOR)(h))[1])
+    client = PrometheusClient(fake.url, timeout=5, max_workers=16)
+    with caplog.at_level("WARNING", logger="urllib3.connectionpool"):
+        for _ in range(2):
+            client.gather({n: (lambda: client.query("x", AT)) for n in range(16)})
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
+
+
 def test_gather_raises_the_first_failure(serve):
     fake = serve(json_reply(422, {"status": "error", "error": "bad step"}))
     client = PrometheusClient(fake.url)

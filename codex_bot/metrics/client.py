@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
+from requests.adapters import HTTPAdapter
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
@@ -77,6 +78,9 @@ class PrometheusClient:
         self._prom = PrometheusConnect(
             url=self.url, headers=all_headers or None, auth=basic_auth, session=session, retry=retry, timeout=timeout
         )
+        # PrometheusConnect mounts an adapter with requests' default pool of 10 connections; give every
+        # worker thread its own connection so concurrent queries never queue for (or discard) one.
+        session.mount(self.url, HTTPAdapter(max_retries=retry, pool_maxsize=max_workers))
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="prometheus")
 
     @classmethod
