@@ -132,3 +132,15 @@ def test_parse_instant(text, expected):
 def test_bad_instants(text):
     with pytest.raises(BadRange, match="RFC 3339"):
         parse_instant(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("7d", "previous 7d"), ("30m", "previous 30m"), ("yesterday", "the day before"),
+    ("last week", "the week before"), ("today", "the same length of time before"),
+])
+def test_the_previous_period_is_named_as_people_say_it(text, expected):
+    now = datetime(2026, 11, 25, 15, 7, tzinfo=timezone.utc)
+    window = parse_range(text, now, ZoneInfo("Europe/Berlin"))
+    assert window.previous_label == expected
+    assert window.previous().label == expected
+    assert window.previous().end == window.start and window.previous().seconds == window.seconds

@@ -39,7 +39,7 @@ def _header(result: PanelResult, tz: tzinfo) -> str:
 
 def _figures(result: PanelResult) -> str:
     units = [result.units.get(key, result.unit) for key in result.figures]
-    rows = [["", "", f"vs previous {result.range.label}"]] + [
+    rows = [["", "", f"vs {result.range.previous_label}"]] + [
         [key, humanize(value, unit), humanize_change(value, result.previous.get(key), unit)]
         for (key, value), unit in zip(result.figures.items(), units)
     ]

@@ -10,6 +10,14 @@ Shape = Literal["figures", "breakdown", "timeseries", "table"]
 ChartKind = Literal["stacked_bar", "line", "area", "doughnut", "hbar", "none"]
 
 
+_PREVIOUS_OF = {
+    "today": "the same length of time before",
+    "yesterday": "the day before",
+    "this week": "the same length of time before",
+    "last week": "the week before",
+}
+
+
 @dataclass(frozen=True)
 class TimeRange:
     """A closed query window [start, end] (timezone-aware), as typed and as resolved."""
@@ -26,7 +34,12 @@ class TimeRange:
     def previous(self) -> "TimeRange":
         """The period of equal length just before this one."""
         length = self.end - self.start
-        return TimeRange(self.start - length, self.start, f"previous {self.label}", self.step_seconds)
+        return TimeRange(self.start - length, self.start, self.previous_label, self.step_seconds)
+
+    @property
+    def previous_label(self) -> str:
+        """How people name the period before: "previous 7d", "the day before" (for "yesterday")."""
+        return _PREVIOUS_OF.get(self.label, f"previous {self.label}")
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def figure_field(key: str, result: PanelResult, unit: str) -> MarkdownTextObject
     if key in result.previous:
         delta = humanize_change(value, result.previous[key], unit)
         if delta != MISSING:
-            lines.append(f"_{delta} vs previous {result.range.label}_")
+            lines.append(f"_{delta} vs {result.range.previous_label}_")
     return MarkdownTextObject(text="\n".join(lines))
 
 
