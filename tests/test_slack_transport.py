@@ -122,3 +122,13 @@ def test_console_transport_prints_readably_and_writes_charts(tmp_path):
     assert "Total token usage: 4.5M" in printed and "ephemeral to U0ALICE" in printed and "*" not in printed
     assert (tmp_path / "charts" / "001-tokens-7d.png").read_bytes() == PNG
     assert delivery.files == [str(tmp_path / "charts" / "001-tokens-7d.png")]
+
+
+def test_console_transport_shows_buttons_by_their_labels(tmp_path):
+    from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+    out = io.StringIO()
+    buttons = ActionsBlock(elements=[ButtonElement(text="Silence 1h", action_id="a", value="1"),
+                                     ButtonElement(text="Acknowledge", action_id="b", value="1")])
+    ConsoleTransport(tmp_path, out).send(Message("alert", [buttons]), Destination("#alerts"))
+    assert "[ Silence 1h ] [ Acknowledge ]" in out.getvalue()

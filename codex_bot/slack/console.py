@@ -45,6 +45,8 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
         return [f"[image: {block.get('alt_text', '')} {block.get('image_url', '')}]".replace("  ", " ")]
     if kind == "divider":
         return ["-" * 40]
+    if kind == "actions":
+        return ["  " + " ".join(f"[ {_text(e.get('text'))} ]" for e in block.get("elements") or [])]
     return [f"[{kind} block]"]
 
 
