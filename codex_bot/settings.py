@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     alert_interval_seconds: int = Field(60, gt=0)
     state_db: Path = Path("codex-bot.sqlite")
 
+    # --- demo ---
+    demo_channel: str = Field("", description="with SLACK_BOT_TOKEN, `codex-bot demo` posts to this channel id")
+
     _split_csv = field_validator("personal_data_channels", "personal_data_users", "admin_users", mode="before")(
         lambda cls, v: _csv(v)
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -70,10 +69,8 @@ def _at_least(kind: Callable[[str], Number], minimum: float) -> Callable[[str], 
 
 def handle(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="codex-bot demo: %(levelname)s: %(message)s", force=True)
-    # urllib3 warns when more queries run at once than its pool keeps connections for; harmless here
-    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     settings = load_settings()
-    channel = os.environ.get(CHANNEL_VARIABLE, "").strip() or None
+    channel = settings.demo_channel.strip() or None
     options = DemoOptions(args.out, args.developers, args.days, args.seed, keep=args.keep,
                           slack_channel=channel if settings.slack_bot_token and channel else None)
     try:
