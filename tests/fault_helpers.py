@@ -3,7 +3,7 @@
 Misbehaving servers (one that accepts and never answers, one with a canned answer), a Slack that
 fails a share of calls at random, a tenant-checking reverse proxy, a Prometheus scraping several
 targets, a reader of the label matchers in PromQL text, and the alert worker that the ``kill -9``
-tests run as a separate process (``python fault_helpers.py alert-worker …``).
+tests run as separate processes (``python fault_helpers.py cycles|scheduler …``).
 """
 
 from __future__ import annotations
@@ -115,14 +115,15 @@ class CannedServer(_Served):
         super().__init__(Handler)
 
 
-class TenantProxy(_Served):
-    """A reverse proxy in front of a Prometheus that forwards only requests carrying ``header: tenant``.
+class ForwardingProxy(_Served):
+    """A reverse proxy in front of a Prometheus: forwards every request, after ``delay`` seconds.
 
-    Like a multi-tenant backend (Mimir, Cortex): a request without the tenant header gets 401.
-    ``seen`` counts the requests forwarded, ``refused`` those without the header.
+    With ``require=(header, value)`` it forwards only requests carrying that header, like a
+    multi-tenant backend (Mimir, Cortex) reading ``X-Scope-OrgID``; others get 401.  ``seen``
+    counts the requests forwarded, ``refused`` those without the header.
     """
 
-    def __init__(self, upstream: str, header: str = "X-Scope-OrgID", tenant: str = "team-a") -> None:
+    def __init__(self, upstream: str, *, require: tuple[str, str] | None = None, delay: float = 0.0) -> None:
         self.seen = 0
         self.refused = 0
         outer = self
@@ -132,11 +133,12 @@ class TenantProxy(_Served):
                 pass
 
             def do_GET(self) -> None:
-                if self.headers.get(header) != tenant:
+                if require and self.headers.get(require[0]) != require[1]:
                     outer.refused += 1
                     body = json.dumps({"status": "error", "error": "no org id"}).encode()
                     return _reply(self, 401, "application/json", body)
                 outer.seen += 1
+                time.sleep(delay)
                 data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 kept = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")}
                 answer = requests.request(self.command, upstream + self.path, data=data or None, headers=kept,
@@ -301,17 +303,19 @@ def label_matchers(promql: str) -> list[dict[str, tuple[str, str]]]:
     return selectors
 
 
-# --- the alert worker run by the kill -9 tests ---
+# --- bot processes for the kill -9 and two-replica tests ---
 
 def _worker_arguments(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="fault_helpers.py alert-worker")
+    parser = argparse.ArgumentParser(prog="fault_helpers.py")
+    parser.add_argument("mode", choices=("cycles", "scheduler"))
     parser.add_argument("db", type=Path)
     parser.add_argument("rules", type=Path)
     parser.add_argument("prometheus")
     parser.add_argument("slack")
-    parser.add_argument("start", type=float, help="unix time of the first cycle")
-    parser.add_argument("step", type=int, help="seconds between cycles")
-    parser.add_argument("count", type=int, help="number of cycles")
+    parser.add_argument("--start", type=float, help="cycles: unix time of the first cycle")
+    parser.add_argument("--step", type=float, default=60, help="seconds between cycles")
+    parser.add_argument("--count", type=int, default=1, help="cycles: number of cycles")
+    parser.add_argument("--seconds", type=float, default=5, help="scheduler: how long to run")
     parser.add_argument("--die-after-save", type=int, metavar="K",
                         help="SIGKILL itself when cycle K has recorded its states, before it notifies")
     parser.add_argument("--die-after-send", type=int, metavar="N",
@@ -319,11 +323,14 @@ def _worker_arguments(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def alert_worker(argv: Sequence[str]) -> int:
-    """Run alert cycles at ``start + k·step`` like a bot whose clock moves forward, then deliver all.
+def bot_worker(argv: Sequence[str]) -> int:
+    """One bot process over a SQLite file, posting to the Slack emulator; prints ``ready`` then ``done``.
 
-    A restarted worker resumes at the first cycle after the last one recorded in the database.
-    Prints ``ready``, ``cycle K`` per cycle and ``done`` on stdout.
+    ``cycles``: alert cycles at ``start + k·step`` like a bot whose clock moves forward, printing
+    ``cycle K`` after each; a restarted worker resumes after the last cycle recorded in the database.
+    ``scheduler``: the real alert scheduler (APScheduler, the cycle lease) at the wall clock for
+    ``seconds``, then ``cycles N``: how many cycles this process ran (it held the lease).  Either way
+    it then delivers everything pending.
     """
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -332,6 +339,7 @@ def alert_worker(argv: Sequence[str]) -> int:
 
     from codex_bot.alerts.engine import AlertEngine
     from codex_bot.alerts.loader import load_rules
+    from codex_bot.alerts.scheduler import AlertScheduler
     from codex_bot.metrics.client import PrometheusClient
     from codex_bot.outbox import Backoff, Outbox
     from codex_bot.panels.cost import load_prices
@@ -347,14 +355,23 @@ def alert_worker(argv: Sequence[str]) -> int:
     engine = AlertEngine(load_rules(args.rules), PrometheusClient(args.prometheus, timeout=10), load_prices(), store,
                          outbox, ZoneInfo("UTC"), interval=step, transport=transport)
     _arm_kills(args, engine, transport)
-    row = store.fetchone("SELECT MAX(evaluated_at) AS last FROM alert_states")
-    last = row["last"] if row and row["last"] is not None else float("-inf")
     print("ready", flush=True)
-    for k in range(args.count):
-        at = datetime.fromtimestamp(args.start, UTC) + k * step
-        if at.timestamp() > last:
-            engine.run_cycle(at)
-            print(f"cycle {k}", flush=True)
+    if args.mode == "scheduler":
+        cycles, run_cycle = [], engine.run_cycle
+        engine.run_cycle = lambda at=None: cycles.append(at) or run_cycle(at)
+        scheduler = AlertScheduler(engine, outbox, transport, step)
+        scheduler.start()
+        time.sleep(args.seconds)
+        scheduler.shutdown()
+        print(f"cycles {len(cycles)}", flush=True)
+    else:
+        row = store.fetchone("SELECT MAX(evaluated_at) AS last FROM alert_states")
+        last = row["last"] if row and row["last"] is not None else float("-inf")
+        for k in range(args.count):
+            at = datetime.fromtimestamp(args.start, UTC) + k * step
+            if at.timestamp() > last:
+                engine.run_cycle(at)
+                print(f"cycle {k}", flush=True)
     deadline = time.monotonic() + 30
     while outbox.pending_count() and time.monotonic() < deadline:
         if not outbox.flush(transport).sent:
@@ -391,6 +408,4 @@ def _arm_kills(args: argparse.Namespace, engine: Any, transport: Any) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["alert-worker"]:
-        sys.exit("usage: fault_helpers.py alert-worker …")
-    sys.exit(alert_worker(sys.argv[2:]))
+    sys.exit(bot_worker(sys.argv[1:]))

@@ -1,7 +1,7 @@
 """``kill -9`` of the bot mid-cycle, then a restart over the same SQLite file: nothing lost, nothing repeated
 but what the outbox documents.
 
-The bot is a separate process (``fault_helpers.py alert-worker``): alert cycles over the real fleet
+The bot is a separate process (``fault_helpers.py cycles …``): alert cycles over the real fleet
 Prometheus, one hour apart, with rules that fire and resolve per user and model many times, every
 message through the outbox to the Slack emulator.  The emulator deduplicates nothing; what it accepted
 is compared, message by message, with an uninterrupted run of the same cycles.
@@ -68,8 +68,9 @@ class Run:
         rules = self.work / "rules"
         rules.mkdir(exist_ok=True)
         (rules / "faults.yaml").write_text(RULES)
-        return [sys.executable, str(WORKER), "alert-worker", str(self.db), str(rules), self.fleet.prometheus_url,
-                self.slack.base_url, str(self.first_cycle.timestamp()), str(STEP), str(CYCLES), *extra]
+        return [sys.executable, str(WORKER), "cycles", str(self.db), str(rules), self.fleet.prometheus_url,
+                self.slack.base_url, "--start", str(self.first_cycle.timestamp()), "--step", str(STEP),
+                "--count", str(CYCLES), *extra]
 
     @property
     def log(self) -> Path:

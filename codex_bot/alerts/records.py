@@ -111,11 +111,14 @@ class AlertRecords:
         )
 
     def _open(self, tx: sqlite3.Connection, state: AlertState, severity: str) -> None:
+        """Open an episode unless one is open already (another replica's overlapping cycle opened it)."""
         tx.execute(
             "INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value, threshold)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM alert_episodes"
+            " WHERE rule = ? AND group_key = ? AND resolved_at IS NULL)",
             (state.rule, state.key, json.dumps(dict(state.labels)), severity,
-             _ts(state.active_since or state.evaluated_at), _ts(state.fired_at), state.value, state.threshold),
+             _ts(state.active_since or state.evaluated_at), _ts(state.fired_at), state.value, state.threshold,
+             state.rule, state.key),
         )
 
     def _close(self, tx: sqlite3.Connection, t: Transition) -> None:
