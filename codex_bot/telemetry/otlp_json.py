@@ -11,10 +11,15 @@ import binascii
 import json
 import math
 from base64 import b64decode
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
 
 from codex_bot.telemetry.events import AttrValue, CodexEvent, attributes_digest, event_time_ns, record_digest
 from codex_bot.telemetry.otlp_errors import MalformedPayload
+
+T = TypeVar("T")
 
 _MAX_DEPTH = 32  # nesting of arrayValue/kvlistValue we follow before calling the body hostile
 _DOUBLE_WORDS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -32,13 +37,27 @@ class _Bad(Exception):
         return self
 
 
+def decode_json(data: bytes | str, decode: Callable[[Any], T]) -> T:
+    """``decode`` applied to the JSON document ``data``.
+
+    orjson parses it, fast.  It reads a few corners no OTLP exporter writes differently from the
+    standard library (integers beyond 64 bits become floats; ``NaN`` literals, UTF-16/32 text and
+    lone surrogates are refused), so when orjson refuses ``data``, or ``decode`` refuses orjson's
+    reading (:class:`MalformedPayload`), the standard library parses it again and decides: what is
+    accepted, and the errors (``ValueError``, ``RecursionError``, ``MalformedPayload``), are its.
+    """
+    try:
+        return decode(orjson.loads(data))
+    except (orjson.JSONDecodeError, MalformedPayload):
+        return decode(json.loads(data))
+
+
 def parse_json_body(data: bytes | str) -> list[CodexEvent]:
     """Events of an OTLP/JSON body."""
     try:
-        document = json.loads(data)
+        return decode_json(data, events_from_json)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise MalformedPayload(f"invalid JSON: {exc}") from None
-    return events_from_json(document)
 
 
 def events_from_json(document: Any) -> list[CodexEvent]:
@@ -58,7 +77,7 @@ def events_from_json(document: Any) -> list[CodexEvent]:
 
 
 def _resource_events(resource_logs: Any, out: list[CodexEvent]) -> None:
-    _object(resource_logs, "")
+    resource_logs = _element(resource_logs)
     try:
         resource = _attributes(_object(resource_logs.get("resource"), "").get("attributes"))
     except _Bad as bad:
@@ -77,7 +96,7 @@ def _resource_events(resource_logs: Any, out: list[CodexEvent]) -> None:
 
 
 def _event(record: Any, resource: dict[str, AttrValue], resource_digest: int) -> CodexEvent:
-    _object(record, "")
+    record = _element(record)
     attributes = _attributes(record.get("attributes"))
     name = attributes.get("event.name")
     time = _uint(_get(record, "timeUnixNano", "time_unix_nano"), ".timeUnixNano")
@@ -92,17 +111,45 @@ def _event(record: Any, resource: dict[str, AttrValue], resource_digest: int) ->
 
 
 def _attributes(items: Any, depth: int = 0) -> dict[str, AttrValue]:
+    if type(items) is list:
+        plain = _plain_attributes(items)
+        if plain is not None:
+            return plain
+    return _checked_attributes(items, depth)
+
+
+def _plain_attributes(items: list) -> dict[str, AttrValue] | None:
+    """The fast path for Codex's attributes: string keys with one ``stringValue``, ``boolValue`` or
+    ``intValue`` each.  None at the first anything else, which :func:`_checked_attributes` then reads."""
+    out: dict[str, AttrValue] = {}
+    for item in items:
+        try:
+            key, value = item["key"], item["value"]
+            if type(key) is not str or type(value) is not dict or len(value) != 1:
+                return None
+            text = value.get("stringValue")
+            if type(text) is str:
+                out[key] = text
+                continue
+            flag = value.get("boolValue")
+            if type(flag) is bool:
+                out[key] = flag
+                continue
+            number = value.get("intValue")
+            if type(number) is str:
+                number = int(number)
+            elif type(number) is not int:
+                return None
+            out[key] = number
+        except (TypeError, KeyError, ValueError):
+            return None
+    return out
+
+
+def _checked_attributes(items: Any, depth: int) -> dict[str, AttrValue]:
+    """Attributes of any shape, each checked; a problem is a :class:`_Bad` naming the attribute."""
     out: dict[str, AttrValue] = {}
     for n, item in enumerate(_list(items, ".attributes")):
-        try:  # fast path for {"key": "...", "value": {"stringValue": "..."}}, most of Codex's attributes
-            key, value = item["key"], item["value"]
-            if "stringValue" in value and len(value) == 1 and type(key) is str:
-                text = value["stringValue"]
-                if type(text) is str:
-                    out[key] = text
-                    continue
-        except (TypeError, KeyError):
-            pass
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             raise _Bad("must be an object with a string key", f".attributes[{n}]")
         try:
@@ -155,6 +202,13 @@ def _object(value: Any, what: str) -> dict:
     if not isinstance(value, dict):
         raise _Bad(f"{what or 'value'} must be a JSON object, not {type(value).__name__}")
     return value
+
+
+def _element(value: Any) -> dict:
+    """A resourceLogs or logRecords element: an object (null is not one)."""
+    if value is None:
+        raise _Bad("value must be a JSON object, not null")
+    return _object(value, "")
 
 
 def _list(value: Any, where: str) -> list:
