@@ -35,7 +35,7 @@ pytestmark = pytest.mark.prometheus
 
 WORKER = Path(__file__).with_name("fault_helpers.py")
 STEP = 3600
-CYCLES = 36
+CYCLES = 24
 KILLS = 4
 SEED = 20261201
 _FIGURES = [  # (figure, group_by, threshold): hour by hour these follow who is working, so they flip often

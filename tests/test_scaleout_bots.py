@@ -78,10 +78,10 @@ def test_two_scheduler_processes_post_each_alert_once_and_take_over(fleet: Fleet
         assert process.stdout is not None and process.stdout.readline() == "ready\n"
         return process
 
-    # The first takes the lease at once and stops after 1.5 s; its lease lapses 1.5 s later (3 intervals)
+    # The first takes the lease at once and stops after 1 s; its lease lapses 1.5 s later (3 intervals)
     # and the second, running meanwhile, takes over.
-    first = replica(1.5)
-    second = replica(4.5)
+    first = replica(1)
+    second = replica(3)
     outputs = [p.communicate(timeout=60)[0] for p in (first, second)]
     assert all(p.returncode == 0 and out.rstrip().endswith("done") and "Traceback" not in out
                for p, out in zip((first, second), outputs, strict=True)), outputs
