@@ -83,6 +83,10 @@ class AlertEngine:
         by the next cycle would never be posted: the notifier only announces open episodes.
         """
         since = self.store.value(UNNOTIFIED)
-        if since is not None:
-            log.warning("the alert cycle of %s stopped before notifying; notifying now", since)
+        if since is None:
+            return
+        log.warning("the alert cycle of %s stopped before notifying; notifying now", since)
+        try:
             self.notifier.notify(rules, self.rules.routing, datetime.fromisoformat(since), states)
+        except Exception:  # a notifier that keeps failing must not stop evaluation too
+            log.exception("notifying for the alert cycle of %s failed", since)
