@@ -1,9 +1,10 @@
 """Helpers for the fault-injection and scale-out tests (``test_faults_*``, ``test_scaleout_*``).
 
 Misbehaving servers (one that accepts and never answers, one with a canned answer), a Slack that
-fails a share of calls at random, a tenant-checking reverse proxy, a Prometheus scraping several
-targets, a reader of the label matchers in PromQL text, and the alert worker that the ``kill -9``
-tests run as separate processes (``python fault_helpers.py cycles|scheduler …``).
+fails a share of calls at random, a reverse proxy in front of Prometheus (tenant-checking or slow),
+a Prometheus scraping several targets, a reader of the label matchers in PromQL text, and the bot
+that the ``kill -9`` and two-replica tests run as separate processes
+(``python fault_helpers.py cycles|scheduler …``).
 """
 
 from __future__ import annotations
