@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from codex_e2e.ingest_process import running_ingest
 from fault_helpers import prometheus_scraping
 from promhelpers import query
@@ -19,6 +20,8 @@ from promhelpers import query
 from codex_bot.telemetry.simulate import FleetConfig, simulate
 from codex_bot.telemetry.simulate_output import batches, stream
 from codex_bot.telemetry.truth import GroundTruth
+
+pytestmark = pytest.mark.prometheus
 
 FLEET = FleetConfig(developers=10, days=2, seed=4242, end=datetime(2026, 3, 4, 18, tzinfo=UTC))
 BATCH = 128  # records per OTLP request (the OpenTelemetry batch processor sends up to 512)
