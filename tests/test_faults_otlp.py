@@ -131,11 +131,15 @@ def hostile_bodies() -> list[tuple[str, bytes, dict[str, str], int]]:
 
 
 def raw_exchange(base_url: str, head: bytes) -> int:
-    """Send raw request bytes; the status code of the answer (the server must answer without the body)."""
+    """Send raw request bytes; the status of the one answer, after which the server must close the connection
+    (what follows a request it cannot frame must never be read as another request)."""
     host, port = base_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
         connection.sendall(head)
-        answer = connection.recv(4096)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.") == 1, answer
     return int(answer.split()[1])
 
 

@@ -106,6 +106,7 @@ class IngestHandler(BaseHTTPRequestHandler):
             return self._read_chunked(limit)
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
+            self.close_connection = True  # where the body ends is unknown: never read it as another request
             raise MalformedPayload("a Content-Length header (or chunked transfer encoding) is required")
         if int(length) > limit:
             self.close_connection = True  # the unread body stays on the socket
