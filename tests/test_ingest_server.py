@@ -234,3 +234,19 @@ def _wait_healthy(url: str, process: subprocess.Popen) -> None:
         except requests.ConnectionError:
             time.sleep(0.05)
     raise AssertionError(f"ingest did not start (exit {process.poll()})")
+
+
+def test_many_exports_arriving_at_once_are_all_accepted_without_delay():
+    """The listen backlog holds a burst of simultaneous connections (Python's default is 5)."""
+    import socket
+    import time as _time
+
+    from codex_bot.telemetry.ingest_server import IngestServer
+
+    with ingest_server() as server:
+        started = _time.monotonic()
+        sockets = [socket.create_connection(server.server_address[:2], timeout=5) for _ in range(40)]
+        elapsed = _time.monotonic() - started
+        for s in sockets:
+            s.close()
+    assert elapsed < 0.9, f"connections waited for SYN retries ({elapsed:.2f} s)"

@@ -31,6 +31,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 class IngestServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many Codex processes export at once (e.g. at the end of a CI job)
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], telemetry: LiveTelemetry, max_body_bytes: int) -> None:
