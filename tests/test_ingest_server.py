@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import socket
 from collections.abc import Iterator
 from hashlib import sha256
 
@@ -238,15 +239,10 @@ def _wait_healthy(url: str, process: subprocess.Popen) -> None:
 
 def test_many_exports_arriving_at_once_are_all_accepted_without_delay():
     """The listen backlog holds a burst of simultaneous connections (Python's default is 5)."""
-    import socket
-    import time as _time
-
-    from codex_bot.telemetry.ingest_server import IngestServer
-
     with ingest_server() as server:
-        started = _time.monotonic()
+        started = time.monotonic()
         sockets = [socket.create_connection(server.server_address[:2], timeout=5) for _ in range(40)]
-        elapsed = _time.monotonic() - started
+        elapsed = time.monotonic() - started
         for s in sockets:
             s.close()
     assert elapsed < 0.9, f"connections waited for SYN retries ({elapsed:.2f} s)"
