@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
-import socket
 from collections.abc import Iterator
 from hashlib import sha256
 
