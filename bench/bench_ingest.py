@@ -141,7 +141,7 @@ def main() -> None:
         rates = sorted(records / elapsed for elapsed, _, _ in runs)
         print(f"HTTP       {label:9s} {rates[-1]:10,.0f}  ({statistics.median(rates):,.0f})  "
               f"{runs[0][1]} POSTs per run; {runs[0][2]}")
-    print("target: >= 20,000 events/s on one core")
+    print("target: >= 20,000 events/s on one core; load average " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 
 if __name__ == "__main__":

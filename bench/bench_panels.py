@@ -11,6 +11,7 @@ Panels.run_many over all panels (the digest case).  Target: ≤ 500 ms per panel
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from zoneinfo import ZoneInfo
@@ -56,7 +57,8 @@ def main() -> None:
     for range_text in ranges:
         every = [PanelRequest(panel.name, range_text) for panel in PANELS]
         print(f"run_many, all {len(every)} panels, {range_text}: {timed_ms(lambda e=every: panels.run_many(e, at)):.0f} ms")
-    print(f"slowest panel median {worst:.0f} ms (target ≤ {TARGET_MS:.0f} ms): {'ok' if worst <= TARGET_MS else 'SLOW'}")
+    print(f"slowest panel median {worst:.0f} ms (target ≤ {TARGET_MS:.0f} ms): {'ok' if worst <= TARGET_MS else 'SLOW'}; "
+          "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
     client.close()
 
 

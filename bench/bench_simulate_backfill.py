@@ -13,6 +13,7 @@ blocks and compares total input tokens with the ground truth.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -28,7 +29,8 @@ from prometheus_fleet import PrometheusServer, require_binaries  # noqa: E402  (
 from codex_bot.telemetry.backfill import aggregate_files, end_step  # noqa: E402
 from codex_bot.telemetry.labels import UserLabelRule  # noqa: E402
 from codex_bot.telemetry.openmetrics import write_openmetrics  # noqa: E402
-from codex_bot.telemetry.promtool import create_blocks  # noqa: E402
+from codex_bot.telemetry.promtool import block_duration, create_blocks  # noqa: E402
+from codex_bot.telemetry.runtime import tune_gc  # noqa: E402
 from codex_bot.telemetry.series import new_cells, sample_values  # noqa: E402
 from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate  # noqa: E402
 from codex_bot.telemetry.simulate_output import write_files  # noqa: E402
@@ -83,15 +85,18 @@ def main() -> int:
     config = FleetConfig(developers=args.developers, days=args.days, seed=args.seed,
                          end=next_full_hour(datetime.now(timezone.utc)))
     print(f"fleet: {config.developers} developers × {config.days:g} days, step {args.step} s, work {work}")
+    print(f"load average at start: {_load()}")
     clock = Clock()
     truth = GroundTruth() if args.verify else None
     events = simulate(config) if truth is None else (truth.add(e) or e for e in simulate(config))
     written = clock.run("simulate → OTLP/JSON lines", lambda: write_files(events, work / "otlp", jsonl=True))
+    tune_gc()  # as `codex-bot backfill` does
     timeline, outcomes, _, _ = clock.run("read + decode + aggregate", lambda: aggregate_files(
         written.paths, args.step, config.end.timestamp(), UserLabelRule(), 10_000_000, 10_000_000))
     last = end_step(config.end.timestamp(), args.step)
     expected = estimated_samples(timeline, last)
-    print(f"  events {written.records:,} in {written.requests:,} requests ({written.bytes / 1e6:,.0f} MB); "
+    print(f"  events {written.records:,} in {written.requests:,} requests ({written.bytes / 1e6:,.0f} MB), "
+          f"{outcomes.records / clock.phases[-1][1]:,.0f} events/s; "
           f"counted {outcomes.counted:,}, ignored {outcomes.ignored:,}, duplicates {outcomes.duplicate:,}")
     steps = int(config.days * 86400 // args.step)
     print(f"  series {len(timeline):,}; samples to write {expected:,} (≈{expected / steps:,.0f} per step)")
@@ -104,9 +109,12 @@ def main() -> int:
     stats = clock.run("write OpenMetrics", lambda: write_openmetrics(timeline, last, om))
     print(f"  samples {stats.samples:,} ({size_mb(om):,.0f} MB)")
     tsdb = work / "tsdb"
-    clock.run("promtool create-blocks", lambda: create_blocks(om, tsdb))
+    first, last_second = stats.first_step * args.step, stats.last_step * args.step
+    clock.run("promtool create-blocks", lambda: create_blocks(om, tsdb, first, last_second))
     om.unlink()
-    print(f"  TSDB {size_mb(tsdb):,.0f} MB")
+    blocks = sum(1 for _ in tsdb.glob("*/meta.json"))
+    print(f"  TSDB {size_mb(tsdb):,.0f} MB in {blocks} block(s) "
+          f"(--max-block-duration={block_duration(first * 1000, last_second * 1000)})")
     if truth is not None:
         _verify(config, truth, tsdb, work)
     _finish(clock, args.work is None, work)
@@ -128,9 +136,13 @@ def _verify(config: FleetConfig, truth: GroundTruth, tsdb: Path, work: Path) -> 
         server.stop()
 
 
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def _finish(clock: Clock, remove: bool, work: Path) -> None:
     verdict = "met" if clock.total < TARGET_SECONDS else "missed"
-    print(f"total {clock.total:.1f} s (target < {TARGET_SECONDS:.0f} s: {verdict})")
+    print(f"total {clock.total:.1f} s (target < {TARGET_SECONDS:.0f} s: {verdict}); load average at end: {_load()}")
     if remove:
         shutil.rmtree(work, ignore_errors=True)
 
