@@ -40,11 +40,11 @@ class _Bad(Exception):
 def decode_json(data: bytes | str, decode: Callable[[Any], T]) -> T:
     """``decode`` applied to the JSON document ``data``.
 
-    orjson parses it, fast.  It reads a few corners no OTLP exporter writes differently from the
-    standard library (integers beyond 64 bits become floats; ``NaN`` literals, UTF-16/32 text and
-    lone surrogates are refused), so when orjson refuses ``data``, or ``decode`` refuses orjson's
-    reading (:class:`MalformedPayload`), the standard library parses it again and decides: what is
-    accepted, and the errors (``ValueError``, ``RecursionError``, ``MalformedPayload``), are its.
+    orjson parses it, fast.  It differs from the standard library only in corners no OTLP exporter
+    writes (integers beyond 64 bits become floats; ``NaN`` literals, UTF-16/32 text and lone
+    surrogates are refused), so when orjson refuses ``data``, or ``decode`` refuses orjson's reading
+    (:class:`MalformedPayload`), the standard library parses it again and decides: what is accepted,
+    and the errors (``ValueError``, ``RecursionError``, ``MalformedPayload``), are its.
     """
     try:
         return decode(orjson.loads(data))
