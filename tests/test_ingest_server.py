@@ -246,3 +246,15 @@ def test_many_exports_arriving_at_once_are_all_accepted_without_delay():
         for s in sockets:
             s.close()
     assert elapsed < 0.9, f"connections waited for SYN retries ({elapsed:.2f} s)"
+
+
+def test_a_client_hanging_up_before_its_answer_leaves_no_traceback(capsys, caplog):
+    with ingest_server(max_body=LIMIT) as server:
+        for _ in range(20):
+            with socket.create_connection(server.server_address[:2], timeout=5) as client:
+                client.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: 10000000\r\n\r\n" + b"{" * 4096)
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        assert requests.get(f"{server.url}/-/healthy", timeout=5).status_code == 200
+    assert "Traceback" not in capsys.readouterr().err
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -37,6 +38,13 @@ class IngestServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], telemetry: LiveTelemetry, max_body_bytes: int) -> None:
         self.telemetry, self.max_body_bytes = telemetry, max_body_bytes
         super().__init__(address, IngestHandler)
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """A client that hangs up before reading its answer is routine; anything else is a bug, logged."""
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipeError, ConnectionResetError, ...
+            log.debug("client %s hung up before its answer", client_address)
+            return
+        log.exception("error while serving %s", client_address)
 
     @property
     def url(self) -> str:
