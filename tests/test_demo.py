@@ -160,6 +160,11 @@ def test_with_a_slack_token_the_demo_posts_to_its_channel(tmp_path: Path, monkey
     assert "output    posted in Slack channel C0DEMO" in printed and not list((tmp_path / "out").glob("*.png"))
 
 
+def child_processes() -> set[int]:
+    """This process's children (every thread's), e.g. the session's own Prometheus too."""
+    return {int(pid) for task in Path("/proc/self/task").glob("*/children") for pid in task.read_text().split()}
+
+
 class Interrupting:
     """A transport where Ctrl-C strikes at the first message; notes the processes the demo runs at that moment."""
 
@@ -167,8 +172,7 @@ class Interrupting:
         self.children: list[int] = []
 
     def send(self, message: Message, destination: Destination) -> Delivery:
-        self.children = [int(pid) for task in Path("/proc/self/task").glob("*/children")
-                         for pid in task.read_text().split()]
+        self.children = sorted(child_processes())
         raise KeyboardInterrupt
 
     def update(self, ref: MessageRef, message: Message) -> Delivery:
@@ -178,11 +182,13 @@ class Interrupting:
 def test_ctrl_c_stops_what_it_started_and_removes_its_files(tmp_path: Path) -> None:
     require_binaries()
     folders = set(Path(tempfile.gettempdir()).glob("codex-bot-demo-*"))
+    before = child_processes()  # other tests' services (the session's Prometheus, renderers) keep running
     interrupting = Interrupting()
     with pytest.raises(KeyboardInterrupt):
         run(DemoOptions(out=tmp_path, developers=3, days=7), load_settings(), interrupting, out=io.StringIO())
-    assert len(interrupting.children) >= 2  # Prometheus and the chart renderer were running
-    for pid in interrupting.children:
+    started = set(interrupting.children) - before
+    assert len(started) >= 2  # Prometheus and the chart renderer were running
+    for pid in started:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert set(Path(tempfile.gettempdir()).glob("codex-bot-demo-*")) == folders
