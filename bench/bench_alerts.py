@@ -1,7 +1,7 @@
 """One alert evaluation cycle of 200 rules next to its unique queries run bare (target ≤ 1.2×).
 
-Setup: the synthetic test fleet (tests/prometheus_fleet.py) backfilled into the real Prometheus,
-unless --prometheus points at one.  200 rules are generated over every single-number panel figure:
+Setup: the shared context (bench/common.py: the demo's simulated fleet in a real Prometheus), unless
+--prometheus points at one.  200 rules are generated over every single-number panel figure:
 windows 15m/30m/1h/3h, no filter or one per model, some grouped by model, absolute and relative
 (1d, 7d median) conditions, with and without a minimum volume — many share queries, as real rule
 sets do.  A cycle is what the bot runs every interval: ``evaluate`` with the previous cycle's states
@@ -9,7 +9,7 @@ sets do.  A cycle is what the bot runs every interval: ``evaluate`` with the pre
 group.  "Bare" is the same unique queries sent with ``PrometheusClient.gather`` and nothing else.
 Figures are medians over --runs rounds after one warm-up, interleaved.
 
-    python bench/bench_alerts.py [--runs 15] [--rules 200] [--prometheus URL --at TIME]
+    python bench/bench_alerts.py [--runs 25] [--rules 200] [--prometheus URL --at TIME --interval SECONDS]
 """
 
 from __future__ import annotations
@@ -18,23 +18,19 @@ import argparse
 import itertools
 import statistics
 import sys
-import tempfile
-import time
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
+from typing import TextIO
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from common import Context, Figure, at_most, print_report, say, shared_context, timed_ms
 
-from prometheus_fleet import STEP_SECONDS, PrometheusServer, build_fleet, require_binaries  # noqa: E402
-
-from codex_bot.alerts.evaluate import evaluate  # noqa: E402
-from codex_bot.alerts.rules import Rule  # noqa: E402
-from codex_bot.alerts.sampling import Sampler  # noqa: E402
-from codex_bot.metrics.client import PrometheusClient, Sample  # noqa: E402
-from codex_bot.metrics.ranges import parse_instant  # noqa: E402
-from codex_bot.panels.catalog import PANELS  # noqa: E402
-from codex_bot.panels.cost import load_prices  # noqa: E402
+from codex_bot.alerts.evaluate import evaluate
+from codex_bot.alerts.rules import Rule
+from codex_bot.alerts.sampling import Sampler
+from codex_bot.metrics.client import PrometheusClient, Sample
+from codex_bot.metrics.ranges import parse_instant
+from codex_bot.panels.catalog import PANELS
+from codex_bot.panels.cost import load_prices
 
 TARGET_RATIO = 1.2
 WINDOWS = ("15m", "30m", "1h", "3h")
@@ -71,16 +67,9 @@ def make_rules(count: int, models: list[str]) -> list[Rule]:
     return rules
 
 
-def timed_ms(action) -> float:
-    started = time.perf_counter()
-    action()
-    return (time.perf_counter() - started) * 1000
-
-
-def bench(url: str, at: datetime, count: int, runs: int) -> None:
+def bench(url: str, at: datetime, interval: timedelta, count: int, runs: int, out: TextIO | None) -> list[Figure]:
     client = RecordingClient(url, timeout=60)
     prices = load_prices()
-    interval = timedelta(seconds=STEP_SECONDS)
     rules = make_rules(count, client.label_values("model", ["codex_model_calls_total"])[:3])
     warm = evaluate(rules, at - interval, Sampler(client, prices), None, interval)
     previous = {(s.rule, s.key): s for s in warm.states}
@@ -95,39 +84,36 @@ def bench(url: str, at: datetime, count: int, runs: int) -> None:
         cycles.append(timed_ms(lambda: evaluate(rules, at, Sampler(client, prices), previous, interval)))
         bares.append(timed_ms(lambda: client.gather(bare, timeout=60)))
         pythons.append(timed_ms(lambda: evaluate(rules, at, filled, previous, interval)))
-    cycle_ms, bare_ms = statistics.median(cycles), statistics.median(bares)
-    ratio = cycle_ms / bare_ms
-    groups = len(cycle.states)
-    print(f"rules {len(rules)}, rule+group states {groups}, unique queries {len(unique)} "
-          f"(a query per rule figure would be {sum(2 if r.min_volume else 1 for r in rules)} or more)")
-    print(f"evaluation cycle  {cycle_ms:8.1f} ms  (median of {runs})")
-    print(f"  of which Python {statistics.median(pythons):8.1f} ms  (rules, groups and states, answers in memory)")
-    print(f"unique queries    {bare_ms:8.1f} ms  bare, same concurrency")
-    print(f"ratio             {ratio:8.2f}×  (target ≤ {TARGET_RATIO}×): {'ok' if ratio <= TARGET_RATIO else 'SLOW'}")
     client.close()
+    cycle_ms, bare_ms, python_ms = (statistics.median(x) for x in (cycles, bares, pythons))
+    say(out, f"rules {len(rules)}, rule+group states {len(cycle.states)}, unique queries {len(unique)} "
+             f"(a query per rule figure would be {sum(2 if r.min_volume else 1 for r in rules)} or more)")
+    say(out, f"evaluation cycle {cycle_ms:.1f} ms, of which Python {python_ms:.1f} ms (answers in memory); "
+             f"unique queries bare {bare_ms:.1f} ms (medians of {runs})")
+    return [Figure(f"{len(rules)}-rule alert cycle ÷ its unique queries bare", cycle_ms / bare_ms, "×",
+                   at_most(TARGET_RATIO),
+                   f"cycle {cycle_ms:.0f} ms (Python {python_ms:.0f}) vs {bare_ms:.0f} ms for {len(unique)} unique "
+                   f"queries; {len(cycle.states)} rule+group states; medians of {runs}")]
+
+
+def measure(ctx: Context, runs: int = 25, rules: int = 200, out: TextIO | None = None) -> list[Figure]:
+    return bench(ctx.prometheus_url, ctx.at, timedelta(seconds=ctx.step), rules, runs, out)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=25)
     parser.add_argument("--rules", type=int, default=200)
-    parser.add_argument("--prometheus", metavar="URL", help="use this Prometheus instead of building the fleet")
-    parser.add_argument("--at", help="evaluate as of TIME (with --prometheus; RFC 3339 or Unix seconds)")
+    parser.add_argument("--prometheus", metavar="URL", help="use this Prometheus instead of the shared context")
+    parser.add_argument("--at", help="evaluate as of TIME (with --prometheus; RFC 3339 or Unix seconds; default now)")
+    parser.add_argument("--interval", type=int, default=60, help="cycle interval in seconds (with --prometheus)")
     args = parser.parse_args()
     if args.prometheus:
         at = parse_instant(args.at) if args.at else datetime.now().astimezone()
-        bench(args.prometheus, at, args.rules, args.runs)
+        print_report(bench(args.prometheus, at, timedelta(seconds=args.interval), args.rules, args.runs, sys.stdout))
         return
-    prometheus_binary, _ = require_binaries()
-    with tempfile.TemporaryDirectory() as work:
-        print("building the fleet (simulate, backfill, start Prometheus)…", flush=True)
-        config, _, _, tsdb = build_fleet(Path(work))
-        server = PrometheusServer(prometheus_binary, tsdb, Path(work))
-        url = server.start()
-        try:
-            bench(url, config.end - timedelta(hours=3), args.rules, args.runs)
-        finally:
-            server.stop()
+    with shared_context(out=sys.stdout) as ctx:
+        print_report(measure(ctx, args.runs, args.rules, sys.stdout))
 
 
 if __name__ == "__main__":

@@ -1,95 +1,96 @@
-"""Chart rendering speed through the bundled local renderer (or any QuickChart at --url).
+"""Chart rendering speed through the bundled local renderer (target: ≤ 50 ms per chart, warm).
 
-Workload: the 14 charted panels of a digest, built from the hand-made panel results the chart
-tests use (tests/chart_fixtures.py: a week of hourly series, top-N rows, doughnuts, gauges), at
-800×400.  Measures (1) warm render time per chart, median of --runs after three warm-up renders,
-through ChartRenderer.png (config → JSON → HTTP → Chart.js + Skia → PNG bytes), with the CPU time
-the renderer process and this process spent per chart (wall time is inflated on a busy machine;
-CPU time is not), and (2) the wall time of ChartRenderer.png_many over all 14 (the digest case).
-Target: ≤ 50 ms per chart warm.
+Workload: every charted panel of the catalog (14 of 15: all but "cached") answered over 7d by the
+shared context's Prometheus (bench/common.py: the demo's simulated fleet), at 800×400.  Measures
+(1) warm render time per chart, median of --runs after three warm-up renders, through
+ChartRenderer.png (config → JSON → HTTP → Chart.js + Skia → PNG bytes), with the CPU time the
+renderer process spent per chart (wall time is inflated on a busy machine; CPU time is not), and
+(2) the wall time of ChartRenderer.png_many over all of them (the digest case).
 
-    python bench/bench_charts.py [--runs 10] [--url http://127.0.0.1:13400]
+    python bench/bench_charts.py [--runs 10] [--range 7d]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from common import (
+    Context,
+    Figure,
+    at_most,
+    cpu_ms,
+    print_report,
+    say,
+    shared_context,
+    timed_ms,
+)
 
-from chart_fixtures import every_panel  # noqa: E402
-
-from codex_bot.charts.local_renderer import LocalRenderer  # noqa: E402
-from codex_bot.charts.renderer import ChartRenderer  # noqa: E402
-from codex_bot.charts.spec import chart_config  # noqa: E402
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.charts.spec import chart_config
+from codex_bot.metrics.client import PrometheusClient
+from codex_bot.panels.catalog import PANELS
+from codex_bot.panels.cost import load_prices
+from codex_bot.panels.request import PanelRequest
+from codex_bot.panels.service import Panels
 
 TARGET_MS = 50.0
-TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+UTC = ZoneInfo("UTC")
 
 
-def cpu_ms(pid: int | None) -> float:
-    """CPU time (user + system) of process ``pid`` so far; 0 when unknown."""
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * TICK_MS
+def panel_charts(ctx: Context, range_text: str) -> dict[str, dict[str, Any]]:
+    """The chart config of every panel that draws one, from its real answer as of ``ctx.at``."""
+    client = PrometheusClient(ctx.prometheus_url, timeout=60)
+    results = Panels(client, UTC, load_prices()).run_many([PanelRequest(p.name, range_text) for p in PANELS], ctx.at)
+    client.close()
+    configs = {result.panel: chart_config(result, UTC) for result in results}
+    return {name: config for name, config in configs.items() if config is not None}
 
 
-def measure(action: Callable[[], object], runs: int, pid: int | None) -> tuple[float, float, float]:
-    """(median wall ms, renderer CPU ms per run, own CPU ms per run)."""
-    samples = []
-    server, own = cpu_ms(pid), time.process_time()
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return (statistics.median(samples), (cpu_ms(pid) - server) / runs, (time.process_time() - own) * 1000 / runs)
+def timed(action: Callable[[], object], runs: int, pid: int | None) -> tuple[float, float]:
+    """(median wall ms, renderer CPU ms per run)."""
+    before = cpu_ms(pid)
+    walls = [timed_ms(action) for _ in range(runs)]
+    return statistics.median(walls), (cpu_ms(pid) - before) / runs
 
 
-def bench(renderer: ChartRenderer, runs: int, pid: int | None) -> None:
-    configs = {name: chart_config(result, ZoneInfo("Europe/Berlin")) for name, result in every_panel().items()}
-    charts = {name: config for name, config in configs.items() if config is not None}
-    print(f"{'chart':<14} {'type':<9} {'config':>8} {'PNG':>7} {'warm ms':>8} {'renderer CPU':>13} {'client CPU':>11}")
-    walls, cpus = [], []
+def measure(ctx: Context, runs: int = 10, range_text: str = "7d", out: TextIO | None = None) -> list[Figure]:
+    renderer, pid = ChartRenderer(ctx.renderer_url), ctx.renderer_pid
+    charts = panel_charts(ctx, range_text)
+    say(out, f"{'chart':<14} {'type':<9} {'config':>8} {'PNG':>7} {'warm ms':>8} {'renderer CPU':>13}")
+    walls: dict[str, float] = {}
     for name, config in charts.items():
         png = [renderer.png(config) for _ in range(3)][-1]  # warm-up: JIT and caches
-        wall, server, own = measure(lambda config=config: renderer.png(config), runs, pid)
-        walls.append(wall)
-        cpus.append(server)
+        walls[name], cpu = timed(lambda config=config: renderer.png(config), runs, pid)
         size = len(json.dumps(config, separators=(",", ":")))
-        print(f"{name:<14} {config['type']:<9} {size:>7}B {len(png) // 1024:>5}kB {wall:>8.1f} "
-              f"{server:>10.1f} ms {own:>8.1f} ms")
-    print(f"warm per chart: wall median {statistics.median(walls):.1f} ms, worst {max(walls):.1f} ms; "
-          f"renderer CPU median {statistics.median(cpus):.1f} ms, worst {max(cpus):.1f} ms "
-          f"(target {TARGET_MS:.0f} ms; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        say(out, f"{name:<14} {config['type']:<9} {size:>7}B {len(png) // 1024:>5}kB {walls[name]:>8.1f} "
+                 f"{cpu:>10.1f} ms")
     batch = list(charts.values())
-    rounds = max(runs // 2, 1)
-    sequential, _, _ = measure(lambda: [renderer.png(c) for c in batch], rounds, pid)
-    parallel, server, _ = measure(lambda: renderer.png_many(batch), rounds, pid)
-    print(f"{len(batch)} charts: {parallel:.0f} ms wall with png_many ({renderer.workers} workers), "
-          f"{sequential:.0f} ms one after another; renderer CPU {server:.0f} ms")
+    many, many_cpu = timed(lambda: renderer.png_many(batch), max(runs // 2, 1), pid)
+    say(out, f"{len(batch)} charts with png_many ({renderer.workers} workers): {many:.0f} ms wall, "
+             f"renderer CPU {many_cpu:.0f} ms")
+    slowest = max(walls, key=walls.__getitem__)
+    return [
+        Figure(f"chart render, warm, median of {len(walls)} panel charts", statistics.median(walls.values()), "ms",
+               at_most(TARGET_MS), f"{range_text} answers at 800×400, local renderer; median of {runs} each"),
+        Figure("chart render, warm, slowest chart", walls[slowest], "ms", at_most(TARGET_MS),
+               f"{slowest} ({charts[slowest]['type']}); all {len(batch)} with png_many {many:.0f} ms"),
+    ]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--url", help="a running QuickChart-compatible renderer (default: start the bundled one)")
+    parser.add_argument("--range", default="7d")
     args = parser.parse_args()
-    if args.url:
-        bench(ChartRenderer(args.url), args.runs, None)
-        return 0
-    with LocalRenderer() as local:
-        bench(ChartRenderer(local.url), args.runs, local.pid)
-    return 0
+    with shared_context(out=sys.stdout) as ctx:
+        print_report(measure(ctx, args.runs, args.range, sys.stdout))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

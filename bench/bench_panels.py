@@ -1,20 +1,32 @@
-"""Panel answer speed against a real Prometheus (e.g. one holding a backfilled synthetic fleet).
+"""Panel answer speed against a real Prometheus (the shared context's fleet, or any at --prometheus).
 
 Measures, for every panel of the catalog over each --ranges entry, the wall time of Panels.run
 (all of the panel's queries for the range and the previous period, its series and the filter
 checks, run concurrently), median of --runs after one warm-up; then the wall time of
-Panels.run_many over all panels (the digest case).  Target: ≤ 500 ms per panel for 30d.
+Panels.run_many over all panels (the digest case).  Aim: ≤ 500 ms per panel for 30d (this
+bench's own; no issue names a figure).
 
-    python bench/bench_panels.py --prometheus http://127.0.0.1:9090 [--at TIME] [--ranges 24h,7d,30d] [--runs 5]
+    python bench/bench_panels.py [--ranges 24h,7d,30d] [--runs 5] [--prometheus URL --at TIME]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
+import sys
+from datetime import datetime
+from typing import TextIO
 from zoneinfo import ZoneInfo
+
+from common import (
+    Context,
+    Figure,
+    at_most,
+    median_ms,
+    print_report,
+    say,
+    shared_context,
+    timed_ms,
+)
 
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.metrics.ranges import parse_instant
@@ -24,42 +36,51 @@ from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.service import Panels
 
 TARGET_MS = 500.0
+RANGES = ("24h", "7d", "30d")
 
 
-def timed_ms(action) -> float:
-    started = time.perf_counter()
-    action()
-    return (time.perf_counter() - started) * 1000
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prometheus", required=True, metavar="URL")
-    parser.add_argument("--at", help="answer as of TIME (RFC 3339 or Unix seconds; default now)")
-    parser.add_argument("--ranges", default="24h,7d,30d")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    at = parse_instant(args.at) if args.at else None
-    client = PrometheusClient(args.prometheus, timeout=60)
+def bench(url: str, at: datetime | None, ranges: tuple[str, ...], runs: int, out: TextIO | None) -> list[Figure]:
+    client = PrometheusClient(url, timeout=60)
     panels = Panels(client, ZoneInfo("UTC"), load_prices())
-    ranges = args.ranges.split(",")
-    print(f"{'panel':<15}" + "".join(f"{r:>10}" for r in ranges) + "   (ms, median)")
-    worst = 0.0
+    say(out, f"{'panel':<15}" + "".join(f"{r:>10}" for r in ranges) + "   (ms, median)")
+    worst: dict[str, tuple[float, str]] = {}  # range → (slowest median, panel)
     for panel in PANELS:
         cells = []
         for range_text in ranges:
             request = PanelRequest(panel.name, range_text)
             panels.run(request, at)
-            median = statistics.median(timed_ms(lambda r=request: panels.run(r, at)) for _ in range(args.runs))
-            worst = max(worst, median)
+            median = median_ms(lambda r=request: panels.run(r, at), runs)
+            worst[range_text] = max(worst.get(range_text, (0.0, "")), (median, panel.name))
             cells.append(f"{median:>10.0f}")
-        print(f"{panel.name:<15}" + "".join(cells))
-    for range_text in ranges:
-        every = [PanelRequest(panel.name, range_text) for panel in PANELS]
-        print(f"run_many, all {len(every)} panels, {range_text}: {timed_ms(lambda e=every: panels.run_many(e, at)):.0f} ms")
-    print(f"slowest panel median {worst:.0f} ms (target ≤ {TARGET_MS:.0f} ms): {'ok' if worst <= TARGET_MS else 'SLOW'}; "
-          "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
+        say(out, f"{panel.name:<15}" + "".join(cells))
+    longest = ranges[-1]
+    every = [PanelRequest(panel.name, longest) for panel in PANELS]
+    many = timed_ms(lambda: panels.run_many(every, at))
     client.close()
+    slowest, name = worst[longest]
+    return [Figure(f"slowest panel answer ({longest})", slowest, "ms", at_most(TARGET_MS),
+                   f"{name}; median of {runs}; all {len(every)} panels with run_many {many:.0f} ms; "
+                   "the aim is this bench's own")]
+
+
+def measure(ctx: Context, runs: int = 5, ranges: tuple[str, ...] = RANGES, out: TextIO | None = None) -> list[Figure]:
+    return bench(ctx.prometheus_url, ctx.at, ranges, runs, out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ranges", default=",".join(RANGES))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--prometheus", metavar="URL", help="use this Prometheus instead of the shared context")
+    parser.add_argument("--at", help="answer as of TIME (with --prometheus; RFC 3339 or Unix seconds; default now)")
+    args = parser.parse_args()
+    ranges = tuple(args.ranges.split(","))
+    if args.prometheus:
+        at = parse_instant(args.at) if args.at else None
+        print_report(bench(args.prometheus, at, ranges, args.runs, sys.stdout))
+        return
+    with shared_context(out=sys.stdout) as ctx:
+        print_report(measure(ctx, args.runs, ranges, sys.stdout))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,16 @@
 """Slack reply speed: ack latency of /codex, and the full reply time next to its bare cost.
 
-Setup: the synthetic test fleet (tests/prometheus_fleet.py: ~12 developers × 8 days) backfilled into
-the real Prometheus, the bundled chart renderer, the local Slack emulator, and the bot's Bolt app
-served over HTTP by its WSGI server on 127.0.0.1 — Slack's side sends properly signed requests.
+Setup: the shared context (bench/common.py: the demo's simulated fleet in a real Prometheus, the
+bundled chart renderer), a local Slack stand-in (bench/slack_stub.py), and the bot assembled as
+``codex-bot serve`` assembles it, its Bolt app served over HTTP by its WSGI server on 127.0.0.1;
+requests are signed as Slack signs them.
 
 1. Ack latency: signed POST of ``/codex tokens 7d`` → HTTP 200, one request at a time (each answer
    awaited before the next), --acks requests after warm-up.  Target: p99 ≤ 50 ms.
-2. Full reply: POST → the answer arriving at the response_url (after its chart upload, if any),
-   median of --runs, for ``tokens 7d`` and ``usage 7d`` (a panel with a chart).  Baseline for the
-   same request: the panel's PromQL sent straight to Prometheus over HTTP (concurrently, as the
-   bot does) plus one chart render, measured interleaved with the replies (the machine's load moves
-   them alike).  Target: reply ≤ 1.3 × baseline.
+2. Full reply: POST → the answer arriving at the response_url (after its chart upload), median of
+   --runs, for ``tokens 7d`` and ``usage 7d``.  Baseline for the same request: the panel's PromQL sent
+   straight to Prometheus over HTTP (concurrently, as the bot does) plus one chart render, measured
+   interleaved with the replies (the machine's load moves them alike).  Target: reply ≤ 1.3 × baseline.
 
     python bench/bench_slack.py [--acks 300] [--runs 15]
 """
@@ -18,25 +18,32 @@ served over HTTP by its WSGI server on 127.0.0.1 — Slack's side sends properly
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import requests
+from common import (
+    REPO,
+    Context,
+    Figure,
+    at_most,
+    print_report,
+    say,
+    shared_context,
+    timed_ms,
+)
+from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackStub, post_command
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from prometheus_fleet import PrometheusServer, build_fleet, require_binaries
-from slack_emulator import ServedApp, SlackEmulator, build_bot
-
-from codex_bot.charts.local_renderer import LocalRenderer
+from codex_bot.bot import assemble
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.metrics.client import PrometheusClient
@@ -45,10 +52,13 @@ from codex_bot.panels.catalog import find_panel
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.request import parse_request
 from codex_bot.panels.service import Panels
+from codex_bot.settings import Settings, load_settings
+from codex_bot.slack.serve import EVENTS_PATH, make_http_server
 
 TZ = ZoneInfo("UTC")
 ACK_TARGET_MS = 50.0
 REPLY_TARGET_RATIO = 1.3
+REQUESTS = ("tokens 7d", "usage 7d")
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -56,34 +66,66 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def timed_ms(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return (time.perf_counter() - start) * 1000
+def bot_settings(ctx: Context, slack: SlackStub, work: Path) -> Settings:
+    """The settings ``codex-bot serve`` would read, pointed at the context and the Slack stand-in."""
+    return load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
+                         slack_api_url=slack.base_url, prometheus_url=ctx.prometheus_url,
+                         quickchart_url=ctx.renderer_url, timezone=TZ.key, state_db=work / "bench-state.sqlite",
+                         rules_dir=REPO / "rules", digests_file=REPO / "rules" / "digests.yaml")
 
 
-class Bench:
-    def __init__(self, slack: SlackEmulator, bot: ServedApp, prometheus_url: str, renderer: ChartRenderer,
-                 at: datetime) -> None:
-        self.slack, self.bot, self.prometheus_url, self.renderer, self.at = slack, bot, prometheus_url, renderer, at
-        self.panels = Panels(PrometheusClient(prometheus_url), TZ, load_prices())
-        self._count = 0
+@contextmanager
+def served_bot(ctx: Context, slack: SlackStub) -> Iterator[str]:
+    """The assembled bot answering as of ``ctx.at``, served on a free port; yields its events URL."""
+    bot = assemble(bot_settings(ctx, slack, ctx.workdir), signing_secret=SIGNING_SECRET)
+    bot.deps.clock = lambda: ctx.at
+    server = make_http_server(bot.app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{EVENTS_PATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        bot.store.close()
+
+
+def check_answer(text: str, answer: dict[str, Any]) -> None:
+    """Raise unless ``answer`` is the panel's answer (an error message would make the timing meaningless)."""
+    title = find_panel(parse_request(text).panel).title
+    if title not in answer.get("text", ""):
+        raise RuntimeError(f"/codex {text} was answered {answer.get('text', '')[:200]!r}, not with its panel")
+
+
+class Asker:
+    """Sends signed /codex commands and times their ack and their answer at the response_url."""
+
+    def __init__(self, slack: SlackStub, url: str) -> None:
+        self.slack, self.url, self._count = slack, url, 0
 
     def ask(self, text: str) -> tuple[float, float]:
         """(ack ms, full reply ms) of one ``/codex text``; waits for the answer."""
         self._count += 1
-        url = self.slack.response_url(f"bench{self._count}")
-        start = time.perf_counter()
-        response = self.bot.command(text, url)
-        ack = (time.perf_counter() - start) * 1000
-        assert response.status_code == 200, response.text
-        path = url.split("127.0.0.1", 1)[1].split("/", 1)[1]
-        answer = self.slack.wait_for(lambda: [c for c in self.slack.calls_to("response_url") if path in c.path])
-        assert answer, f"no answer to {text}"
-        return ack, (answer[0].received - start) * 1000
+        key = f"bench{self._count}"
+        started = time.perf_counter()
+        response = post_command(self.url, text, self.slack.response_url(key))
+        ack = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"/codex {text} answered HTTP {response.status_code}: {response.text[:200]}")
+        arrived, answer = self.slack.wait_answer(key)
+        check_answer(text, answer)
+        return ack, (arrived - started) * 1000
 
-    def bare_promql_ms(self, text: str) -> float:
-        """The panel's queries (range and previous period, plus series) straight to Prometheus, concurrently."""
+
+class Baseline:
+    """The bare cost of a request: its panel's PromQL straight to Prometheus, and one chart render."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.prometheus_url, self.at = ctx.prometheus_url, ctx.at
+        self.renderer = ChartRenderer(ctx.renderer_url)
+        self.panels = Panels(PrometheusClient(ctx.prometheus_url), TZ, load_prices())
+
+    def promql_ms(self, text: str) -> float:
+        """The panel's queries (range and previous period, plus series) over HTTP, concurrently."""
         request = parse_request(text)
         panel = find_panel(request.panel)
         window = parse_range(request.range_text, self.at, TZ)
@@ -114,25 +156,26 @@ class Bench:
         return 0.0 if config is None else timed_ms(lambda: self.renderer.png(config))
 
 
-def run(bench: Bench, acks: int, runs: int) -> None:
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other work skews the tail)")
-    for _ in range(5):
-        bench.ask("tokens 7d")
-        bench.ask("usage 7d")
-    ack_samples = [bench.ask("tokens 7d")[0] for _ in range(acks)]
-    p50, p99 = percentile(ack_samples, 50), percentile(ack_samples, 99)
-    verdict = "meets" if p99 <= ACK_TARGET_MS else "MISSES"
-    print(f"ack latency of /codex tokens 7d over {acks} signed requests: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-          f"max {max(ack_samples):.1f} ms ({verdict} the p99 ≤ {ACK_TARGET_MS:.0f} ms target)")
-    print(f"\n{'request':<18} {'reply ms':>9} {'PromQL ms':>10} {'chart ms':>9} {'baseline':>9} {'ratio':>6}")
-    for text in ("tokens 7d", "usage 7d"):
-        samples = [(bench.ask(text)[1], bench.bare_promql_ms(text), bench.chart_ms(text)) for _ in range(runs)]
-        reply, promql, chart = (statistics.median(column) for column in zip(*samples))  # interleaved runs
-        baseline = promql + chart
-        ratio = reply / baseline
-        verdict = "meets" if ratio <= REPLY_TARGET_RATIO else "MISSES"
-        print(f"/codex {text:<11} {reply:>9.1f} {promql:>10.1f} {chart:>9.1f} {baseline:>9.1f} {ratio:>5.2f}x "
-              f"({verdict} ≤ {REPLY_TARGET_RATIO}x)")
+def measure(ctx: Context, acks: int = 300, runs: int = 15, out: TextIO | None = None) -> list[Figure]:
+    with SlackStub() as slack, served_bot(ctx, slack) as url:
+        asker, baseline = Asker(slack, url), Baseline(ctx)
+        for _ in range(5):  # warm-up
+            for text in REQUESTS:
+                asker.ask(text)
+        ack_samples = [asker.ask(REQUESTS[0])[0] for _ in range(acks)]
+        p50, p99 = percentile(ack_samples, 50), percentile(ack_samples, 99)
+        say(out, f"ack of /codex {REQUESTS[0]}: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(ack_samples):.1f} ms")
+        figures = [Figure(f"ack p99, /codex {REQUESTS[0]}", p99, "ms", at_most(ACK_TARGET_MS),
+                          f"p50 {p50:.1f} ms, max {max(ack_samples):.0f} ms; {acks} signed requests, one at a time")]
+        for text in REQUESTS:
+            samples = [(asker.ask(text)[1], baseline.promql_ms(text), baseline.chart_ms(text)) for _ in range(runs)]
+            reply, promql, chart = (statistics.median(column) for column in zip(*samples))  # interleaved runs
+            say(out, f"/codex {text}: reply {reply:.1f} ms, bare PromQL {promql:.1f} ms, chart {chart:.1f} ms")
+            figures.append(Figure(f"reply ÷ (bare PromQL + 1 chart), /codex {text}", reply / (promql + chart), "×",
+                                  at_most(REPLY_TARGET_RATIO),
+                                  f"reply {reply:.0f} ms vs {promql:.0f} + {chart:.0f} ms; medians of {runs}"))
+        baseline.panels.client.close()
+    return figures
 
 
 def main() -> None:
@@ -140,25 +183,8 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=300)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    prometheus_binary, _ = require_binaries()
-    with tempfile.TemporaryDirectory() as work:
-        print("building the fleet (simulate + backfill) …", flush=True)
-        config, _, _, tsdb = build_fleet(Path(work))
-        server = PrometheusServer(prometheus_binary, tsdb, Path(work))
-        prometheus_url = server.start()
-        try:
-            with LocalRenderer() as local, SlackEmulator() as slack:
-                app, deps = build_bot(slack, prometheus_url=prometheus_url, quickchart_url=local.url,
-                                      timezone=TZ.key)
-                at = config.end - timedelta(hours=1)
-                deps.clock = lambda: at
-                bot = ServedApp(app)
-                try:
-                    run(Bench(slack, bot, prometheus_url, ChartRenderer(local.url), at), args.acks, args.runs)
-                finally:
-                    bot.stop()
-        finally:
-            server.stop()
+    with shared_context(out=sys.stdout) as ctx:
+        print_report(measure(ctx, args.acks, args.runs, sys.stdout))
 
 
 if __name__ == "__main__":
