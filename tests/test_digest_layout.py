@@ -144,6 +144,14 @@ def berlin(*args: int) -> datetime:
     return datetime(*args, tzinfo=BERLIN)
 
 
+def test_an_alert_line_reads_in_its_figure_unit():
+    (episode,) = alerts(1)
+    line = alert_line(EpisodeRecord(**{**episode.__dict__, "value": 67.34, "threshold": 75.0, "unit": "percent"}), UTC)
+    assert "at 67.3 % (threshold 75.0 %)" in line
+    seconds = alert_line(EpisodeRecord(**{**episode.__dict__, "value": 41.2, "threshold": 30.0, "unit": "seconds"}), UTC)
+    assert "at 41.2 s (threshold 30 s)" in seconds
+
+
 @pytest.mark.parametrize(("at", "schedule", "expected"), [
     (berlin(2026, 11, 24, 9), "0 9 * * *", "1d"),
     (berlin(2027, 3, 28, 9), "0 9 * * *", "23h"),  # spring forward: the day has 23 hours

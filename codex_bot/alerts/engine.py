@@ -59,12 +59,11 @@ class AlertEngine:
         previous = self.records.states()
         self._notify_interrupted(by_name, previous)
         evaluation = evaluate(self.rules.rules, moment, self.sampler(), previous, self.interval)
-        severities = {rule.name: rule.severity for rule in self.rules.rules}
-        removed = {rule for rule, _ in previous} - set(severities)
+        removed = {rule for rule, _ in previous} - set(by_name)
         with self.store.transaction() as tx:
             if removed:
                 self.records.forget(tx, removed)
-            self.records.save(tx, evaluation.states, evaluation.transitions, severities)
+            self.records.save(tx, evaluation.states, evaluation.transitions, by_name)
             self.store.put_value(tx, UNNOTIFIED, evaluation.at.isoformat())
         for name, reason in evaluation.failures.items():
             log.warning("rule %s could not be evaluated: %s", name, reason)

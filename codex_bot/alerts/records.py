@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from codex_bot.alerts.evaluate import StateKey, Transition
+from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.state import AlertState
-from codex_bot.store import Store
+from codex_bot.store import Store, add_migration
+
+add_migration("alerts/002-episode-unit", "ALTER TABLE alert_episodes ADD COLUMN unit TEXT NOT NULL DEFAULT ''")
 
 
 def _ts(moment: datetime | None) -> float | None:
@@ -44,6 +47,7 @@ class EpisodeRecord:
     last_notified_at: datetime | None
     acknowledged_by: str | None
     acknowledged_at: datetime | None
+    unit: str = ""  # the rule figure's unit ("percent", "seconds", ...), for humanizing value and threshold
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> EpisodeRecord:
@@ -51,7 +55,7 @@ class EpisodeRecord:
             row["id"], row["rule"], json.loads(row["labels"]), row["severity"], _dt(row["started_at"]),  # type: ignore[arg-type]
             _dt(row["fired_at"]), row["value"], row["threshold"], _dt(row["resolved_at"]),  # type: ignore[arg-type]
             row["resolved_value"], row["resolve_reason"], row["posted_key"], row["resolution_key"],
-            _dt(row["last_notified_at"]), row["acknowledged_by"], _dt(row["acknowledged_at"]),
+            _dt(row["last_notified_at"]), row["acknowledged_by"], _dt(row["acknowledged_at"]), row["unit"] or "",
         )
 
     @property
@@ -80,13 +84,13 @@ class AlertRecords:
         return states
 
     def save(self, tx: sqlite3.Connection, states: Iterable[AlertState], transitions: Iterable[Transition],
-             severities: dict[str, str]) -> None:
+             rules: Mapping[str, Rule]) -> None:
         """Store the new states; open and close episodes for the transitions (in the caller's transaction)."""
         for t in transitions:
             if t.closed:
                 self._close(tx, t)
             if t.opened:
-                self._open(tx, t.state, severities.get(t.state.rule, "warning"))
+                self._open(tx, t.state, rules[t.state.rule])
         for state in states:
             row = tx.execute(
                 "SELECT id FROM alert_episodes WHERE rule = ? AND group_key = ? AND resolved_at IS NULL",
@@ -110,13 +114,13 @@ class AlertRecords:
             f" WHERE rule IN ({marks}) AND resolved_at IS NULL", names,
         )
 
-    def _open(self, tx: sqlite3.Connection, state: AlertState, severity: str) -> None:
+    def _open(self, tx: sqlite3.Connection, state: AlertState, rule: Rule) -> None:
         """Open an episode unless one is open already (another replica's overlapping cycle opened it)."""
         tx.execute(
-            "INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value, threshold)"
-            " SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM alert_episodes"
+            "INSERT INTO alert_episodes (rule, group_key, labels, severity, unit, started_at, fired_at, value,"
+            " threshold) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM alert_episodes"
             " WHERE rule = ? AND group_key = ? AND resolved_at IS NULL)",
-            (state.rule, state.key, json.dumps(dict(state.labels)), severity,
+            (state.rule, state.key, json.dumps(dict(state.labels)), rule.severity, rule.figure.unit,
              _ts(state.active_since or state.evaluated_at), _ts(state.fired_at), state.value, state.threshold,
              state.rule, state.key),
         )

@@ -117,11 +117,11 @@ def decision_mix(digest: Digest) -> SectionBlock | None:
 
 
 def alert_line(alert: EpisodeRecord, tz: ZoneInfo) -> str:
-    """``:red_circle: *success-drop* model=gpt-5 · fired Tue 10:05 at 82.1 (threshold 95) · resolved Tue 13:10``."""
+    """``:red_circle: *success-drop* model=gpt-5 · fired Tue 10:05 at 82.1 % (threshold 95.0 %) · resolved Tue 13:10``."""
     labels = " ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
     icon = SEVERITY_ICONS.get(alert.severity, ":white_circle:")
-    value = "" if alert.value is None else f" at {compact(alert.value)}"
-    threshold = "" if alert.threshold is None else f" (threshold {compact(alert.threshold)})"
+    value = "" if alert.value is None else f" at {humanize(alert.value, alert.unit)}"
+    threshold = "" if alert.threshold is None else f" (threshold {humanize(alert.threshold, alert.unit)})"
     ended = f"resolved {_moment(alert.resolved_at, tz)}" if alert.resolved_at else "still firing"
     head = f"{icon} *{escape(alert.rule)}*" + (f" {escape(labels)}" if labels else "")
     return f"{head} · fired {_moment(alert.fired_at, tz)}{value}{threshold} · {ended}"
