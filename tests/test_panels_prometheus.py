@@ -193,8 +193,12 @@ def test_panel_with_a_filter_equals_ground_truth(panels, fleet, at, name):
 
 @pytest.mark.prometheus
 def test_today_and_this_week_are_exact(panels, fleet, at):
+    """As of 15:00 Berlin (on the grid): the fleet's end may be local midnight, when "today" is empty."""
+    afternoon = at.astimezone(BERLIN).replace(hour=15, minute=0, second=0, microsecond=0)
+    if afternoon > at:
+        afternoon -= timedelta(days=1)
     for range_text in ("today", "this week", "last week"):
-        result = panels.run(PanelRequest("tokens", range_text), at)
+        result = panels.run(PanelRequest("tokens", range_text), afternoon)
         check_against_truth(result, fleet, {})
 
 
