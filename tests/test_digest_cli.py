@@ -45,7 +45,8 @@ def test_preview_prints_the_digest_and_writes_its_charts(fleet, configured, tmp_
     start = end - timedelta(days=1)
     inputs = fleet.truth.total("input_tokens", start, end)
     assert "── message 1 → #eng-codex ──" in text
-    assert f"Codex yesterday · {start:%a %d %b %H:%M} → {end:%a %d %b %H:%M}" in text
+    form = "%a %d %b" if end.hour == end.minute == 0 else "%a %d %b %H:%M"  # whole days read without 00:00
+    assert f"Codex yesterday · {start:{form}} → {end:{form}}" in text
     assert f"Input tokens: {humanize(inputs, 'tokens')}" in text
     assert "Top users" in text and "Alerts fired (0)" in text
     files = sorted(out.glob("daily/*.png"))
