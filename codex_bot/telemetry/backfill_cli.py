@@ -8,10 +8,10 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from codex_bot.errors import UserError
+from codex_bot.errors import BadRange, UserError
+from codex_bot.metrics.ranges import parse_instant
 from codex_bot.settings import load_settings
 from codex_bot.telemetry.backfill import BackfillReport, backfill
-from codex_bot.telemetry.events import rfc3339_ns
 from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.runtime import tune_gc
 
@@ -37,7 +37,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_time(text: str, now: float | None = None) -> float:
-    """Unix seconds from ``now``, ``now+1h``/``now-30m``, a number of unix seconds, or an RFC 3339 time."""
+    """Unix seconds from ``now``, ``now+1h``/``now-30m``, or an instant :func:`parse_instant` reads."""
     text = text.strip()
     relative = _RELATIVE.match(text)
     if relative:
@@ -45,15 +45,11 @@ def parse_time(text: str, now: float | None = None) -> float:
         offset = float(amount) * _UNIT_SECONDS[unit] if amount else 0.0
         return (time.time() if now is None else now) + (-offset if sign == "-" else offset)
     try:
-        return float(text)
-    except ValueError:
-        pass
-    nanoseconds = rfc3339_ns(text)
-    if nanoseconds is None:
+        return parse_instant(text).timestamp()
+    except BadRange:
         raise argparse.ArgumentTypeError(
             f"bad time {text!r}: use unix seconds, an RFC 3339 time (2026-01-31T12:00:00Z), now, or now+1h"
-        )
-    return nanoseconds / 1e9
+        ) from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
