@@ -19,6 +19,8 @@ from pathlib import Path
 
 import requests
 
+from codex_bot.processes import stop_process
+
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "deploy" / "chart-renderer"
 
 
@@ -100,12 +102,7 @@ class LocalRenderer:
         """Stop the server (SIGTERM, then SIGKILL after 5 s)."""
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process, grace_seconds=5)
         if self._process.stdout is not None:
             self._process.stdout.close()
         self._process = None

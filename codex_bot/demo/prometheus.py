@@ -19,6 +19,8 @@ from pathlib import Path
 
 import requests
 
+from codex_bot.processes import stop_process
+
 RETENTION = "3650d"
 CONFIG = "global:\n  scrape_interval: 1m\nscrape_configs: []\n"
 
@@ -94,15 +96,8 @@ class LocalPrometheus:
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 15 s; safe to call more than once."""
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            stop_process(process, grace_seconds=15)
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log_file.read_text(errors="replace")[-chars:] if self.log_file.exists() else "(no log)"

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from codex_bot.processes import stop_process
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -59,9 +61,4 @@ def running_ingest(workdir: Path) -> Iterator[str]:
         _wait_ready(base_url, process, log)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace_seconds=10)
