@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from clocks import ManualClock
 
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
@@ -30,15 +31,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def local(year: int, month: int, day: int, hour: int, minute: int = 0, tz: ZoneInfo = BERLIN) -> datetime:
@@ -53,7 +45,7 @@ def compose(digest: DigestDefinition, slot: datetime) -> DigestMessages:
 class Bot:
     """One bot process: its own Store connection on the shared state file, outbox, console transport."""
 
-    def __init__(self, state: Path, digests: list[DigestDefinition], clock: Clock, composer=compose) -> None:
+    def __init__(self, state: Path, digests: list[DigestDefinition], clock: ManualClock, composer=compose) -> None:
         self.out = io.StringIO()
         self.store = Store.open(state)
         self.transport = ConsoleTransport(state.parent / "charts", out=self.out)
@@ -70,7 +62,7 @@ def daily(name: str = "daily", schedule: str = "0 9 * * *", tz: str = "Europe/Be
     return DigestDefinition(name=name, channel=channel, schedule=schedule, timezone=tz, grace=grace)
 
 
-def run_every(bot: Bot, clock: Clock, until: datetime, minutes: int = 10) -> None:
+def run_every(bot: Bot, clock: ManualClock, until: datetime, minutes: int = 10) -> None:
     while clock.now < until:
         clock.advance(minutes=minutes)
         bot.digests.run_due()
@@ -85,7 +77,7 @@ def posted_slots(bot: Bot, name: str = "daily") -> list[datetime]:
     (local(2026, 10, 22, 12), 6, [7, 7, 8, 8, 8, 8]),  # fall back on Sunday 2026-10-25
 ])
 def test_daily_digest_stays_at_nine_local_across_dst(tmp_path, start, days, expected_utc_hours):
-    clock = Clock(start)
+    clock = ManualClock(start)
     bot = Bot(tmp_path / "state.sqlite", [daily()], clock)
     bot.digests.run_due()  # first start: the digest becomes known, nothing is "missed"
     run_every(bot, clock, start + timedelta(days=days))
@@ -99,7 +91,7 @@ def test_daily_digest_stays_at_nine_local_across_dst(tmp_path, start, days, expe
 @pytest.mark.parametrize("start", [local(2026, 10, 24, 12), local(2027, 3, 27, 12)])
 def test_a_slot_in_the_dst_hour_is_posted_once(tmp_path, start):
     """02:30 happens twice at fall-back (APScheduler fires at both) and never at spring-forward."""
-    clock = Clock(start)
+    clock = ManualClock(start)
     bot = Bot(tmp_path / "state.sqlite", [daily(schedule="30 2 * * *")], clock)
     bot.digests.run_due()
     run_every(bot, clock, start + timedelta(days=2), minutes=5)
@@ -110,7 +102,7 @@ def test_a_slot_in_the_dst_hour_is_posted_once(tmp_path, start):
 
 def test_restart_does_not_post_a_slot_again(tmp_path):
     state = tmp_path / "state.sqlite"
-    clock = Clock(local(2026, 11, 24, 8, 50))
+    clock = ManualClock(local(2026, 11, 24, 8, 50))
     first = Bot(state, [daily()], clock)
     first.digests.run_due()
     clock.advance(minutes=11)
@@ -127,7 +119,7 @@ def test_restart_does_not_post_a_slot_again(tmp_path):
 
 def test_a_slot_missed_while_down_is_posted_once_on_start_within_grace(tmp_path):
     state = tmp_path / "state.sqlite"
-    clock = Clock(local(2026, 11, 24, 8))
+    clock = ManualClock(local(2026, 11, 24, 8))
     Bot(state, [daily()], clock).digests.run_due()  # ran before, then went down before 09:00
     clock.now = local(2026, 11, 24, 10, 30)  # back 1.5 h after the slot (grace 3 h)
     bot = Bot(state, [daily()], clock)
@@ -139,7 +131,7 @@ def test_a_slot_missed_while_down_is_posted_once_on_start_within_grace(tmp_path)
 
 def test_a_slot_missed_beyond_grace_is_skipped_and_logged(tmp_path, caplog):
     state = tmp_path / "state.sqlite"
-    clock = Clock(local(2026, 11, 24, 8))
+    clock = ManualClock(local(2026, 11, 24, 8))
     Bot(state, [daily()], clock).digests.run_due()
     clock.now = local(2026, 11, 24, 12, 30)  # 3.5 h late
     bot = Bot(state, [daily()], clock)
@@ -154,7 +146,7 @@ def test_a_slot_missed_beyond_grace_is_skipped_and_logged(tmp_path, caplog):
 
 def test_after_days_down_only_the_latest_slot_is_posted(tmp_path):
     state = tmp_path / "state.sqlite"
-    clock = Clock(local(2026, 11, 20, 8))
+    clock = ManualClock(local(2026, 11, 20, 8))
     Bot(state, [daily()], clock).digests.run_due()
     clock.now = local(2026, 11, 24, 9, 20)
     bot = Bot(state, [daily()], clock)
@@ -165,7 +157,7 @@ def test_after_days_down_only_the_latest_slot_is_posted(tmp_path):
 
 
 def test_a_new_digest_does_not_post_the_slot_before_it_existed(tmp_path):
-    clock = Clock(local(2026, 11, 24, 9, 30))
+    clock = ManualClock(local(2026, 11, 24, 9, 30))
     bot = Bot(tmp_path / "state.sqlite", [daily()], clock)
     assert [o.status for o in bot.digests.run_due()] == ["none"]
     assert bot.posts() == []
@@ -173,7 +165,7 @@ def test_a_new_digest_does_not_post_the_slot_before_it_existed(tmp_path):
 
 def test_a_crash_while_composing_is_retaken_after_the_lease_only(tmp_path):
     state = tmp_path / "state.sqlite"
-    clock = Clock(local(2026, 11, 24, 8))
+    clock = ManualClock(local(2026, 11, 24, 8))
     crashed = Bot(state, [daily()], clock)
     crashed.digests.run_due()
     clock.now = local(2026, 11, 24, 9, 1)
@@ -195,7 +187,7 @@ def test_a_failed_compose_is_retried_by_the_next_tick(tmp_path):
             raise ConnectionError("Prometheus is down")
         return compose(digest, slot)
 
-    clock = Clock(local(2026, 11, 24, 8))
+    clock = ManualClock(local(2026, 11, 24, 8))
     bot = Bot(tmp_path / "state.sqlite", [daily()], clock, composer=flaky)
     bot.digests.run_due()
     clock.now = local(2026, 11, 24, 9)
@@ -207,7 +199,7 @@ def test_a_failed_compose_is_retried_by_the_next_tick(tmp_path):
 
 def test_two_replicas_post_each_slot_once(tmp_path):
     state = tmp_path / "state.sqlite"
-    clock = Clock(local(2026, 11, 24, 8))
+    clock = ManualClock(local(2026, 11, 24, 8))
     replicas = [Bot(state, [daily()], clock) for _ in range(2)]
     replicas[0].digests.run_due()
     clock.now = local(2026, 11, 24, 9)
@@ -228,7 +220,7 @@ def test_two_replicas_post_each_slot_once(tmp_path):
 def test_several_digests_channels_and_timezones(tmp_path):
     digests = [daily("berlin", tz="Europe/Berlin", channel="#de"), daily("new-york", tz="America/New_York", channel="#us"),
                DigestDefinition(name="weekly", channel="#leads", schedule="0 8 * * MON", timezone="Asia/Tokyo")]
-    clock = Clock(local(2026, 11, 22, 0))
+    clock = ManualClock(local(2026, 11, 22, 0))
     bot = Bot(tmp_path / "state.sqlite", digests, clock)
     bot.digests.run_due()
     run_every(bot, clock, local(2026, 11, 24, 0))
@@ -254,7 +246,7 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:
 def test_jobs_persist_and_are_replaced_at_start(tmp_path):
     state = tmp_path / "state.sqlite"
     url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
-    clock = Clock(datetime.now(UTC))
+    clock = ManualClock(datetime.now(UTC))
     first = Bot(state, [daily(), daily("gone", schedule="0 7 * * *")], clock)
     scheduler = first.digests.start(url)
     jobs = {job.id: job for job in scheduler.get_jobs("digests")}
@@ -278,7 +270,7 @@ def test_jobs_persist_and_are_replaced_at_start(tmp_path):
 def test_a_cron_job_fire_posts_through_the_ledger(tmp_path):
     """The stored job calls the textual reference codex_bot.digests.schedule:fire, which runs the slot."""
     state = tmp_path / "state.sqlite"
-    clock = Clock(local(2026, 11, 24, 8))
+    clock = ManualClock(local(2026, 11, 24, 8))
     bot = Bot(state, [daily()], clock)
     bot.digests.run_due()
     clock.now = local(2026, 11, 24, 8, 59)

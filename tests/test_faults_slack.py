@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from clocks import ManualClock
 from fault_helpers import FlakySlack
 from slack_emulator import BOT_TOKEN
 from slack_sdk import WebClient
@@ -26,14 +27,6 @@ SHARE = 0.30
 CHANNEL = "C0ALERTS"
 
 
-class Clock:
-    """The outbox's clock, moved forward by the test instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -52,7 +45,7 @@ def enqueue_chains(outbox: Outbox) -> None:
                                             edit_of=root if kind == "edit" else None))
 
 
-def drain(outbox: Outbox, transport: SlackTransport, clock: Clock) -> int:
+def drain(outbox: Outbox, transport: SlackTransport, clock: ManualClock) -> int:
     """Flush until nothing is pending, jumping the clock to the next due retry; returns the flushes made."""
     for flushes in range(1, 5_000):
         outbox.flush(transport, limit=DELIVERIES)
@@ -65,7 +58,7 @@ def drain(outbox: Outbox, transport: SlackTransport, clock: Clock) -> int:
 
 
 def test_a_thousand_deliveries_with_30_percent_429_and_5xx_arrive_exactly_once(slack, tmp_path):
-    clock = Clock()
+    clock = ManualClock(1_800_000_000.0)
     outbox = Outbox(Store.open(tmp_path / "state.sqlite"), backoff=Backoff(first=0.5, cap=4), clock=clock)
     transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[], timeout=10))
     enqueue_chains(outbox)

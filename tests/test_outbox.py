@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from clocks import ManualClock
 from slack_emulator import BOT_TOKEN, SlackEmulator
 from slack_sdk import WebClient
 
@@ -17,14 +18,6 @@ from codex_bot.store import Store
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 40
 
 
-class Clock:
-    """A controllable clock (seconds), so backoff waits cost no real time."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -44,8 +37,8 @@ def transport(slack: SlackEmulator) -> SlackTransport:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(1_800_000_000.0)
 
 
 @pytest.fixture
