@@ -168,12 +168,12 @@ def filter_word(key: str, value: str, quoting: int) -> str:
     return f'{key}="{value}"' if quoting == 1 else shlex.quote(f"{key}={value}")
 
 
-def test_2000_fuzzed_commands_never_crash_and_only_escaped_values_reach_promql(rig, fleet, tmp_path):
-    client = CapturingClient(fleet.prometheus_url, rig.known)
+def fuzz(rig, client: CapturingClient, examples: int) -> None:
+    """Ask ``examples`` generated commands (deterministic) through the bot, answered via ``client``."""
     rig.deps.panels = Panels(client, TZ, load_prices())
     known_values = sorted({v for values in rig.known.values() for v in values})
 
-    @settings(max_examples=2000, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(commands(known_values))
     def ask(text: str) -> None:
@@ -181,6 +181,11 @@ def test_2000_fuzzed_commands_never_crash_and_only_escaped_values_reach_promql(r
 
     ask()
     client.close()
+
+
+def test_2000_fuzzed_commands_never_crash_and_only_escaped_values_reach_promql(rig, fleet, tmp_path):
+    client = CapturingClient(fleet.prometheus_url, rig.known)
+    fuzz(rig, client, 2000)
     print(f"\n2000 commands: {rig.with_values} put typed filter values into PromQL; "
           f"{len(rig.promql)} distinct PromQL texts, all parsed by promtool")
     assert rig.with_values >= 250  # not vacuous; the exact count moves with the fleet and the clock (~450-550)
@@ -201,15 +206,5 @@ def assert_prometheus_parses(texts: list[str], work: Path) -> None:
 
 def test_fuzzed_commands_against_the_real_prometheus_are_all_accepted(rig, fleet):
     client = CapturingClient(fleet.prometheus_url)
-    rig.deps.panels = Panels(client, TZ, load_prices())
-    known_values = sorted({v for values in rig.known.values() for v in values})
-
-    @settings(max_examples=150, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-    @given(commands(known_values))
-    def ask(text: str) -> None:
-        rig.ask(client, text)
-
-    ask()
-    client.close()
+    fuzz(rig, client, 150)
     assert client.refused == []  # Prometheus parsed and answered every query the fuzzer caused
