@@ -25,6 +25,7 @@ from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.errors import ChartUnavailable, UserError
 from codex_bot.formatting import humanize_change
 from codex_bot.panels.catalog import find_panel
+from codex_bot.panels.combined import combined_reads
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult, TimeRange
 from codex_bot.panels.service import Panels
@@ -193,9 +194,12 @@ class DigestComposer:
 
     def _run(self, requests: Sequence[PanelRequest], at: datetime, charted: set[str],
              definition: DigestDefinition) -> list[tuple[PanelResult, ChartImage | ChartUnavailable | None]]:
-        """Every panel concurrently, identical queries run once; each chart rendered as soon as its panel answered."""
-        base = self.panels  # calendar ranges follow the digest's timezone
-        panels = Panels(SharedQueries(base.client), definition.tz, base.prices)  # type: ignore[arg-type]
+        """Every panel concurrently, identical queries run once and queries of one counter read it once;
+        each chart rendered as soon as its panel answered."""
+        base = self.panels  # calendar ranges follow the digest's timezone; counters read once per period
+        combined = combined_reads(query for request in requests for query in find_panel(request.panel).queries.values())
+        panels = Panels(SharedQueries(base.client), definition.tz, base.prices,  # type: ignore[arg-type]
+                        combined=combined)
 
         def one(request: PanelRequest) -> tuple[PanelResult, ChartImage | ChartUnavailable | None]:
             result = panels.run(request, at)

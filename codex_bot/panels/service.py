@@ -1,12 +1,14 @@
 """Answering panel requests: the single entry point for commands, alerts and digests.
 
-For one request, every query of the panel runs concurrently (for the range and for the
-previous period of equal length), together with the series and the filter-value checks.
+For one request, every query of the panel runs concurrently (for the range and, when the panel
+has figures to compare, for the previous period of equal length), together with the series and
+the filter-value checks.
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +17,14 @@ from functools import partial
 from typing import Any
 
 from codex_bot.errors import BadFilter
-from codex_bot.metrics.client import PrometheusClient, RangeSeries
+from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
 from codex_bot.metrics.promql import selector
 from codex_bot.metrics.ranges import parse_range
 from codex_bot.panels.catalog import Panel, SeriesSpec, find_panel
+from codex_bot.panels.combined import CombinedRead
 from codex_bot.panels.cost import PriceTable
 from codex_bot.panels.measured import Measured
+from codex_bot.panels.queries import Increase, Query
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult, Series, TimeRange
 from codex_bot.telemetry.contract import MetricFamily
@@ -32,11 +36,14 @@ MAX_LISTED = 10
 class Panels:
     """Runs panel requests against one Prometheus; safe to share between threads."""
 
-    def __init__(self, client: PrometheusClient, tz: tzinfo, prices: PriceTable, max_parallel: int = 4) -> None:
+    def __init__(self, client: PrometheusClient, tz: tzinfo, prices: PriceTable, max_parallel: int = 4,
+                 combined: Mapping[Increase, CombinedRead] | None = None) -> None:
+        """``combined``: queries answered from a combined read of their counter (see :mod:`.combined`)."""
         self.client = client
         self.tz = tz
         self.prices = prices
         self._max_parallel = max_parallel
+        self._combined = combined or {}
 
     def run(self, request: PanelRequest, at: datetime | None = None) -> PanelResult:
         """The panel's figures, rows and series over the request's range as of ``at`` (default: now)."""
@@ -51,12 +58,13 @@ class Panels:
     def _calls(
         self, panel: Panel, filters: Mapping[str, str], window: TimeRange
     ) -> dict[tuple[str, str], Callable[[], Any]]:
-        """Every request to make, keyed ("now" | "previous" | "series" | "labels", name)."""
-        query, previous, step = self.client.query, window.previous(), window.step_seconds
+        """Every request to make, keyed ("now" | "previous" | "series" | "labels", name); the previous
+        period only feeds figures' changes, so a panel of rows alone skips it."""
+        step = window.step_seconds
+        periods = [("now", window), ("previous", window.previous())] if panel.figures else [("now", window)]
         calls: dict[tuple[str, str], Callable[[], Any]] = {}
-        for key, template in panel.queries.items():
-            calls["now", key] = partial(query, template.promql(filters, window.seconds), window.end)
-            calls["previous", key] = partial(query, template.promql(filters, previous.seconds), previous.end)
+        for (period, span), (key, template) in itertools.product(periods, panel.queries.items()):
+            calls[period, key] = partial(self._instant, template, filters, span)
         for spec in panel.series:
             first = window.start + timedelta(seconds=step)
             promql = spec.query.promql(filters, step)
@@ -64,6 +72,13 @@ class Panels:
         for label in filters:
             calls["labels", label] = partial(self.client.label_values, label, _label_sources(panel, label))
         return calls
+
+    def _instant(self, template: Query, filters: Mapping[str, str], span: TimeRange) -> list[Sample]:
+        """``template`` over ``span``: its own query, or its share of its counter's combined read."""
+        read = self._combined.get(template) if isinstance(template, Increase) else None
+        if read is None:
+            return self.client.query(template.promql(filters, span.seconds), span.end)
+        return read.answer(template, self.client.query(read.promql(filters, span.seconds), span.end))
 
     def run_many(self, requests: Sequence[PanelRequest], at: datetime | None = None) -> list[PanelResult]:
         """:meth:`run` for each request concurrently, all as of the same instant; results in request order."""
@@ -75,7 +90,6 @@ class Panels:
         self, panel: Panel, request: PanelRequest, window: TimeRange, answers: Mapping[tuple[str, str], Any]
     ) -> PanelResult:
         now = self._measured(panel, "now", answers)
-        before = self._measured(panel, "previous", answers)
         return PanelResult(
             panel=panel.name,
             title=panel.title,
@@ -87,10 +101,16 @@ class Panels:
             figures={figure.key: figure.compute(now) for figure in panel.figures},
             rows=panel.rows.rows(now) if panel.rows else [],
             series=[_series(spec, window, answers["series", spec.name]) for spec in panel.series],
-            previous={figure.key: figure.compute(before) for figure in panel.figures},
+            previous=self._previous(panel, answers),
             notes=panel.notes(now) if panel.notes else [],
             units=dict(panel.units()),
         )
+
+    def _previous(self, panel: Panel, answers: Mapping[tuple[str, str], Any]) -> dict[str, float | None]:
+        if not panel.figures:
+            return {}
+        before = self._measured(panel, "previous", answers)
+        return {figure.key: figure.compute(before) for figure in panel.figures}
 
     def _measured(self, panel: Panel, period: str, answers: Mapping[tuple[str, str], Any]) -> Measured:
         return Measured(panel.queries, {key: answers[period, key] for key in panel.queries}, self.prices)

@@ -1,0 +1,104 @@
+"""Combined counter reads against the real Prometheus: each member query's share of one combined read
+equals what the query answers alone, a digest reads each counter once per period, and panels of rows
+alone ask nothing about the previous period."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from codex_bot.digests.compose import DigestComposer
+from codex_bot.digests.definitions import DigestDefinition
+from codex_bot.metrics.client import PrometheusClient, Sample
+from codex_bot.metrics.promql import one_of
+from codex_bot.panels.catalog import PANELS, find_panel
+from codex_bot.panels.combined import combined_reads
+from codex_bot.panels.cost import load_prices
+from codex_bot.panels.queries import Increase
+from codex_bot.panels.request import PanelRequest
+from codex_bot.panels.service import Panels
+from codex_bot.telemetry.contract import TOKENS
+
+pytestmark = pytest.mark.prometheus
+UTC = ZoneInfo("UTC")
+
+
+class RecordingClient(PrometheusClient):
+    """The real client, noting every instant query's PromQL."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, timeout=30)
+        self.instant: list[str] = []
+        self._lock = threading.Lock()
+
+    def query(self, promql: str, at):  # type: ignore[override]
+        with self._lock:
+            self.instant.append(promql)
+        return super().query(promql, at)
+
+
+@pytest.fixture(scope="module")
+def client(fleet):
+    client = RecordingClient(fleet.prometheus_url)
+    yield client
+    client.close()
+
+
+def as_set(samples: list[Sample]) -> set[tuple[tuple[tuple[str, str], ...], float]]:
+    return {(tuple(sorted(s.labels.items())), s.value) for s in samples}
+
+
+@pytest.mark.parametrize("filters", [{}, {"model": "gpt-5-codex"}])
+def test_each_member_gets_what_it_would_have_answered_alone(fleet, client, filters):
+    at, seconds = fleet.align(fleet.end), 3 * 86400
+    queries = [q for panel in PANELS for q in [*panel.queries.values(), *(s.query for s in panel.series)]]
+    reads = combined_reads(queries)
+    assert {query.family.name for query in reads} >= {"codex_tokens", "codex_model_calls", "codex_conversations"}
+    for query, read in reads.items():
+        alone = client.query(query.promql(filters, seconds), at)
+        shared = read.answer(query, client.query(read.promql(filters, seconds), at))
+        assert alone, query  # a busy fleet: every query has an answer to compare
+        assert as_set(shared) == as_set(alone), query
+
+
+def test_a_combined_read_only_reads_the_values_its_members_fix():
+    members = [Increase(TOKENS, (("type", "input"),)), Increase(TOKENS, (("type", "output"),), ("user",))]
+    (read,) = set(combined_reads(members).values())
+    assert read.promql({"model": 'a"b'}, 3600) == (
+        'sum by (type, user) (increase(codex_tokens_total{model="a\\"b",type=~"input|output"}[3600s]))')
+
+
+def test_one_of_takes_plain_words_only():
+    assert one_of("type", ["output", "input", "input"]) == 'type=~"input|output"'
+    with pytest.raises(ValueError):
+        one_of("type", ["a.*"])
+
+
+def test_a_digest_reads_each_counter_once_per_period_and_still_equals_the_truth(fleet, client):
+    end = fleet.align(fleet.end)
+    definition = DigestDefinition(name="daily", channel="#eng", schedule=f"0 {end.hour} * * *", charts=[])
+    client.instant.clear()
+    digest = DigestComposer(Panels(client, UTC, load_prices()), None).build(definition, end)
+    token_reads = [q for q in client.instant if "codex_tokens_total" in q]
+    assert len(token_reads) == 2, token_reads  # this day and the day before, every token figure from them
+    start, before = end - timedelta(days=1), end - timedelta(days=2)
+    headline = {h.key: (h.value, h.previous) for h in digest.headline()}
+    assert headline["input"] == (fleet.truth.total("input_tokens", start, end),
+                                 fleet.truth.total("input_tokens", before, start))
+    assert headline["cached_input"][0] == fleet.truth.total("cached_input_tokens", start, end)
+    users = {row["user"]: row["tokens"] for row in digest.rows("users")}
+    truth = fleet.truth.total("input_tokens", start, end, by=("user",))
+    busiest = max(truth, key=truth.get)
+    output = fleet.truth.total("output_tokens", start, end, {"user": busiest[0]})
+    assert users[busiest[0]] == truth[busiest] + output
+
+
+def test_a_panel_of_rows_alone_asks_nothing_about_the_previous_period(fleet, client):
+    end = fleet.align(fleet.end)
+    client.instant.clear()
+    result = Panels(client, UTC, load_prices()).run(PanelRequest("users", "1d"), end)
+    assert result.previous == {} and result.rows
+    assert len(client.instant) == len(find_panel("users").queries)  # the day itself, nothing before
