@@ -188,6 +188,11 @@ class Outbox:
         row = self.store.fetchone("SELECT status FROM deliveries WHERE key = ?", (key,))
         return row["status"] if row else None
 
+    def channel_of(self, key: str) -> str | None:
+        """The channel the delivery ``key`` went (or goes) to."""
+        row = self.store.fetchone("SELECT channel FROM deliveries WHERE key = ?", (key,))
+        return row["channel"] if row else None
+
     def pending_count(self) -> int:
         row = self.store.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
         return int(row["n"]) if row else 0

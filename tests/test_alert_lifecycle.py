@@ -28,7 +28,7 @@ from slack_emulator import (
 from slack_sdk import WebClient
 
 from codex_bot.alerts.engine import AlertEngine
-from codex_bot.alerts.loader import RuleSet, load_rules
+from codex_bot.alerts.loader import Problem, RuleSet, load_rules
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H
 from codex_bot.alerts.replay import Episode, replay
 from codex_bot.alerts.routing import Routing
@@ -76,12 +76,13 @@ def slack() -> Iterator[SlackEmulator]:
 class Bot:
     """One bot process: its own Store, Outbox, Prometheus client and engine over the shared SQLite file."""
 
-    def __init__(self, path: Path, fleet, slack: SlackEmulator, renderer=None, prometheus: str | None = None):
+    def __init__(self, path: Path, fleet, slack: SlackEmulator, renderer=None, prometheus: str | None = None,
+                 rules: RuleSet | None = None):
         self.store = Store.open(path)
         self.outbox = Outbox(self.store, backoff=Backoff(first=0, cap=0))
         self.client = PrometheusClient(prometheus or fleet.prometheus_url, timeout=5)
         self.transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[]))
-        rules = RuleSet(rules=[RULE], routing=Routing(default=CHANNEL))
+        rules = rules or RuleSet(rules=[RULE], routing=Routing(default=CHANNEL))
         self.engine = AlertEngine(rules, self.client, load_prices(), self.store, self.outbox, UTC,
                                   interval=timedelta(seconds=fleet.step_seconds), renderer=renderer,
                                   transport=self.transport)
@@ -130,6 +131,42 @@ def test_fire_restart_and_resolve_without_duplicates(tmp_path, fleet, slack, epi
     assert [r for r in replies(slack, ts) if "Resolved after" in r]
     assert len(top_posts(slack)) == 1 and len(slack.calls_to("chat.update")) == 1
     second.stop()
+
+
+def test_removing_a_firing_rule_closes_its_alert_in_its_thread(tmp_path, fleet, slack, episode):
+    step = timedelta(seconds=fleet.step_seconds)
+    first = Bot(tmp_path / "state.sqlite", fleet, slack)
+    first.engine.run_cycle(episode.fired_at)
+    (post,) = top_posts(slack)
+    first.stop()
+    without = Bot(tmp_path / "state.sqlite", fleet, slack, rules=RuleSet(routing=Routing(default=CHANNEL)))
+    assert without.engine.run_cycle(episode.fired_at + step).notices.resolved
+    without.engine.run_cycle(episode.fired_at + 2 * step)
+    (edit,) = slack.calls_to("chat.update")
+    assert edit.body["ts"] == post.answer["ts"] and edit.body["channel"] == CHANNEL
+    assert "CLOSED" in edit.body["text"] and "codex_alert" not in json.dumps(edit.body["blocks"])
+    (reply,) = replies(slack, post.answer["ts"])
+    assert f"`{RULE.name}` was removed" in reply
+    episode_row = without.store.fetchone("SELECT resolve_reason, resolution_key FROM alert_episodes")
+    assert episode_row["resolve_reason"] == "rule removed" and episode_row["resolution_key"]
+    without.stop()
+
+
+def test_a_broken_rule_file_keeps_the_alerts_of_its_rules(tmp_path, fleet, slack, episode):
+    """Rules missing because their file does not load are not removed: nothing closes, nothing re-fires."""
+    step = timedelta(seconds=fleet.step_seconds)
+    first = Bot(tmp_path / "state.sqlite", fleet, slack)
+    first.engine.run_cycle(episode.fired_at)
+    first.stop()
+    broken = RuleSet(routing=Routing(default=CHANNEL), problems=[Problem(RULES_DIR / "codex.yaml", 3, "bad YAML")])
+    during = Bot(tmp_path / "state.sqlite", fleet, slack, rules=broken)
+    assert not during.engine.run_cycle(episode.fired_at + step).notices.resolved
+    during.stop()
+    fixed = Bot(tmp_path / "state.sqlite", fleet, slack)
+    fixed.engine.run_cycle(episode.fired_at + 2 * step)
+    assert len(top_posts(slack)) == 1 and slack.calls_to("chat.update") == []
+    assert fixed.store.fetchone("SELECT COUNT(*) FROM alert_episodes WHERE resolved_at IS NULL")[0] == 1
+    fixed.stop()
 
 
 def test_a_delivery_that_failed_before_a_restart_is_posted_once_after_it(tmp_path, fleet, slack, episode):

@@ -59,7 +59,7 @@ class AlertEngine:
         previous = self.records.states()
         self._notify_interrupted(by_name, previous)
         evaluation = evaluate(self.rules.rules, moment, self.sampler(), previous, self.interval)
-        removed = {rule for rule, _ in previous} - set(by_name)
+        removed = self._removed(by_name, previous)
         with self.store.transaction() as tx:
             if removed:
                 self.records.forget(tx, removed)
@@ -74,6 +74,12 @@ class AlertEngine:
             self.store.put_value(tx, UNNOTIFIED, None)
         delivered = self.outbox.flush(self.transport) if self.transport is not None else None
         return CycleReport(evaluation, notices, delivered)
+
+    def _removed(self, rules: dict[str, Rule], states: dict[StateKey, AlertState]) -> set[str]:
+        """Rules with stored states that the rule files no longer define.  None while a rule file has
+        problems: its rules are missing for now, not removed, and their alerts carry on once it is fixed."""
+        gone = {rule for rule, _ in states} - set(rules)
+        return set() if self.rules.problems else gone
 
     def _notify_interrupted(self, rules: dict[str, Rule], states: dict[StateKey, AlertState]) -> None:
         """Finish the notices of a cycle that recorded its states but stopped before enqueueing them all.

@@ -51,9 +51,9 @@ def threshold_text(rule: Rule, threshold: float | None) -> str:
     return f"{rule.condition.op} {shown}"
 
 
-def _title(rule: Rule, episode: EpisodeRecord, state: str) -> str:
+def _title(episode: EpisodeRecord, state: str) -> str:
     labels = " ".join(f"{k}={v}" for k, v in sorted(episode.labels.items()))
-    return f"{state} · {rule.name}" + (f" · {labels}" if labels else "")
+    return f"{state} · {episode.rule}" + (f" · {labels}" if labels else "")
 
 
 def _header(text: str) -> HeaderBlock:
@@ -102,7 +102,7 @@ def firing_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo, chart: Char
                    chart_note: str = "") -> Message:
     """The firing message; also its edited form after an acknowledgement."""
     emoji = SEVERITY_EMOJI.get(rule.severity, ":red_circle:")
-    blocks: list[Block] = [_header(_title(rule, episode, "FIRING")), _facts(rule, episode, tz), *_about(rule, episode)]
+    blocks: list[Block] = [_header(_title(episode, "FIRING")), _facts(rule, episode, tz), *_about(rule, episode)]
     if episode.acknowledged_by:
         ack = f":eyes: Acknowledged by <@{episode.acknowledged_by}>"
         if episode.acknowledged_at:
@@ -125,7 +125,7 @@ def resolved_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> Messag
         MarkdownTextObject(text=f"*Fired*\n{when(episode.fired_at, tz)} {tz.key}"),
         MarkdownTextObject(text=f"*Resolved*\n{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"),
     ]
-    blocks: list[Block] = [_header(_title(rule, episode, "RESOLVED")), SectionBlock(fields=fields),
+    blocks: list[Block] = [_header(_title(episode, "RESOLVED")), SectionBlock(fields=fields),
                            *_about(rule, episode), _context(rule, tz, f"resolved: {episode.resolve_reason or 'recovered'}")]
     return Message(f":white_check_mark: RESOLVED {rule.name} after {span(episode.resolved_at - episode.fired_at)}", blocks)
 
@@ -136,6 +136,27 @@ def resolved_reply(rule: Rule, episode: EpisodeRecord) -> Message:
     reason = episode.resolve_reason or "recovered"
     text = (f":white_check_mark: Resolved after {span(episode.resolved_at - episode.fired_at)}: "
             f"{rule.figure.key} is {value} ({reason}).")
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def retired_message(episode: EpisodeRecord, tz: ZoneInfo) -> Message:
+    """The original message of an alert whose rule was removed, edited to show it is closed (no buttons)."""
+    assert episode.resolved_at is not None
+    fields = [
+        MarkdownTextObject(text=f"*Value when it fired*\n{humanize(episode.value, episode.unit)}"),
+        MarkdownTextObject(text=f"*Threshold*\n{humanize(episode.threshold, episode.unit)}"),
+        MarkdownTextObject(text=f"*Fired*\n{when(episode.fired_at, tz)} {tz.key}"),
+        MarkdownTextObject(text=f"*Closed*\n{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"),
+    ]
+    context = f"rule `{episode.rule}` is no longer in the rule files, so this alert is no longer evaluated"
+    blocks: list[Block] = [_header(_title(episode, "CLOSED")), SectionBlock(fields=fields),
+                           ContextBlock(elements=[MarkdownTextObject(text=context)])]
+    return Message(f":heavy_minus_sign: CLOSED {episode.rule}: its rule was removed", blocks)
+
+
+def retired_reply(episode: EpisodeRecord) -> Message:
+    text = (f":heavy_minus_sign: Closed: the rule `{episode.rule}` was removed from the rule files, so this alert "
+            "is no longer evaluated. It was not seen to recover.")
     return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
 
 

@@ -2,7 +2,8 @@
 
 Reconciles what was said with what is true, so it is safe to run any number of times and
 after any restart: every open episode that is not silenced has a firing message; a posted
-episode that resolved gets its original message edited and a reply in its thread; a firing,
+episode that resolved (or whose rule was removed) gets its original message edited and a reply in
+its thread; a firing,
 unacknowledged, unsilenced episode gets a reminder in its thread every ``repeat``.  Each
 delivery and the episode's bookkeeping are written in one transaction, and every outbox key
 is derived from the episode id, so nothing is said twice.
@@ -27,6 +28,7 @@ from codex_bot.alerts.silences import Silences
 from codex_bot.alerts.state import AlertState, group_key
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.outbox import Outbox, Outgoing
+from codex_bot.slack.message import Message
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class Notifier:
         for episode in self.records.needing_notice():
             rule = rules.get(episode.rule)
             if rule is None:
+                if not episode.open and episode.posted_key is not None:
+                    self._retire(episode, report)
                 continue
             channel = routing.channel_for(rule, episode.labels)
             if channel is None:
@@ -92,13 +96,25 @@ class Notifier:
         report.posted.append(episode.id)
 
     def _resolve(self, rule: Rule, episode: EpisodeRecord, channel: str, report: NoticeReport) -> None:
+        self._close_thread(episode, channel, messages.resolved_message(rule, episode, self.tz),
+                           messages.resolved_reply(rule, episode), report)
+
+    def _retire(self, episode: EpisodeRecord, report: NoticeReport) -> None:
+        """Close the Slack thread of an alert whose rule was removed, in the channel its firing message went to."""
+        channel = self.outbox.channel_of(episode.posted_key) if episode.posted_key else None
+        if channel is not None:
+            self._close_thread(episode, channel, messages.retired_message(episode, self.tz),
+                               messages.retired_reply(episode), report)
+
+    def _close_thread(self, episode: EpisodeRecord, channel: str, edited: Message, reply: Message,
+                      report: NoticeReport) -> None:
+        """Edit the firing message into ``edited`` and say ``reply`` in its thread."""
         parent = episode.posted_key
         assert parent is not None
         with self.store.transaction() as tx:
-            self.outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:resolved-edit", channel,
-                                             messages.resolved_message(rule, episode, self.tz), edit_of=parent))
+            self.outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:resolved-edit", channel, edited, edit_of=parent))
             key = f"alert:{episode.id}:resolved"
-            self.outbox.enqueue(tx, Outgoing(key, channel, messages.resolved_reply(rule, episode), thread_of=parent))
+            self.outbox.enqueue(tx, Outgoing(key, channel, reply, thread_of=parent))
             self.records.mark(tx, episode.id, resolution_key=key)
         report.resolved.append(episode.id)
 
