@@ -198,16 +198,16 @@ class DigestComposer:
         each chart rendered as soon as its panel answered."""
         base = self.panels  # calendar ranges follow the digest's timezone; counters read once per period
         combined = combined_reads(query for request in requests for query in find_panel(request.panel).queries.values())
-        panels = Panels(SharedQueries(base.client), definition.tz, base.prices,  # type: ignore[arg-type]
-                        combined=combined)
+        with SharedQueries(base.client) as shared:
+            panels = Panels(shared, definition.tz, base.prices, combined=combined)  # type: ignore[arg-type]
 
-        def one(request: PanelRequest) -> tuple[PanelResult, ChartImage | ChartUnavailable | None]:
-            result = panels.run(request, at)
-            return result, self._chart(result, definition) if request.panel in charted else None
+            def one(request: PanelRequest) -> tuple[PanelResult, ChartImage | ChartUnavailable | None]:
+                result = panels.run(request, at)
+                return result, self._chart(result, definition) if request.panel in charted else None
 
-        order = sorted(range(len(requests)), key=lambda i: not find_panel(requests[i].panel).series)  # series first
-        with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="digest") as pool:
-            answers = dict(zip(order, pool.map(one, [requests[i] for i in order])))
+            order = sorted(range(len(requests)), key=lambda i: not find_panel(requests[i].panel).series)  # series first
+            with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="digest") as pool:
+                answers = dict(zip(order, pool.map(one, [requests[i] for i in order])))
         return [answers[i] for i in range(len(requests))]
 
     def _chart(self, result: PanelResult, definition: DigestDefinition) -> ChartImage | ChartUnavailable | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
 from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
 
+MAX_CALLS = 256  # every call of every panel of a digest at once (a default digest makes about 40)
 K = TypeVar("K")
 T = TypeVar("T")
 
@@ -18,12 +19,20 @@ T = TypeVar("T")
 class SharedQueries:
     """A :class:`PrometheusClient` stand-in for one digest build: concurrent callers of an identical
     query wait for the one that runs it (answers and failures alike).  Not for long-lived use: it
-    remembers every answer."""
+    remembers every answer.  Its own threads run the calls, as many as asked for at once: a caller
+    waiting for another's query holds a thread, and must not hold up queries that could run."""
 
     def __init__(self, client: PrometheusClient) -> None:
         self.client = client
         self._lock = threading.Lock()
         self._answers: dict[Hashable, Future[Any]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=MAX_CALLS, thread_name_prefix="digest-query")
+
+    def __enter__(self) -> SharedQueries:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _once(self, key: Hashable, call: Callable[[], T]) -> T:
         with self._lock:
@@ -49,7 +58,7 @@ class SharedQueries:
         return self._once(("labels", label, tuple(match)), lambda: self.client.label_values(label, match))
 
     def gather(self, calls: Mapping[K, Callable[[], T]], timeout: float | None = None) -> dict[K, T]:
-        return self.client.gather(calls, timeout)
+        return self.client.gather(calls, timeout, pool=self._pool)
 
     @property
     def queries_run(self) -> int:
