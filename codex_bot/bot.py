@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from slack_bolt import App
 
+from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.scheduler import AlertScheduler
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.commands import alerts_commands, digest_commands
@@ -47,12 +48,13 @@ class Bot:
     deps: CommandDeps
     store: Store
     transport: Transport
+    rules: RuleSet  # loaded once, for /codex alerts and the alert loop alike
     _alerts: AlertScheduler | None = field(default=None, init=False)
     _digests: DigestScheduler | None = field(default=None, init=False)
 
     def start_schedulers(self) -> None:
         self._alerts = AlertScheduler.from_settings(
-            self.settings, self.store, self.transport, ChartRenderer.from_settings(self.settings)
+            self.settings, self.store, self.transport, ChartRenderer.from_settings(self.settings), self.rules
         )
         self._alerts.start()
         self._digests = start_digest_scheduler(self.settings, self.store, self.transport)
@@ -73,4 +75,4 @@ def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     deps, alert_deps = command_deps(settings, transport, store)
     app = build_app(client, deps, signing_secret=signing_secret)
     alerts_commands.register_buttons(app, alert_deps)
-    return Bot(settings, app, deps, store, transport)
+    return Bot(settings, app, deps, store, transport, alert_deps.rules)

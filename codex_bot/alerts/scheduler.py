@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from codex_bot.alerts.engine import AlertEngine
-from codex_bot.alerts.loader import load_rules
+from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.outbox import Outbox, Transport
@@ -31,9 +31,10 @@ RETRY_SECONDS = 5  # how often due deliveries (retries) are sent between cycles
 class AlertScheduler:
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, transport: Transport,
-                      renderer: ChartRenderer | None = None) -> AlertScheduler:
-        """Everything the alert loop needs, from the settings; bad rule files are logged and skipped."""
-        rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
+                      renderer: ChartRenderer | None = None, rules: RuleSet | None = None) -> AlertScheduler:
+        """Everything the alert loop needs, from the settings (``rules``: as loaded already, else loaded
+        here); bad rule files are logged and skipped."""
+        rules = rules or load_rules(settings.rules_dir, exclude=[settings.digests_file])
         for problem in rules.problems:
             log.error("alert rules: %s", problem)
         interval = timedelta(seconds=settings.alert_interval_seconds)
