@@ -1,6 +1,6 @@
-"""Combined counter reads against the real Prometheus: each member query's share of one combined read
-equals what the query answers alone, a digest reads each counter once per period, and panels of rows
-alone ask nothing about the previous period."""
+"""Combined reads against the real Prometheus: each member query's share of one combined read equals
+what the query answers alone, a digest reads each counter once for both its periods, and panels of
+rows alone ask nothing about the previous period."""
 
 from __future__ import annotations
 
@@ -27,17 +27,27 @@ UTC = ZoneInfo("UTC")
 
 
 class RecordingClient(PrometheusClient):
-    """The real client, noting every instant query's PromQL."""
+    """The real client, noting every instant query's PromQL and every range query's (PromQL, steps)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(url, timeout=30)
         self.instant: list[str] = []
+        self.ranges: list[tuple[str, int]] = []
         self._lock = threading.Lock()
 
     def query(self, promql: str, at):  # type: ignore[override]
         with self._lock:
             self.instant.append(promql)
         return super().query(promql, at)
+
+    def query_range(self, promql: str, start, end, step_seconds: int):  # type: ignore[override]
+        with self._lock:
+            self.ranges.append((promql, int((end - start).total_seconds()) // step_seconds + 1))
+        return super().query_range(promql, start, end, step_seconds)
+
+    def clear(self) -> None:
+        self.instant.clear()
+        self.ranges.clear()
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +87,16 @@ def test_one_of_takes_plain_words_only():
         one_of("type", ["a.*"])
 
 
-def test_a_digest_reads_each_counter_once_per_period_and_still_equals_the_truth(fleet, client):
+def test_a_digest_reads_each_counter_once_for_both_periods_and_still_equals_the_truth(fleet, client):
     end = fleet.align(fleet.end)
     definition = DigestDefinition(name="daily", channel="#eng", schedule=f"0 {end.hour} * * *", charts=[])
-    client.instant.clear()
+    client.clear()
     digest = DigestComposer(Panels(client, UTC, load_prices()), None).build(definition, end)
     token_reads = [q for q in client.instant if "codex_tokens_total" in q]
-    assert len(token_reads) == 2, token_reads  # this day and the day before, every token figure from them
+    token_ranges = [(q, steps) for q, steps in client.ranges if "codex_tokens_total" in q]
+    assert token_reads == [] and len(token_ranges) == 1, (token_reads, token_ranges)
+    assert token_ranges[0][1] == 2  # this day and the day before, in one range query of two steps
+    assert len(client.instant) + len(client.ranges) <= 10  # prompts, tools and decisions need this day only
     start, before = end - timedelta(days=1), end - timedelta(days=2)
     headline = {h.key: (h.value, h.previous) for h in digest.headline()}
     assert headline["input"] == (fleet.truth.total("input_tokens", start, end),
@@ -98,7 +111,7 @@ def test_a_digest_reads_each_counter_once_per_period_and_still_equals_the_truth(
 
 def test_a_panel_of_rows_alone_asks_nothing_about_the_previous_period(fleet, client):
     end = fleet.align(fleet.end)
-    client.instant.clear()
+    client.clear()
     result = Panels(client, UTC, load_prices()).run(PanelRequest("users", "1d"), end)
     assert result.previous == {} and result.rows
     assert len(client.instant) == len(find_panel("users").queries)  # the day itself, nothing before

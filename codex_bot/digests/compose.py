@@ -24,6 +24,7 @@ from codex_bot.digests.shared import SharedQueries
 from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.errors import ChartUnavailable, UserError
 from codex_bot.formatting import humanize_change
+from codex_bot.metrics.ranges import parse_range
 from codex_bot.panels.catalog import find_panel
 from codex_bot.panels.combined import combined_reads
 from codex_bot.panels.request import PanelRequest
@@ -198,16 +199,18 @@ class DigestComposer:
         each chart rendered as soon as its panel answered."""
         base = self.panels  # calendar ranges follow the digest's timezone; counters read once per period
         combined = combined_reads(query for request in requests for query in find_panel(request.panel).queries.values())
-        with SharedQueries(base.client) as shared:
-            panels = Panels(shared, definition.tz, base.prices, combined=combined)  # type: ignore[arg-type]
+        shared = SharedQueries(base.client)
+        panels = Panels(shared, definition.tz, base.prices, combined=combined)  # type: ignore[arg-type]
+        window = parse_range(requests[0].range_text, at, definition.tz)
+        shared.read_together(window, {promql for request in requests for promql in panels.compared_reads(request, window)})
 
-            def one(request: PanelRequest) -> tuple[PanelResult, ChartImage | ChartUnavailable | None]:
-                result = panels.run(request, at)
-                return result, self._chart(result, definition) if request.panel in charted else None
+        def one(request: PanelRequest) -> tuple[PanelResult, ChartImage | ChartUnavailable | None]:
+            result = panels.run(request, at)
+            return result, self._chart(result, definition) if request.panel in charted else None
 
-            order = sorted(range(len(requests)), key=lambda i: not find_panel(requests[i].panel).series)  # series first
-            with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="digest") as pool:
-                answers = dict(zip(order, pool.map(one, [requests[i] for i in order])))
+        order = sorted(range(len(requests)), key=lambda i: not find_panel(requests[i].panel).series)  # series first
+        with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="digest") as pool:
+            answers = dict(zip(order, pool.map(one, [requests[i] for i in order])))
         return [answers[i] for i in range(len(requests))]
 
     def _chart(self, result: PanelResult, definition: DigestDefinition) -> ChartImage | ChartUnavailable | None:

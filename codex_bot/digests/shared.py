@@ -4,14 +4,14 @@ PromQL (input tokens for tokens, cache rate, usage and cost; model calls for ses
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, TypeVar
 
 from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
+from codex_bot.panels.result import TimeRange
 
-MAX_CALLS = 256  # every call of every panel of a digest at once (a default digest makes about 40)
 K = TypeVar("K")
 T = TypeVar("T")
 
@@ -19,20 +19,18 @@ T = TypeVar("T")
 class SharedQueries:
     """A :class:`PrometheusClient` stand-in for one digest build: concurrent callers of an identical
     query wait for the one that runs it (answers and failures alike).  Not for long-lived use: it
-    remembers every answer.  Its own threads run the calls, as many as asked for at once: a caller
-    waiting for another's query holds a thread, and must not hold up queries that could run."""
+    remembers every answer."""
 
     def __init__(self, client: PrometheusClient) -> None:
         self.client = client
         self._lock = threading.Lock()
         self._answers: dict[Hashable, Future[Any]] = {}
-        self._pool = ThreadPoolExecutor(max_workers=MAX_CALLS, thread_name_prefix="digest-query")
+        self._together: tuple[datetime, datetime, frozenset[str]] | None = None
 
-    def __enter__(self) -> SharedQueries:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def read_together(self, window: TimeRange, promqls: Iterable[str]) -> None:
+        """Read each of ``promqls`` at the start and the end of ``window`` in one range query of two
+        steps (the now and previous values of a digest's figures: one request and one pass instead of two)."""
+        self._together = (window.start, window.end, frozenset(promqls))
 
     def _once(self, key: Hashable, call: Callable[[], T]) -> T:
         with self._lock:
@@ -48,6 +46,10 @@ class SharedQueries:
         return answer.result()
 
     def query(self, promql: str, at: datetime) -> list[Sample]:
+        if self._together and promql in self._together[2] and at in self._together[:2]:
+            start, end, _ = self._together
+            both = self.query_range(promql, start, end, int((end - start).total_seconds()))
+            return [Sample(series.labels, value) for series in both for moment, value in series.points if moment == at]
         return self._once(("query", promql, at), lambda: self.client.query(promql, at))
 
     def query_range(self, promql: str, start: datetime, end: datetime, step_seconds: int) -> list[RangeSeries]:
@@ -58,7 +60,7 @@ class SharedQueries:
         return self._once(("labels", label, tuple(match)), lambda: self.client.label_values(label, match))
 
     def gather(self, calls: Mapping[K, Callable[[], T]], timeout: float | None = None) -> dict[K, T]:
-        return self.client.gather(calls, timeout, pool=self._pool)
+        return self.client.gather(calls, timeout)
 
     @property
     def queries_run(self) -> int:

@@ -116,12 +116,10 @@ class PrometheusClient:
         with self._failures(f"the values of label {label!r}"):
             return sorted(str(value) for value in self._prom.get_label_values(label, params=params))
 
-    def gather(self, calls: Mapping[K, Callable[[], T]], timeout: float | None = None,
-               pool: ThreadPoolExecutor | None = None) -> dict[K, T]:
-        """Run the ``calls`` concurrently (on ``pool``, default the client's own); all answers, or the
-        first failure, within ``timeout`` seconds."""
+    def gather(self, calls: Mapping[K, Callable[[], T]], timeout: float | None = None) -> dict[K, T]:
+        """Run the ``calls`` concurrently; all answers, or the first failure, within ``timeout`` seconds."""
         limit = self.timeout if timeout is None else timeout
-        futures: dict[K, Future[T]] = {key: (pool or self._pool).submit(call) for key, call in calls.items()}
+        futures: dict[K, Future[T]] = {key: self._pool.submit(call) for key, call in calls.items()}
         done, pending = wait(futures.values(), timeout=limit, return_when=FIRST_EXCEPTION)
         for future in pending:
             future.cancel()

@@ -75,10 +75,22 @@ class Panels:
 
     def _instant(self, template: Query, filters: Mapping[str, str], span: TimeRange) -> list[Sample]:
         """``template`` over ``span``: its own query, or its share of its counter's combined read."""
-        read = self._combined.get(template) if isinstance(template, Increase) else None
-        if read is None:
-            return self.client.query(template.promql(filters, span.seconds), span.end)
-        return read.answer(template, self.client.query(read.promql(filters, span.seconds), span.end))
+        promql, combined = self._read(template, filters, span.seconds)
+        samples = self.client.query(promql, span.end)
+        return combined.answer(template, samples) if combined else samples  # type: ignore[arg-type]
+
+    def _read(self, template: Query, filters: Mapping[str, str], seconds: int) -> tuple[str, CombinedRead | None]:
+        """The PromQL that answers ``template``, and the combined read it comes from, if any."""
+        combined = self._combined.get(template) if isinstance(template, Increase) else None
+        return (combined or template).promql(filters, seconds), combined
+
+    def compared_reads(self, request: PanelRequest, window: TimeRange) -> set[str]:
+        """The PromQL :meth:`run` reads at the end of ``window`` and again at its start, for the changes
+        of its figures (the previous period has the same length, hence the same PromQL)."""
+        panel = find_panel(request.panel)
+        if not panel.figures:
+            return set()
+        return {self._read(template, request.filters, window.seconds)[0] for template in panel.queries.values()}
 
     def run_many(self, requests: Sequence[PanelRequest], at: datetime | None = None) -> list[PanelResult]:
         """:meth:`run` for each request concurrently, all as of the same instant; results in request order."""
