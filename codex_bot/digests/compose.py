@@ -195,14 +195,15 @@ class DigestComposer:
 
     def _run(self, requests: Sequence[PanelRequest], at: datetime, charted: set[str],
              definition: DigestDefinition) -> list[tuple[PanelResult, ChartImage | ChartUnavailable | None]]:
-        """Every panel concurrently, identical queries run once and queries of one counter read it once;
-        each chart rendered as soon as its panel answered."""
-        base = self.panels  # calendar ranges follow the digest's timezone; counters read once per period
+        """Every panel concurrently: identical queries run once, the queries of one counter read it once,
+        a figure and its previous value come from one query; each chart rendered as soon as its panel answered."""
+        base = self.panels  # calendar ranges follow the digest's timezone
         combined = combined_reads(query for request in requests for query in find_panel(request.panel).queries.values())
         shared = SharedQueries(base.client)
         panels = Panels(shared, definition.tz, base.prices, combined=combined)  # type: ignore[arg-type]
         window = parse_range(requests[0].range_text, at, definition.tz)
-        shared.read_together(window, {promql for request in requests for promql in panels.compared_reads(request, window)})
+        compared = {promql for request in requests for promql in panels.compared_reads(request, window)}
+        shared.read_together(window, compared)
 
         def one(request: PanelRequest) -> tuple[PanelResult, ChartImage | ChartUnavailable | None]:
             result = panels.run(request, at)

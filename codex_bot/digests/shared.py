@@ -1,11 +1,14 @@
 """One digest's queries, each identical query run once: panels of a digest repeat many of the same
-PromQL (input tokens for tokens, cache rate, usage and cost; model calls for sessions and success)."""
+PromQL (input tokens for tokens, cache rate, usage and cost; model calls for sessions and success).
+A query asked at both ends of the digest's period (a figure now and for the period before) is one
+range query of two steps."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -14,6 +17,17 @@ from codex_bot.panels.result import TimeRange
 
 K = TypeVar("K")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _BothEnds:
+    start: datetime
+    end: datetime
+    promqls: frozenset[str]
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
 
 
 class SharedQueries:
@@ -25,12 +39,12 @@ class SharedQueries:
         self.client = client
         self._lock = threading.Lock()
         self._answers: dict[Hashable, Future[Any]] = {}
-        self._together: tuple[datetime, datetime, frozenset[str]] | None = None
+        self._together: _BothEnds | None = None
 
     def read_together(self, window: TimeRange, promqls: Iterable[str]) -> None:
         """Read each of ``promqls`` at the start and the end of ``window`` in one range query of two
         steps (the now and previous values of a digest's figures: one request and one pass instead of two)."""
-        self._together = (window.start, window.end, frozenset(promqls))
+        self._together = _BothEnds(window.start, window.end, frozenset(promqls))
 
     def _once(self, key: Hashable, call: Callable[[], T]) -> T:
         with self._lock:
@@ -46,9 +60,9 @@ class SharedQueries:
         return answer.result()
 
     def query(self, promql: str, at: datetime) -> list[Sample]:
-        if self._together and promql in self._together[2] and at in self._together[:2]:
-            start, end, _ = self._together
-            both = self.query_range(promql, start, end, int((end - start).total_seconds()))
+        together = self._together
+        if together and promql in together.promqls and at in (together.start, together.end):
+            both = self.query_range(promql, together.start, together.end, together.seconds)
             return [Sample(series.labels, value) for series in both for moment, value in series.points if moment == at]
         return self._once(("query", promql, at), lambda: self.client.query(promql, at))
 
