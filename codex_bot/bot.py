@@ -19,7 +19,8 @@ from codex_bot.commands.alerts_commands import AlertCommandDeps
 from codex_bot.commands.deps import CommandDeps, build_deps
 from codex_bot.commands.digest_commands import DigestCommandDeps
 from codex_bot.digests.schedule import DigestScheduler
-from codex_bot.digests.service import start_digest_scheduler
+from codex_bot.digests.definitions import DigestFile
+from codex_bot.digests.service import definitions_for_bot, start_digest_scheduler
 from codex_bot.settings import Settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import build_web_client
@@ -30,12 +31,13 @@ from codex_bot.store import Store
 log = logging.getLogger(__name__)
 
 
-def command_deps(settings: Settings, transport: Transport, store: Store) -> tuple[CommandDeps, AlertCommandDeps]:
+def command_deps(settings: Settings, transport: Transport, store: Store,
+                 digests: DigestFile) -> tuple[CommandDeps, AlertCommandDeps]:
     """``/codex`` with panels, help, alerts, silence, unsilence and digest, answering through ``transport``."""
     deps = build_deps(settings, transport)
     alert_deps = AlertCommandDeps.from_settings(settings, store, transport)
     alerts_commands.register(deps, alert_deps)
-    digest_commands.register(deps, DigestCommandDeps.from_settings(settings, store, transport))
+    digest_commands.register(deps, DigestCommandDeps.from_settings(settings, store, transport, digests))
     return deps, alert_deps
 
 
@@ -49,6 +51,7 @@ class Bot:
     store: Store
     transport: Transport
     rules: RuleSet  # loaded once, for /codex alerts and the alert loop alike
+    digests: DigestFile  # likewise for /codex digest and the digest schedules
     _alerts: AlertScheduler | None = field(default=None, init=False)
     _digests: DigestScheduler | None = field(default=None, init=False)
 
@@ -57,7 +60,7 @@ class Bot:
             self.settings, self.store, self.transport, ChartRenderer.from_settings(self.settings), self.rules
         )
         self._alerts.start()
-        self._digests = start_digest_scheduler(self.settings, self.store, self.transport)
+        self._digests = start_digest_scheduler(self.settings, self.store, self.transport, self.digests)
         log.info("alert evaluation every %d s and digest schedules started", self.settings.alert_interval_seconds)
 
     def stop(self) -> None:
@@ -72,7 +75,8 @@ def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     client = build_web_client(settings)
     transport = SlackTransport(client)
     store = Store.open(settings.state_db)
-    deps, alert_deps = command_deps(settings, transport, store)
+    digests = definitions_for_bot(settings)
+    deps, alert_deps = command_deps(settings, transport, store, digests)
     app = build_app(client, deps, signing_secret=signing_secret)
     alerts_commands.register_buttons(app, alert_deps)
-    return Bot(settings, app, deps, store, transport, alert_deps.rules)
+    return Bot(settings, app, deps, store, transport, alert_deps.rules, digests)

@@ -18,7 +18,9 @@ from codex_bot.commands.digest_commands import (
     parse_digest_words,
     register,
 )
+from codex_bot.alerts.loader import Problem
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
+from codex_bot.digests.service import load_definitions
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
 from codex_bot.settings import load_settings
@@ -42,7 +44,9 @@ def slack(fleet, chart_renderer, tmp_path_factory) -> Iterator[tuple[SlackEmulat
         at = fleet.align(fleet.end)
         deps.clock = lambda: at
         store = Store.open(work / "state.sqlite")
-        digest_deps = DigestCommandDeps.from_settings(load_settings(**settings), store, deps.transport)
+        configured = load_settings(**settings)
+        digest_deps = DigestCommandDeps.from_settings(configured, store, deps.transport,
+                                                     load_definitions(configured))
         digest_deps.clock = lambda: at
         register(deps, digest_deps)
         served = ServedApp(app)
@@ -110,3 +114,11 @@ def test_digest_words():
     assert parse_digest_words(["7d"], file, "UTC", "general")[1] == "7d"
     with pytest.raises(UserError, match="Digests: daily"):
         parse_digest_words(["weekly"], file, "UTC", "general")
+
+
+def test_with_a_broken_digests_file_named_digests_say_why_and_ranges_still_work():
+    broken = DigestFile(Path("rules/digests.yaml"), problems=[Problem(Path("rules/digests.yaml"), 4, "unknown key 'chanel'")])
+    with pytest.raises(UserError) as refused:
+        parse_digest_words(["daily"], broken, "UTC", "general")
+    assert "rules/digests.yaml:4: unknown key 'chanel'" in str(refused.value)
+    assert parse_digest_words(["7d"], broken, "UTC", "general")[1] == "7d"

@@ -82,3 +82,27 @@ def test_socket_mode_is_chosen_when_an_app_token_is_set(tmp_path: Path):
         endpoint.stop()
     assert "Panels" in str(answer.body["blocks"])
     assert any(message.get("envelope_id") == "env-1" for message in endpoint.received)
+
+
+def test_a_broken_digests_file_stops_the_digests_not_the_bot(tmp_path: Path):
+    """The problem is logged with file:line, /codex still answers (and says why a named digest cannot run)."""
+    port = free_port()
+    digests = tmp_path / "digests.yaml"
+    digests.write_text("digests:\n  - name: daily\n    chanel: '#eng'\n    schedule: '0 9 * * *'\n")
+    with SlackEmulator() as slack:
+        env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+               "CODEX_BOT_SLACK_API_URL": slack.base_url, "CODEX_BOT_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
+               "CODEX_BOT_DIGESTS_FILE": str(digests), "CODEX_BOT_STATE_DB": str(tmp_path / "state.sqlite")}
+        with serve(["--listen", f"127.0.0.1:{port}"], env, tmp_path) as process:
+            wait_listening(port, process)
+            url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
+            for text, name in (("help", "help"), ("digest daily", "daily")):
+                body = slash_command_form(text, slack.response_url(name))
+                assert requests.post(url, data=body, headers=signed_headers(SIGNING_SECRET, body), timeout=10).ok
+            answers = slack.wait_calls("response_url", count=2)
+        output = process.stdout.read().decode()
+    assert process.returncode is not None
+    assert f"{digests}:3:" in output and "not scheduled" in output
+    texts = {call.path.split("/")[-2]: str(call.body) for call in answers}
+    assert "Panels" in texts["help"]
+    assert f"{digests}:3:" in texts["daily"]

@@ -21,7 +21,7 @@ from codex_bot.commands.subcommand import Subcommand
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.layout import title
 from codex_bot.digests.schedule import JOB_PREFIX, enqueue_digest
-from codex_bot.digests.service import Digests, load_definitions
+from codex_bot.digests.service import Digests
 from codex_bot.errors import UserError
 from codex_bot.metrics.ranges import RANGE_FORMS, looks_like_range, normalize
 from codex_bot.outbox import Outbox, Transport
@@ -51,10 +51,11 @@ class DigestCommandDeps:
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> DigestCommandDeps:
+    def from_settings(cls, settings: Settings, store: Store, transport: Transport,
+                      definitions: DigestFile) -> DigestCommandDeps:
         """Digests on the configured Prometheus and renderer, alert history from ``store``."""
-        return cls(Digests.from_settings(settings, store), load_definitions(settings), store, Outbox(store),
-                   transport, settings.timezone)
+        return cls(Digests.from_settings(settings, store), definitions, store, Outbox(store), transport,
+                   settings.timezone)
 
 
 def parse_digest_words(args: Sequence[str], definitions: DigestFile, timezone: str,
@@ -69,7 +70,9 @@ def parse_digest_words(args: Sequence[str], definitions: DigestFile, timezone: s
     text = normalize(" ".join(words))
     if text and not looks_like_range(text):
         known = ", ".join(named) or "none defined"
-        raise UserError(f"I don't understand {' '.join(words)!r}. {USAGE} Digests: {known}.")
+        broken = f" {definitions.path} has problems, fix them to use its digests: " + "; ".join(
+            str(problem) for problem in definitions.problems) if definitions.problems else ""
+        raise UserError(f"I don't understand {' '.join(words)!r}. {USAGE} Digests: {known}.{broken}")
     if not text and definition.name == ON_DEMAND:
         return definition, DEFAULT_RANGE
     return definition, text or None

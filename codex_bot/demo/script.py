@@ -33,6 +33,7 @@ from codex_bot.demo.stack import Services, local_services
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import title
 from codex_bot.digests.schedule import enqueue_digest, slot_key
+from codex_bot.digests.definitions import DigestFile
 from codex_bot.digests.service import Digests, load_definitions
 from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.outbox import Outbox
@@ -120,7 +121,7 @@ def run(options: DemoOptions, settings: Settings, transport: Transport, out: Tex
             config = demo_settings(settings, services, work / "state.sqlite", channel, options.step)
             store = Store.open(config.state_db)
             try:
-                commands(config, transport, store, fleet, channel, report, say)
+                commands(config, definitions, transport, store, fleet, channel, report, say)
                 alerts(config, transport, store, fleet, report, say)
                 if digest is not None:
                     post_digest(config, transport, store, digest, at, report, say)
@@ -161,10 +162,10 @@ def simulate_and_backfill(fleet: demo_fleet.DemoFleet, options: DemoOptions, set
             f"({report.timings['simulate + backfill']:.0f} s)")
 
 
-def commands(settings: Settings, transport: Transport, store: Store, fleet: demo_fleet.DemoFleet, channel: str,
-             report: DemoReport, say: Narrator) -> None:
+def commands(settings: Settings, definitions: DigestFile, transport: Transport, store: Store,
+             fleet: demo_fleet.DemoFleet, channel: str, report: DemoReport, say: Narrator) -> None:
     """Each of :data:`COMMANDS` through the bot's own /codex path, answered as of the demo's "now"."""
-    deps, _ = command_deps(settings, transport, store)
+    deps, _ = command_deps(settings, transport, store, definitions)
     deps.clock = lambda: fleet.at
     say.section(f"1 · Slash commands, answered as of {say.moment(fleet.at)}")
     for text in COMMANDS:

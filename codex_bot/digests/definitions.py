@@ -161,6 +161,7 @@ class DigestDefinition(BaseModel):
 class DigestFile:
     path: Path
     digests: list[DigestDefinition] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # a file that did not load has these, and no digests
 
     def find(self, name: str) -> DigestDefinition:
         """The digest called ``name``; :class:`UserError` listing the known names otherwise."""

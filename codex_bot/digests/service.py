@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from codex_bot.alerts.records import AlertRecords
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.commands.access import AccessPolicy
 from codex_bot.digests.compose import Digest, DigestComposer
-from codex_bot.digests.definitions import DigestDefinition, DigestFile, load_digests
+from codex_bot.digests.definitions import DigestDefinition, DigestFile, DigestFileError, load_digests
 from codex_bot.digests.layout import DigestMessages, digest_messages
 from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.metrics.client import PrometheusClient
@@ -18,6 +19,8 @@ from codex_bot.panels.service import Panels
 from codex_bot.settings import Settings
 from codex_bot.slack.replies import source_label
 from codex_bot.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class Digests:
@@ -58,9 +61,26 @@ def load_definitions(settings: Settings) -> DigestFile:
     return load_digests(settings.digests_file, settings.timezone)
 
 
-def start_digest_scheduler(settings: Settings, store: Store, transport: Transport) -> DigestScheduler:
-    """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database)."""
-    scheduler = DigestScheduler(load_definitions(settings).digests, Digests.from_settings(settings, store), store,
+def definitions_for_bot(settings: Settings) -> DigestFile:
+    """The digests file as a running bot takes it: problems are logged and kept with the file (no
+    digests), so one typo stops the digests, not the bot."""
+    try:
+        return load_definitions(settings)
+    except DigestFileError as exc:
+        for problem in exc.problems:
+            log.error("digests: %s", problem)
+        return DigestFile(settings.digests_file, problems=exc.problems)
+
+
+def start_digest_scheduler(settings: Settings, store: Store, transport: Transport,
+                           definitions: DigestFile) -> DigestScheduler | None:
+    """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database).  None
+    while the file has problems: the stored schedules and slot ledger stay as they are, so once the
+    file is fixed a slot missed meanwhile is still posted within its grace period."""
+    if definitions.problems:
+        log.error("digests are not scheduled until %s is fixed", definitions.path)
+        return None
+    scheduler = DigestScheduler(definitions.digests, Digests.from_settings(settings, store), store,
                                 Outbox(store), transport)
     scheduler.start(f"sqlite:///{settings.state_db}")
     return scheduler
