@@ -62,9 +62,12 @@ class SharedQueries:
     def query(self, promql: str, at: datetime) -> list[Sample]:
         together = self._together
         if together and promql in together.promqls and at in (together.start, together.end):
-            both = self.query_range(promql, together.start, together.end, together.seconds)
-            return [Sample(series.labels, value) for series in both for moment, value in series.points if moment == at]
+            return self._once(("query", promql, at), lambda: self._one_end(promql, at, together))
         return self._once(("query", promql, at), lambda: self.client.query(promql, at))
+
+    def _one_end(self, promql: str, at: datetime, together: _BothEnds) -> list[Sample]:
+        both = self.query_range(promql, together.start, together.end, together.seconds)
+        return [Sample(series.labels, value) for series in both for moment, value in series.points if moment == at]
 
     def query_range(self, promql: str, start: datetime, end: datetime, step_seconds: int) -> list[RangeSeries]:
         return self._once(("range", promql, start, end, step_seconds),
