@@ -67,6 +67,8 @@ class Bot:
         for scheduler in (self._alerts, self._digests):
             if scheduler is not None:
                 scheduler.shutdown()
+        if self._alerts is not None or self._digests is not None:
+            log.info("alert and digest schedules stopped")
         self._alerts = self._digests = None
 
 

@@ -223,3 +223,10 @@ class Store:
                     return False
             self.put_value(tx, "lease/" + name, f"{owner}@{now + seconds}")
             return True
+
+    def release(self, name: str, owner: str) -> None:
+        """Give up the lease ``name`` if ``owner`` holds it, so another process may take it at once."""
+        with self.transaction() as tx:
+            row = tx.execute("SELECT value FROM kv WHERE key = ?", ("lease/" + name,)).fetchone()
+            if row is not None and row["value"].rpartition("@")[0] == owner:
+                self.put_value(tx, "lease/" + name, None)

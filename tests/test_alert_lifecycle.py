@@ -310,8 +310,12 @@ def test_the_scheduler_runs_cycles_and_one_process_evaluates_at_a_time(tmp_path,
         assert not bots[0].store.lease(LEASE, "someone-else", 3)  # held: another process would not evaluate
         owner = bots[0].store.value("lease/" + LEASE).rpartition("@")[0]
         assert owner in {s.owner for s in schedulers}
+        holder = next(s for s in schedulers if s.owner == owner)
+        holder.shutdown()  # a holder that stops hands the lease over at once
+        assert bots[0].store.lease(LEASE, "someone-else", 3)
     finally:
         for scheduler in schedulers:
-            scheduler.shutdown()
+            if scheduler.scheduler.running:
+                scheduler.shutdown()
         for bot in bots:
             bot.stop()

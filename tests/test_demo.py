@@ -11,7 +11,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -188,6 +191,27 @@ def test_ctrl_c_stops_what_it_started_and_removes_its_files(tmp_path: Path) -> N
         run(DemoOptions(out=tmp_path, developers=3, days=7), load_settings(), interrupting, out=io.StringIO())
     started = set(interrupting.children) - before
     assert len(started) >= 2  # Prometheus and the chart renderer were running
+    for pid in started:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert set(Path(tempfile.gettempdir()).glob("codex-bot-demo-*")) == folders
+
+
+def test_sigterm_stops_what_it_started_too(tmp_path: Path) -> None:
+    """``docker stop`` or ``kill`` mid-run: Prometheus and the renderer are stopped, the files removed."""
+    require_binaries()
+    folders = set(Path(tempfile.gettempdir()).glob("codex-bot-demo-*"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CODEX_BOT_"))}
+    demo = subprocess.Popen([sys.executable, "-m", "codex_bot", "demo", "--developers", "3", "--days", "7",
+                             "--out", str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline, started = time.monotonic() + 60, set()
+    while len(started) < 2 and time.monotonic() < deadline and demo.poll() is None:
+        started = {int(pid) for task in Path(f"/proc/{demo.pid}/task").glob("*/children")
+                   for pid in task.read_text().split()}
+        time.sleep(0.05)
+    assert len(started) >= 2, "Prometheus and the chart renderer never ran"
+    demo.terminate()
+    assert demo.wait(timeout=30) == 143, demo.stderr.read().decode() if demo.stderr else ""
     for pid in started:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)

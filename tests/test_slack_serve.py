@@ -63,7 +63,9 @@ def test_http_mode_serves_signed_commands_on_the_given_address(tmp_path: Path):
             answered = requests.post(url, data=body, headers=signed_headers(SIGNING_SECRET, body), timeout=10)
             forged = requests.post(url, data=body, headers=signed_headers("wrong", body), timeout=10)
             answer = slack.wait_calls("response_url")[0]
+        output = process.stdout.read().decode()
     assert answered.status_code == 200 and forged.status_code == 401
+    assert process.returncode == 143 and "schedules stopped" in output  # SIGTERM stops it cleanly
     assert "Panels" in str(answer.body["blocks"])
     assert slack.calls_to("auth.test"), "the token is checked at start-up"
 

@@ -62,7 +62,9 @@ class AlertScheduler:
         self.scheduler.start()
 
     def shutdown(self) -> None:
+        """Stop after the running cycle, and hand the lease over at once (another replica need not wait it out)."""
         self.scheduler.shutdown(wait=True)
+        self.engine.store.release(LEASE, self.owner)
 
     def cycle(self) -> None:
         """One evaluation cycle, if this process holds the lease (never raises: the next cycle retries)."""

@@ -13,6 +13,7 @@ from codex_bot.charts.local_renderer import RendererStartError
 from codex_bot.demo.channel import OneChannel
 from codex_bot.demo.prometheus import PrometheusStartError
 from codex_bot.demo.script import DemoOptions, run
+from codex_bot.processes import exit_on_sigterm
 from codex_bot.settings import Settings, load_settings
 from codex_bot.slack.client import SlackSetupError, build_web_client
 from codex_bot.slack.console import ConsoleTransport
@@ -34,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "a Prometheus started for the purpose, start the bundled chart renderer, then run slash commands, "
             "replay the alert rules of rules/ through an incident until an alert fires and resolves, and post the "
             "daily digest, all through the bot's real code. Messages are printed and chart PNGs written to --out; "
-            "everything it started is stopped at the end, also on Ctrl-C."
+            "everything it started is stopped at the end, also on Ctrl-C or SIGTERM."
         ),
         epilog=(
             f"Slack: with SLACK_BOT_TOKEN and {CHANNEL_VARIABLE} set (the id of a channel the bot is in, e.g. "
@@ -69,6 +70,7 @@ def _at_least(kind: Callable[[str], Number], minimum: float) -> Callable[[str], 
 
 def handle(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="codex-bot demo: %(levelname)s: %(message)s", force=True)
+    exit_on_sigterm()
     settings = load_settings()
     channel = settings.demo_channel.strip() or None
     options = DemoOptions(args.out, args.developers, args.days, args.seed, keep=args.keep,

@@ -7,6 +7,7 @@ import logging
 import sys
 
 from codex_bot.bot import assemble
+from codex_bot.processes import exit_on_sigterm
 from codex_bot.settings import load_settings
 from codex_bot.slack.client import SlackSetupError
 from codex_bot.slack.serve import (
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    exit_on_sigterm()
     settings = load_settings(**({"slack_mode": args.mode} if args.mode else {}))
     try:
         mode = choose_mode(settings)
