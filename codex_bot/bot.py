@@ -18,8 +18,8 @@ from codex_bot.commands import alerts_commands, digest_commands
 from codex_bot.commands.alerts_commands import AlertCommandDeps
 from codex_bot.commands.deps import CommandDeps, build_deps
 from codex_bot.commands.digest_commands import DigestCommandDeps
-from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.digests.definitions import DigestFile
+from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.digests.service import definitions_for_bot, start_digest_scheduler
 from codex_bot.settings import Settings
 from codex_bot.slack.app import build_app

@@ -12,13 +12,13 @@ import pytest
 from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from slack_emulator import ServedApp, SlackEmulator, blocks_of, build_bot
 
+from codex_bot.alerts.loader import Problem
 from codex_bot.commands.digest_commands import (
     ON_DEMAND,
     DigestCommandDeps,
     parse_digest_words,
     register,
 )
-from codex_bot.alerts.loader import Problem
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.service import load_definitions
 from codex_bot.errors import UserError

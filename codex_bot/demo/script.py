@@ -30,10 +30,9 @@ from codex_bot.commands.invocation import COMMAND, Invocation
 from codex_bot.demo import fleet as demo_fleet
 from codex_bot.demo.narration import DemoReport, Narrator, summary
 from codex_bot.demo.stack import Services, local_services
-from codex_bot.digests.definitions import DigestDefinition
+from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.layout import title
 from codex_bot.digests.schedule import enqueue_digest, slot_key
-from codex_bot.digests.definitions import DigestFile
 from codex_bot.digests.service import Digests, load_definitions
 from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.outbox import Outbox

@@ -9,7 +9,12 @@ from codex_bot.alerts.records import AlertRecords
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.commands.access import AccessPolicy
 from codex_bot.digests.compose import Digest, DigestComposer
-from codex_bot.digests.definitions import DigestDefinition, DigestFile, DigestFileError, load_digests
+from codex_bot.digests.definitions import (
+    DigestDefinition,
+    DigestFile,
+    DigestFileError,
+    load_digests,
+)
 from codex_bot.digests.layout import DigestMessages, digest_messages
 from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.metrics.client import PrometheusClient

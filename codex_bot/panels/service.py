@@ -29,6 +29,7 @@ from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult, Series, TimeRange
 from codex_bot.telemetry.contract import MetricFamily
 
+Share = Callable[[list[Sample]], list[Sample]]  # a query's answer out of what its PromQL returned
 MAX_SUGGESTIONS = 3
 MAX_LISTED = 10
 
@@ -75,14 +76,15 @@ class Panels:
 
     def _instant(self, template: Query, filters: Mapping[str, str], span: TimeRange) -> list[Sample]:
         """``template`` over ``span``: its own query, or its share of its counter's combined read."""
-        promql, combined = self._read(template, filters, span.seconds)
-        samples = self.client.query(promql, span.end)
-        return combined.answer(template, samples) if combined else samples  # type: ignore[arg-type]
+        promql, share = self._read(template, filters, span.seconds)
+        return share(self.client.query(promql, span.end))
 
-    def _read(self, template: Query, filters: Mapping[str, str], seconds: int) -> tuple[str, CombinedRead | None]:
-        """The PromQL that answers ``template``, and the combined read it comes from, if any."""
+    def _read(self, template: Query, filters: Mapping[str, str], seconds: int) -> tuple[str, Share]:
+        """The PromQL that answers ``template``, and how its answer comes out of what that PromQL returns."""
         combined = self._combined.get(template) if isinstance(template, Increase) else None
-        return (combined or template).promql(filters, seconds), combined
+        if combined is None or not isinstance(template, Increase):
+            return template.promql(filters, seconds), _whole
+        return combined.promql(filters, seconds), partial(combined.answer, template)
 
     def compared_reads(self, request: PanelRequest, window: TimeRange) -> set[str]:
         """The PromQL :meth:`run` reads at the end of ``window`` and again at its start, for the changes
@@ -126,6 +128,10 @@ class Panels:
 
     def _measured(self, panel: Panel, period: str, answers: Mapping[tuple[str, str], Any]) -> Measured:
         return Measured(panel.queries, {key: answers[period, key] for key in panel.queries}, self.prices)
+
+
+def _whole(samples: list[Sample]) -> list[Sample]:
+    return samples
 
 
 def _label_sources(panel: Panel, label: str) -> list[str]:
