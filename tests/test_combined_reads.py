@@ -115,3 +115,26 @@ def test_a_panel_of_rows_alone_asks_nothing_about_the_previous_period(fleet, cli
     result = Panels(client, UTC, load_prices()).run(PanelRequest("users", "1d"), end)
     assert result.previous == {} and result.rows
     assert len(client.instant) == len(find_panel("users").queries)  # the day itself, nothing before
+
+
+class MovingFrontend(RecordingClient):
+    """The real Prometheus behind a query frontend that moves range queries' steps onto its own grid (as
+    caching frontends may align them to the step): here always an hour early, whatever the hour now."""
+
+    def query_range(self, promql: str, start, end, step_seconds: int):  # type: ignore[override]
+        return super().query_range(promql, start - timedelta(hours=1), end - timedelta(hours=1), step_seconds)
+
+
+def test_a_frontend_that_moves_the_steps_gets_instant_queries_instead(fleet):
+    end = fleet.align(fleet.end)
+    client = MovingFrontend(fleet.prometheus_url)
+    definition = DigestDefinition(name="daily", channel="#eng", schedule=f"0 {end.hour} * * *", charts=[],
+                                  panels=["tokens", "sessions"])
+    digest = DigestComposer(Panels(client, UTC, load_prices()), None).build(definition, end)
+    client.close()
+    start, before = end - timedelta(days=1), end - timedelta(days=2)
+    headline = {h.key: (h.value, h.previous) for h in digest.headline()}
+    assert headline["input"] == (fleet.truth.total("input_tokens", start, end),
+                                 fleet.truth.total("input_tokens", before, start))
+    assert headline["conversations"][1] == fleet.truth.total("conversations", before, start)
+    assert any("codex_tokens_total" in q for q in client.instant), (client.instant, client.ranges)  # the fallback ran

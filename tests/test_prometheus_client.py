@@ -112,6 +112,7 @@ def test_range_query_points_are_utc(serve):
     (series,) = PrometheusClient(fake.url).query_range("x", AT, AT + timedelta(minutes=1), 60)
     assert series.points == ((AT, 1.0), (AT + timedelta(minutes=1), 2.5))
     assert fake.requests[0]["query"]["step"] == ["60s"]
+    assert fake.requests[0]["query"]["nocache"] == ["1"]  # VictoriaMetrics keeps the steps where they were asked
 
 
 def test_settings_build_the_client(serve, monkeypatch):
