@@ -119,10 +119,12 @@ def test_a_panel_of_rows_alone_asks_nothing_about_the_previous_period(fleet, cli
 
 class MovingFrontend(RecordingClient):
     """The real Prometheus behind a query frontend that moves range queries' steps onto its own grid (as
-    caching frontends may align them to the step): here always an hour early, whatever the hour now."""
+    caching frontends align them to the step): here always 4 minutes early, whatever the hour now."""
+
+    MOVED = timedelta(minutes=4)  # off the 10-minute steps of a day, on the fleet's 2-minute grid
 
     def query_range(self, promql: str, start, end, step_seconds: int):  # type: ignore[override]
-        return super().query_range(promql, start - timedelta(hours=1), end - timedelta(hours=1), step_seconds)
+        return super().query_range(promql, start - self.MOVED, end - self.MOVED, step_seconds)
 
 
 def test_a_frontend_that_moves_the_steps_gets_instant_queries_instead(fleet):
@@ -138,3 +140,16 @@ def test_a_frontend_that_moves_the_steps_gets_instant_queries_instead(fleet):
                                  fleet.truth.total("input_tokens", before, start))
     assert headline["conversations"][1] == fleet.truth.total("conversations", before, start)
     assert any("codex_tokens_total" in q for q in client.instant), (client.instant, client.ranges)  # the fallback ran
+
+
+def test_a_chart_keeps_the_steps_a_frontend_moved_and_their_figures(fleet):
+    end = fleet.align(fleet.end)
+    client = MovingFrontend(fleet.prometheus_url)
+    result = Panels(client, UTC, load_prices()).run(PanelRequest("usage", "1d"), end)
+    client.close()
+    (series, _) = result.series
+    step = timedelta(seconds=result.range.step_seconds)
+    assert len(series.points) == 86400 // result.range.step_seconds  # every step, none lost to the move
+    for moment, value in series.points:
+        assert (end - moment) % step == MovingFrontend.MOVED % step  # the frontend's grid
+        assert value == fleet.truth.total("input_tokens", moment - step, moment), moment
