@@ -287,3 +287,30 @@ def test_rules_sharing_a_query_run_it_once(fleet, sampler_for):
     alone = evaluate([rule], at, sampler_for(), None, interval(fleet)).queries
     together = evaluate(twins, at, sampler_for(), None, interval(fleet)).queries
     assert together == alone == 2  # requests and failed, shared by the value and the volume figure
+
+
+class MovingFrontend(PrometheusClient):
+    """The real Prometheus behind a query frontend that moves range queries' steps onto its own grid
+    (as caching frontends align them to the step): here a minute early, off the 2-minute evaluation grid."""
+
+    def query_range(self, promql: str, start: datetime, end: datetime, step_seconds: int):  # type: ignore[override]
+        moved = timedelta(minutes=1)
+        return super().query_range(promql, start - moved, end - moved, step_seconds)
+
+
+@pytest.mark.prometheus
+def test_a_frontend_that_moves_range_steps_changes_no_alert(fleet, sampler_for):
+    """Baselines (7d medians) and replays read several instants in one range query: moved steps would read
+    other windows, so the sampler asks those instants one by one and the alerts come out the same."""
+    rule = RULES["token-spike"]
+    incident = fleet.incident(INCIDENT_OF["token-spike"])
+    step = interval(fleet)
+    start, end = fleet.align(incident.start) - 2 * step, fleet.align(incident.end + rule_window(rule)) + step
+    moving = MovingFrontend(fleet.prometheus_url, timeout=30)
+    try:
+        behind_frontend = replay([rule], start, end, Sampler(moving, load_prices()), step)
+    finally:
+        moving.close()
+    direct = replay([rule], start, end, sampler_for(), step)
+    assert direct and [(e.fired_at, e.resolved_at) for e in behind_frontend] == [
+        (e.fired_at, e.resolved_at) for e in direct]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from codex_bot.charts.spec import chart_config
 from codex_bot.digests.compose import DigestComposer
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.metrics.client import PrometheusClient, Sample
@@ -153,3 +154,5 @@ def test_a_chart_keeps_the_steps_a_frontend_moved_and_their_figures(fleet):
     for moment, value in series.points:
         assert (end - moment) % step == MovingFrontend.MOVED % step  # the frontend's grid
         assert value == fleet.truth.total("input_tokens", moment - step, moment), moment
+    chart = chart_config(result, UTC)
+    assert len(chart["data"]["labels"]) == len(series.points)  # one bar per step, no gaps in between

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,9 +16,9 @@ DOT_LIMIT = 40  # draw point markers only on short series
 
 def _time_points(window: TimeRange, series: list[Series]) -> list[datetime]:
     """Every step end of the window (so steps without a point show as gaps, not squeezed out) and every point."""
-    steps = range(1, window.seconds // window.step_seconds + 1) if window.step_seconds > 0 else range(0)
-    grid = {window.start + timedelta(seconds=i * window.step_seconds) for i in steps}
-    return sorted(grid | {t for s in series for t, _ in s.points})
+    answered = {t for s in series for t, _ in s.points}
+    grid = window.step_ends(answered) if window.step_seconds > 0 else []
+    return sorted(answered.union(grid))
 
 
 def _aligned(series: Series, times: list[datetime]) -> list[float | None]:

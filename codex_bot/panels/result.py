@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 Shape = Literal["figures", "breakdown", "timeseries", "table"]
@@ -30,6 +31,14 @@ class TimeRange:
     @property
     def seconds(self) -> int:
         return int((self.end - self.start).total_seconds())
+
+    def step_ends(self, answered: Iterable[datetime] = ()) -> list[datetime]:
+        """The end of every step in the window.  When a backend ``answered`` on steps of its own (a query
+        frontend aligns them to the step, for its cache), its grid: moved back so it still ends in the window."""
+        step = timedelta(seconds=self.step_seconds)
+        first = min(answered, default=None)
+        moved = (self.start - first) % step if first is not None else timedelta(0)
+        return [self.start + i * step - moved for i in range(1, self.seconds // self.step_seconds + 1)]
 
     def previous(self) -> "TimeRange":
         """The period of equal length just before this one."""

@@ -161,16 +161,11 @@ def _check_value(label: str, value: str, known: Sequence[str]) -> None:
 
 
 def _series(spec: SeriesSpec, window: TimeRange, answer: list[RangeSeries]) -> Series:
-    """One point per step ending in the window; steps without an answer get the query's empty value.
-
-    A backend may answer on steps of its own (a query frontend that aligns them to the step, for its
-    cache): then the steps are moved back onto its grid, so they still end within the window."""
+    """One point per step ending in the window (on the backend's grid if it moved the steps, see
+    :meth:`TimeRange.step_ends`); steps without an answer get the query's empty value."""
     found = {moment: value for item in answer for moment, value in item.points if not math.isnan(value)}
-    step = timedelta(seconds=window.step_seconds)
-    moved = (window.start - min(found)) % step if found else timedelta(0)
     points = []
-    for index in range(1, window.seconds // window.step_seconds + 1):
-        moment = window.start + index * step - moved
+    for moment in window.step_ends(found):
         value = found.get(moment, spec.query.empty)
         if value is not None:
             points.append((moment, value))
