@@ -78,8 +78,8 @@ def test_two_scheduler_processes_post_each_alert_once_and_take_over(fleet: Fleet
         assert process.stdout is not None and process.stdout.readline() == "ready\n"
         return process
 
-    # The first takes the lease at once and stops after 1 s; its lease lapses 1.5 s later (3 intervals)
-    # and the second, running meanwhile, takes over.
+    # The first takes the lease at once and stops after 1 s, handing the lease over; the second, running
+    # meanwhile, takes over at its next cycle (a holder that dies instead leaves it to lapse: 3 intervals).
     first = replica(1)
     second = replica(3)
     outputs = [p.communicate(timeout=60)[0] for p in (first, second)]
