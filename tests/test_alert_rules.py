@@ -175,3 +175,14 @@ def test_rules_check_cli(tmp_path, capsys, monkeypatch):
     bad = write(tmp_path / "bad", "a.yaml", "rules:\n  - name: a\n    figure: tokens.total\n    condition: nope\n")
     assert codex_bot(["rules", "check", "--dir", str(tmp_path / "bad")]) == 1
     assert capsys.readouterr().out.startswith(f"{bad}:4: condition: 'nope' is not a condition")
+
+
+def test_rules_check_checks_the_digests_file_too(tmp_path, capsys, monkeypatch):
+    write(tmp_path / "ok", "a.yaml", GOOD)
+    digests = write(tmp_path, "digests.yaml", "digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 9 * * *'\n")
+    monkeypatch.setenv("CODEX_BOT_DIGESTS_FILE", str(digests))
+    assert codex_bot(["rules", "check", "--dir", str(tmp_path / "ok")]) == 0
+    assert f"1 digests in {digests}: OK" in capsys.readouterr().out
+    digests.write_text("digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 25 * * *'\n")
+    assert codex_bot(["rules", "check", "--dir", str(tmp_path / "ok")]) == 1
+    assert capsys.readouterr().out.startswith(f"{digests}:4: schedule:")

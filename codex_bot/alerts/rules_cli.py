@@ -10,6 +10,7 @@ from pathlib import Path
 
 from codex_bot.alerts.evaluate import Evaluation, evaluate
 from codex_bot.alerts.loader import RuleSet, load_rules
+from codex_bot.digests.service import checked_definitions
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
@@ -29,8 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     commands = parser.add_subparsers(dest="rules_command", metavar="{check,eval}", required=True)
     check = commands.add_parser(
-        "check", help="validate every rules file",
-        description="Validate every rules file; prints FILE:LINE: REASON for each problem and exits 1 if any.",
+        "check", help="validate every rules file and the digests file",
+        description="Validate every rules file and the digests file (CODEX_BOT_DIGESTS_FILE); prints "
+        "FILE:LINE: REASON for each problem and exits 1 if any.",
     )
     _dir_option(check)
     check.set_defaults(handler=handle_check)
@@ -59,11 +61,14 @@ def load(settings: Settings, folder: Path | None) -> RuleSet:
 def handle_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     rules = load(settings, args.dir)
-    for problem in rules.problems:
+    digests = checked_definitions(settings)
+    problems = [*rules.problems, *digests.problems]
+    for problem in problems:
         print(problem)
-    if rules.problems:
+    if problems:
         return EXIT_PROBLEMS
     print(f"{len(rules.rules)} rules in {len(rules.files)} files: OK")
+    print(f"{len(digests.digests)} digests in {digests.path}: OK")
     return 0
 
 

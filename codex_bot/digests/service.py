@@ -66,15 +66,21 @@ def load_definitions(settings: Settings) -> DigestFile:
     return load_digests(settings.digests_file, settings.timezone)
 
 
-def definitions_for_bot(settings: Settings) -> DigestFile:
-    """The digests file as a running bot takes it: problems are logged and kept with the file (no
-    digests), so one typo stops the digests, not the bot."""
+def checked_definitions(settings: Settings) -> DigestFile:
+    """The digests file, its problems kept with it (then it has no digests) instead of raised."""
     try:
         return load_definitions(settings)
     except DigestFileError as exc:
-        for problem in exc.problems:
-            log.error("digests: %s", problem)
         return DigestFile(settings.digests_file, problems=exc.problems)
+
+
+def definitions_for_bot(settings: Settings) -> DigestFile:
+    """The digests file as a running bot takes it: problems are logged, so one typo stops the digests,
+    not the bot."""
+    definitions = checked_definitions(settings)
+    for problem in definitions.problems:
+        log.error("digests: %s", problem)
+    return definitions
 
 
 def start_digest_scheduler(settings: Settings, store: Store, transport: Transport,
