@@ -80,9 +80,11 @@ def test_socket_mode_is_chosen_when_an_app_token_is_set(tmp_path: Path):
                 endpoint.send({"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
                                "payload": slash_command_payload("help", slack.response_url())})
                 answer = slack.wait_calls("response_url")[0]
+            output = process.stdout.read().decode()  # once serve() has sent SIGTERM and the process ended
     finally:
         endpoint.stop()
     assert "Panels" in str(answer.body["blocks"])
+    assert process.returncode == 143 and "schedules stopped" in output
     assert any(message.get("envelope_id") == "env-1" for message in endpoint.received)
 
 
