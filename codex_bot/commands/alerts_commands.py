@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from slack_bolt import Ack, App, Respond
 from codex_bot.alerts import actions
 from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H, SILENCE_24H
+from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
@@ -36,9 +37,6 @@ log = logging.getLogger(__name__)
 BUTTON_SILENCES = {SILENCE_1H: timedelta(hours=1), SILENCE_24H: timedelta(hours=24)}
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass
 class AlertCommandDeps:
@@ -48,7 +46,7 @@ class AlertCommandDeps:
     transport: Transport
     access: AccessPolicy
     tz: ZoneInfo
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> AlertCommandDeps:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.subcommand import Subcommand
 from codex_bot.metrics.client import PrometheusClient
@@ -28,9 +28,6 @@ class PanelRunner(Protocol):
     def run(self, request: PanelRequest, at: datetime | None = None) -> PanelResult: ...
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass
 class CommandDeps:
@@ -38,7 +35,7 @@ class CommandDeps:
     replies: PanelReplies
     transport: Transport
     access: AccessPolicy
-    clock: Callable[[], datetime] = utc_now  # "now" for ranges; pinned by tests and demos
+    clock: Clock = utc_now  # "now" for ranges; pinned by tests and demos
     subcommands: dict[str, Subcommand] = field(default_factory=dict)  # by name; see commands.subcommand
 
     def add(self, *subcommands: Subcommand) -> None:

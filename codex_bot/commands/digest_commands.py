@@ -10,11 +10,11 @@ period (as of now) and the default one the last 24h.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 
+from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
@@ -36,9 +36,6 @@ ON_DEMAND = "on-demand"
 USAGE = f"Use `digest [NAME] [RANGE]`, e.g. `digest 7d` or `digest daily-eng`; RANGE one of: {RANGE_FORMS}."
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass
 class DigestCommandDeps:
@@ -48,7 +45,7 @@ class DigestCommandDeps:
     outbox: Outbox
     transport: Transport
     timezone: str = "UTC"
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, transport: Transport,

@@ -32,6 +32,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
+from codex_bot.clock import Clock, utc_now
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.ledger import QUEUED, SKIPPED, SlotLedger
@@ -48,9 +49,6 @@ MAX_SKIP_SCAN = timedelta(days=31)  # how far back unposted slots are looked for
 Composer = Callable[[DigestDefinition, datetime], DigestMessages]  # (digest, slot) → its messages
 Status = Literal["queued", "taken", "skipped", "failed", "none"]
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,7 @@ class DigestScheduler:
         outbox: Outbox,
         transport: Transport | None = None,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         tick_seconds: int = 300,
     ) -> None:
         self.digests = {d.name: d for d in digests}
