@@ -67,15 +67,30 @@ def _context(rule: Rule, tz: ZoneInfo, extra: str = "") -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=" · ".join(parts))])
 
 
+def _fields(*fields: tuple[str, str]) -> SectionBlock:
+    """Labelled fields, each *label* over its value."""
+    return SectionBlock(fields=[MarkdownTextObject(text=f"*{label}*\n{value}") for label, value in fields])
+
+
+def _fired_and_ended(episode: EpisodeRecord, tz: ZoneInfo, ended: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The *Fired* field and the field of how it ended (*Resolved*, *Closed*), with how long it fired."""
+    assert episode.resolved_at is not None
+    return (("Fired", f"{when(episode.fired_at, tz)} {tz.key}"),
+            (ended, f"{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"))
+
+
+def _plain(text: str) -> Message:
+    """A message of one text section (thread replies and notices)."""
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
 def _facts(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> SectionBlock:
-    unit = rule.figure.unit
-    fields = [
-        MarkdownTextObject(text=f"*Value*\n{humanize(episode.value, unit)}"),
-        MarkdownTextObject(text=f"*Threshold*\n{threshold_text(rule, episode.threshold)}"),
-        MarkdownTextObject(text=f"*Since*\n{when(episode.started_at, tz)} {tz.key}"),
-        MarkdownTextObject(text=f"*Firing for*\n{span(episode.fired_at - episode.started_at)} pending, then fired"),
-    ]
-    return SectionBlock(fields=fields)
+    return _fields(
+        ("Value", humanize(episode.value, rule.figure.unit)),
+        ("Threshold", threshold_text(rule, episode.threshold)),
+        ("Since", f"{when(episode.started_at, tz)} {tz.key}"),
+        ("Firing for", f"{span(episode.fired_at - episode.started_at)} pending, then fired"),
+    )
 
 
 def _about(rule: Rule, episode: EpisodeRecord) -> list[Block]:
@@ -118,14 +133,10 @@ def firing_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo, chart: Char
 def resolved_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> Message:
     """The original message, edited to show the resolution (no buttons)."""
     assert episode.resolved_at is not None
-    unit = rule.figure.unit
-    fields = [
-        MarkdownTextObject(text=f"*Value at resolution*\n{humanize(episode.resolved_value, unit)}"),
-        MarkdownTextObject(text=f"*Threshold*\n{threshold_text(rule, episode.threshold)}"),
-        MarkdownTextObject(text=f"*Fired*\n{when(episode.fired_at, tz)} {tz.key}"),
-        MarkdownTextObject(text=f"*Resolved*\n{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"),
-    ]
-    blocks: list[Block] = [_header(_title(episode, "RESOLVED")), SectionBlock(fields=fields),
+    facts = _fields(("Value at resolution", humanize(episode.resolved_value, rule.figure.unit)),
+                    ("Threshold", threshold_text(rule, episode.threshold)),
+                    *_fired_and_ended(episode, tz, "Resolved"))
+    blocks: list[Block] = [_header(_title(episode, "RESOLVED")), facts,
                            *_about(rule, episode), _context(rule, tz, f"resolved: {episode.resolve_reason or 'recovered'}")]
     return Message(f":white_check_mark: RESOLVED {rule.name} after {span(episode.resolved_at - episode.fired_at)}", blocks)
 
@@ -134,49 +145,43 @@ def resolved_reply(rule: Rule, episode: EpisodeRecord) -> Message:
     assert episode.resolved_at is not None
     value = humanize(episode.resolved_value, rule.figure.unit)
     reason = episode.resolve_reason or "recovered"
-    text = (f":white_check_mark: Resolved after {span(episode.resolved_at - episode.fired_at)}: "
-            f"{rule.figure.key} is {value} ({reason}).")
-    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+    return _plain(f":white_check_mark: Resolved after {span(episode.resolved_at - episode.fired_at)}: "
+                  f"{rule.figure.key} is {value} ({reason}).")
 
 
 def retired_message(episode: EpisodeRecord, tz: ZoneInfo) -> Message:
     """The original message of an alert whose rule was removed, edited to show it is closed (no buttons)."""
-    assert episode.resolved_at is not None
-    fields = [
-        MarkdownTextObject(text=f"*Value when it fired*\n{humanize(episode.value, episode.unit)}"),
-        MarkdownTextObject(text=f"*Threshold*\n{humanize(episode.threshold, episode.unit)}"),
-        MarkdownTextObject(text=f"*Fired*\n{when(episode.fired_at, tz)} {tz.key}"),
-        MarkdownTextObject(text=f"*Closed*\n{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"),
-    ]
+    facts = _fields(("Value when it fired", humanize(episode.value, episode.unit)),
+                    ("Threshold", humanize(episode.threshold, episode.unit)),
+                    *_fired_and_ended(episode, tz, "Closed"))
     context = f"rule `{episode.rule}` is no longer in the rule files, so this alert is no longer evaluated"
-    blocks: list[Block] = [_header(_title(episode, "CLOSED")), SectionBlock(fields=fields),
+    blocks: list[Block] = [_header(_title(episode, "CLOSED")), facts,
                            ContextBlock(elements=[MarkdownTextObject(text=context)])]
     return Message(f":heavy_minus_sign: CLOSED {episode.rule}: its rule was removed", blocks)
 
 
 def retired_reply(episode: EpisodeRecord) -> Message:
-    text = (f":heavy_minus_sign: Closed: the rule `{episode.rule}` was removed from the rule files, so this alert "
-            "is no longer evaluated. It was not seen to recover.")
-    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+    return _plain(f":heavy_minus_sign: Closed: the rule `{episode.rule}` was removed from the rule files, so this "
+                  "alert is no longer evaluated. It was not seen to recover.")
 
 
 def reminder_message(rule: Rule, episode: EpisodeRecord, value: float | None, at: datetime) -> Message:
     text = (f":repeat: Still firing after {span(at - episode.fired_at)}: {rule.figure.key} is "
             f"{humanize(value, rule.figure.unit)} ({threshold_text(rule, episode.threshold)}).")
-    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+    return _plain(text)
 
 
 def action_reply(text: str) -> Message:
     """A short note in the alert's thread (silenced by …, acknowledged by …)."""
-    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+    return _plain(text)
 
 
 def failing_notice(reason: str, since: datetime, tz: ZoneInfo) -> Message:
     text = (f":warning: Alert evaluation is failing since {when(since, tz)} {tz.key}: {reason} "
             "Alerts keep their current state (nothing fires or resolves) until it works again.")
-    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+    return _plain(text)
 
 
 def recovered_notice(since: datetime, at: datetime) -> Message:
     text = f":white_check_mark: Alert evaluation works again (it failed for {span(at - since)})."
-    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+    return _plain(text)
