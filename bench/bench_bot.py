@@ -16,7 +16,6 @@ No issue names a target for either.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from typing import TextIO
 
 import requests
 from bench_slack import check_answer
-from common import REPO, Context, Figure, memory_mb, print_report, say, shared_context
+from common import REPO, Context, Figure, memory_mb, run_alone, say
 from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackStub, post_command
 
 from codex_bot.demo.prometheus import free_port
@@ -131,14 +130,5 @@ def measure(ctx: Context, starts: int = 3, commands: int = 30, out: TextIO | Non
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--starts", type=int, default=3)
-    parser.add_argument("--commands", type=int, default=30)
-    args = parser.parse_args()
-    with shared_context(out=sys.stdout) as ctx:
-        print_report(measure(ctx, args.starts, args.commands, sys.stdout))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, measure, starts=3, commands=30)

@@ -12,10 +12,8 @@ renderer process spent per chart (wall time is inflated on a busy machine; CPU t
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -25,9 +23,8 @@ from common import (
     Figure,
     at_most,
     cpu_ms,
-    print_report,
+    run_alone,
     say,
-    shared_context,
     timed_ms,
 )
 
@@ -83,14 +80,5 @@ def measure(ctx: Context, runs: int = 10, range_text: str = "7d", out: TextIO | 
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--range", default="7d")
-    args = parser.parse_args()
-    with shared_context(out=sys.stdout) as ctx:
-        print_report(measure(ctx, args.runs, args.range, sys.stdout))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, measure, runs=10, range="7d")

@@ -15,10 +15,8 @@ per period (``codex_bot/panels/combined.py``), so it costs less than its panels 
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -31,9 +29,8 @@ from common import (
     Figure,
     at_most,
     cpu_ms,
-    print_report,
+    run_alone,
     say,
-    shared_context,
     timed_ms,
 )
 
@@ -114,14 +111,5 @@ def measure(ctx: Context, runs: int = 7, range_text: str = "7d", out: TextIO | N
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--range", default="7d")
-    args = parser.parse_args()
-    with shared_context(out=sys.stdout) as ctx:
-        print_report(measure(ctx, args.runs, args.range, sys.stdout))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, measure, runs=7, range="7d")

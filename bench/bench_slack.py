@@ -17,9 +17,7 @@ requests are signed as Slack signs them.
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -36,9 +34,8 @@ from common import (
     Context,
     Figure,
     at_most,
-    print_report,
+    run_alone,
     say,
-    shared_context,
     timed_ms,
 )
 from slack_stub import BOT_TOKEN, SIGNING_SECRET, SlackStub, post_command
@@ -178,14 +175,5 @@ def measure(ctx: Context, acks: int = 300, runs: int = 15, out: TextIO | None = 
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--acks", type=int, default=300)
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
-    with shared_context(out=sys.stdout) as ctx:
-        print_report(measure(ctx, args.acks, args.runs, sys.stdout))
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(__doc__, measure, acks=300, runs=15)

@@ -5,11 +5,13 @@ renderer) that ``run_all.py`` builds once and a bench run alone builds for itsel
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -136,6 +138,17 @@ def tuned_gc() -> Iterator[None]:
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+def run_alone(doc: str | None, measure: Callable[..., list[Figure]], **options: int | str) -> None:
+    """A bench run by itself: each option (``name=default``) read as ``--name``, then
+    ``measure(context, *options, out)`` on a shared context of its own, its details and table printed."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in options.items():
+        parser.add_argument(f"--{name}", type=type(default), default=default)
+    values = vars(parser.parse_args()).values()
+    with shared_context(out=sys.stdout) as ctx:
+        print_report(measure(ctx, *values, sys.stdout))
 
 
 def say(out: TextIO | None, text: str) -> None:
