@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import requests
+from loopback import InThread
 from prometheus_fleet import PrometheusServer, require_binaries
 from slack_emulator import SlackEmulator, blocks_of
 
@@ -72,11 +73,10 @@ class _Served:
         self.server = ThreadingHTTPServer((LOOPBACK, 0), handler)
         self.server.daemon_threads = True
         self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._running = InThread(self.server).start()
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._running.stop()
 
     def __enter__(self) -> Self:
         return self

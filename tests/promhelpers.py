@@ -7,7 +7,6 @@ import copy
 import gzip
 import json
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,12 +16,15 @@ from typing import Any
 
 import requests
 from google.protobuf import json_format
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from loopback import InThread
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+)
+from prometheus_fleet import PrometheusServer, require_binaries
 
 from codex_bot.telemetry.ingest_server import IngestServer, make_server
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.live import LiveTelemetry
-from prometheus_fleet import PrometheusServer, require_binaries
 
 SAMPLES = Path(__file__).parent / "fixtures" / "codex-samples"
 SAMPLE_FILES = (SAMPLES / "001-logs.json", SAMPLES / "005-logs.json")
@@ -109,12 +111,8 @@ def ingest_server(
 ) -> Iterator[IngestServer]:
     """The real ingest HTTP server in a thread on a free loopback port."""
     server = make_server("127.0.0.1", 0, LiveTelemetry(rule, max_series, dedup), max_body)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with InThread(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def query(url: str, promql: str, at: float | None = None) -> list[tuple[dict[str, str], float]]:

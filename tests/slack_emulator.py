@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import requests
 import yaml
 from aiohttp import WSMsgType, web
+from loopback import InThread
 from slack_bolt import App
 
 from codex_bot.bot import assemble
@@ -32,8 +33,8 @@ from codex_bot.commands.deps import CommandDeps, build_deps
 from codex_bot.settings import load_settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import build_web_client
-from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.slack.serve import EVENTS_PATH, make_http_server
+from codex_bot.slack.slack_transport import SlackTransport
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
 APP_TOKEN = "xapp-1-emulated-app-token"
@@ -92,16 +93,15 @@ class SlackEmulator:
         self.port = self.server.server_address[1]
         self.root = f"http://127.0.0.1:{self.port}"
         self.base_url = self.root + "/api/"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._running = InThread(self.server, "slack-emulator")
 
     # --- lifecycle ---
     def start(self) -> SlackEmulator:
-        self._thread.start()
+        self._running.start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._running.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -389,8 +389,7 @@ class ServedApp:
         self.secret = signing_secret
         self.server = make_http_server(app, "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.server.server_port}{EVENTS_PATH}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._running = InThread(self.server, "bolt-app").start()
 
     def command(self, text: str, response_url: str, *, secret: str | None = None, timestamp: int | None = None,
                 **fields: str) -> requests.Response:
@@ -400,8 +399,7 @@ class ServedApp:
         return requests.post(self.url, data=body.encode(), headers=headers, timeout=10)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._running.stop()
 
 
 # --- Socket Mode ---

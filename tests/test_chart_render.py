@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from chart_fixtures import WEEK, chart_renderer, every_panel, hourly, read_png  # noqa: F401 - fixture
+from loopback import InThread
 
 from codex_bot.charts import palette
 from codex_bot.charts.renderer import MAX_URL_LENGTH, ChartRenderer
@@ -119,12 +120,9 @@ class _Stub(BaseHTTPRequestHandler):
 def stub() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
     server.answer = threading.Event()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.answer.set()  # type: ignore[attr-defined]
-    server.shutdown()
-    server.server_close()
+    with InThread(server, "chart-stub"):
+        yield server
+        server.answer.set()  # type: ignore[attr-defined]  # release handlers still waiting, then stop
 
 
 def test_a_non_png_answer_is_chart_unavailable(stub):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -13,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from loopback import InThread
 from prometheus_fleet import free_port
 
 from codex_bot.errors import PrometheusUnavailable
@@ -57,12 +57,10 @@ class FakePrometheus:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self._running = InThread(self.server, "fake-prometheus").start()
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._running.stop()
 
 
 def json_reply(status: int, body: dict) -> Reply:

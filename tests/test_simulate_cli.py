@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,13 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 from codex_e2e.exposition import parse, total
+from promhelpers import ingest_server
 
 from codex_bot.cli import main
 from codex_bot.telemetry.contract import MODEL_CALLS, PROMPTS, TOKENS, TOOL_CALLS
 from codex_bot.telemetry.exportfiles import read_events
-from codex_bot.telemetry.ingest_server import IngestServer, make_server
-from codex_bot.telemetry.labels import UserLabelRule
-from codex_bot.telemetry.live import LiveTelemetry
+from codex_bot.telemetry.ingest_server import IngestServer
 from codex_bot.telemetry.simulate import FleetConfig, simulate
 from codex_bot.telemetry.simulate_incidents import parse_incident
 from codex_bot.telemetry.truth import MEASURES, GroundTruth
@@ -77,12 +75,8 @@ def test_bad_arguments_get_one_clear_line(bad: list[str], message: str, capsys) 
 
 @pytest.fixture()
 def ingest() -> Iterator[IngestServer]:
-    server = make_server("127.0.0.1", 0, LiveTelemetry(UserLabelRule(), 10_000, 100_000), 16 * 1024 * 1024)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with ingest_server(max_series=10_000, dedup=100_000, max_body=16 * 1024 * 1024) as server:
+        yield server
 
 
 def test_streams_to_a_live_ingest_whose_counters_equal_the_truth(ingest: IngestServer, truth: GroundTruth) -> None:

@@ -6,12 +6,12 @@ These tests need no Prometheus data: help, request errors, refusals, outages and
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from loopback import InThread
 from prometheus_fleet import free_port
 from slack_emulator import SIGNING_SECRET, ServedApp, SlackEmulator, build_bot
 
@@ -111,16 +111,14 @@ class _SlowPrometheus(BaseHTTPRequestHandler):
 def test_slow_prometheus_is_said_plainly(slack: SlackEmulator):
     slow = ThreadingHTTPServer(("127.0.0.1", 0), _SlowPrometheus)
     slow.daemon_threads = True
-    threading.Thread(target=slow.serve_forever, daemon=True).start()
-    app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{slow.server_port}", prometheus_timeout=0.3)
-    served = ServedApp(app)
-    try:
-        served.command("tokens 24h", slack.response_url())
-        answer = answer_text(slack)
-    finally:
-        served.stop()
-        slow.shutdown()
-        slow.server_close()
+    with InThread(slow, "slow-prometheus"):
+        app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{slow.server_port}", prometheus_timeout=0.3)
+        served = ServedApp(app)
+        try:
+            served.command("tokens 24h", slack.response_url())
+            answer = answer_text(slack)
+        finally:
+            served.stop()
     assert "did not answer" in answer and "0.3 s" in answer, answer
 
 

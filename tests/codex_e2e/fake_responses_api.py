@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+from loopback import InThread
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -124,7 +126,7 @@ class FakeResponsesAPI:
         self._state = _State()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-responses-api", daemon=True)
+        self._running = InThread(self._server, "fake-responses-api")
 
     @property
     def base_url(self) -> str:
@@ -165,13 +167,11 @@ class FakeResponsesAPI:
             return list(self._state.errors)
 
     def __enter__(self) -> Self:
-        self._thread.start()
+        self._running.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._running.stop()
 
     def respond(self, body: dict[str, Any]) -> Served:
         """Decide, record and return the answer to one ``POST /responses`` request body."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+from loopback import InThread
+
 _FORWARDED_HEADERS = ("Content-Type", "Content-Encoding")
 
 
@@ -35,7 +37,7 @@ class OtlpTap:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="otlp-tap", daemon=True)
+        self._running = InThread(self._server, "otlp-tap")
 
     @property
     def url(self) -> str:
@@ -48,13 +50,11 @@ class OtlpTap:
             return list(self._exchanges)
 
     def __enter__(self) -> Self:
-        self._thread.start()
+        self._running.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._running.stop()
 
     def forward(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
         """POST ``body`` to the target; record and return (status, answer body, answer content type)."""
