@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from slack_bolt import App
 
-from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.scheduler import AlertScheduler
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.commands import alerts_commands, digest_commands
@@ -32,13 +31,15 @@ log = logging.getLogger(__name__)
 
 
 def command_deps(settings: Settings, transport: Transport, store: Store,
-                 digests: DigestFile) -> tuple[CommandDeps, AlertCommandDeps]:
-    """``/codex`` with panels, help, alerts, silence, unsilence and digest, answering through ``transport``."""
+                 digests: DigestFile) -> tuple[CommandDeps, AlertCommandDeps, DigestCommandDeps]:
+    """``/codex`` with panels, help, alerts, silence, unsilence and digest, answering through ``transport``;
+    the alert and digest parts are returned too, for the schedulers to share."""
     deps = build_deps(settings, transport)
     alert_deps = AlertCommandDeps.from_settings(settings, store, transport)
     alerts_commands.register(deps, alert_deps)
-    digest_commands.register(deps, DigestCommandDeps.from_settings(settings, store, transport, digests))
-    return deps, alert_deps
+    digest_deps = DigestCommandDeps.from_settings(settings, store, transport, digests)
+    digest_commands.register(deps, digest_deps)
+    return deps, alert_deps, digest_deps
 
 
 @dataclass
@@ -50,17 +51,18 @@ class Bot:
     deps: CommandDeps
     store: Store
     transport: Transport
-    rules: RuleSet  # loaded once, for /codex alerts and the alert loop alike
-    digests: DigestFile  # likewise for /codex digest and the digest schedules
+    alerts: AlertCommandDeps  # its rules serve /codex alerts and the alert loop alike
+    digests: DigestCommandDeps  # its definitions and renderer serve /codex digest and the schedules alike
     _alerts: AlertScheduler | None = field(default=None, init=False)
     _digests: DigestScheduler | None = field(default=None, init=False)
 
     def start_schedulers(self) -> None:
         self._alerts = AlertScheduler.from_settings(
-            self.settings, self.store, self.transport, ChartRenderer.from_settings(self.settings), self.rules
+            self.settings, self.store, self.transport, ChartRenderer.from_settings(self.settings), self.alerts.rules
         )
         self._alerts.start()
-        self._digests = start_digest_scheduler(self.settings, self.store, self.transport, self.digests)
+        self._digests = start_digest_scheduler(self.settings, self.store, self.transport, self.digests.definitions,
+                                               self.digests.digests)
         log.info("alert evaluation every %d s and digest schedules started", self.settings.alert_interval_seconds)
 
     def stop(self) -> None:
@@ -78,7 +80,7 @@ def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     transport = SlackTransport(client)
     store = Store.open(settings.state_db)
     digests = definitions_for_bot(settings)
-    deps, alert_deps = command_deps(settings, transport, store, digests)
+    deps, alert_deps, digest_deps = command_deps(settings, transport, store, digests)
     app = build_app(client, deps, signing_secret=signing_secret)
     alerts_commands.register_buttons(app, alert_deps)
-    return Bot(settings, app, deps, store, transport, alert_deps.rules, digests)
+    return Bot(settings, app, deps, store, transport, alert_deps, digest_deps)

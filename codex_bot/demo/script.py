@@ -164,7 +164,7 @@ def simulate_and_backfill(fleet: demo_fleet.DemoFleet, options: DemoOptions, set
 def commands(settings: Settings, definitions: DigestFile, transport: Transport, store: Store,
              fleet: demo_fleet.DemoFleet, channel: str, report: DemoReport, say: Narrator) -> None:
     """Each of :data:`COMMANDS` through the bot's own /codex path, answered as of the demo's "now"."""
-    deps, _ = command_deps(settings, transport, store, definitions)
+    deps, *_ = command_deps(settings, transport, store, definitions)
     deps.clock = lambda: fleet.at
     say.section(f"1 · Slash commands, answered as of {say.moment(fleet.at)}")
     for text in COMMANDS:

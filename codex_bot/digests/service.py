@@ -83,15 +83,14 @@ def definitions_for_bot(settings: Settings) -> DigestFile:
     return definitions
 
 
-def start_digest_scheduler(settings: Settings, store: Store, transport: Transport,
-                           definitions: DigestFile) -> DigestScheduler | None:
+def start_digest_scheduler(settings: Settings, store: Store, transport: Transport, definitions: DigestFile,
+                           digests: Digests) -> DigestScheduler | None:
     """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database).  None
     while the file has problems: the stored schedules and slot ledger stay as they are, so once the
     file is fixed a slot missed meanwhile is still posted within its grace period."""
     if definitions.problems:
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
-    scheduler = DigestScheduler(definitions.digests, Digests.from_settings(settings, store), store,
-                                Outbox(store), transport)
+    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox(store), transport)
     scheduler.start(f"sqlite:///{settings.state_db}")
     return scheduler
