@@ -62,15 +62,10 @@ class SharedQueries:
     def query(self, promql: str, at: datetime) -> list[Sample]:
         together = self._together
         if together and promql in together.promqls and at in (together.start, together.end):
-            return self._once(("query", promql, at), lambda: self._one_end(promql, at, together))
+            both = self._once(("both ends", promql),
+                              lambda: self.client.query_instants(promql, together.start, together.end, together.seconds))
+            return both[at]
         return self._once(("query", promql, at), lambda: self.client.query(promql, at))
-
-    def _one_end(self, promql: str, at: datetime, together: _BothEnds) -> list[Sample]:
-        both = self.query_range(promql, together.start, together.end, together.seconds)
-        if any(moment not in (together.start, together.end) for series in both for moment, _ in series.points):
-            # a query frontend moved the steps (aligned them to the step, for its cache): ask for the instant
-            return self.client.query(promql, at)
-        return [Sample(series.labels, value) for series in both for moment, value in series.points if moment == at]
 
     def query_range(self, promql: str, start: datetime, end: datetime, step_seconds: int) -> list[RangeSeries]:
         return self._once(("range", promql, start, end, step_seconds),

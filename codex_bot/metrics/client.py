@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from codex_bot.errors import PrometheusUnavailable
@@ -111,6 +111,20 @@ class PrometheusClient:
         with self._failures("a range query"):
             result = self._prom.custom_query_range(promql, start, end, f"{step_seconds}s", params=params)
             return [RangeSeries(item["metric"], _points(item["values"])) for item in result]
+
+    def query_instants(self, promql: str, start: datetime, end: datetime, step_seconds: int) -> dict[datetime, list[Sample]]:
+        """``promql`` at start, start + step, … ≤ end, as one instant vector per instant: one range query, or,
+        when a query frontend answered for other instants (it aligned the steps, for its cache), one
+        instant query per instant."""
+        step = timedelta(seconds=step_seconds)
+        instants = [start + i * step for i in range(int((end - start) / step) + 1)]
+        answers: dict[datetime, list[Sample]] = {moment: [] for moment in instants}
+        for series in self.query_range(promql, start, end, step_seconds):
+            for moment, value in series.points:
+                answers.setdefault(moment, []).append(Sample(series.labels, value))
+        if len(answers) > len(instants):
+            return {moment: self.query(promql, moment) for moment in instants}
+        return answers
 
     def label_values(self, label: str, match: Sequence[str] = ()) -> list[str]:
         """Every value of ``label`` on series matching any of the ``match`` selectors (all series if none)."""
