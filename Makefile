@@ -2,7 +2,7 @@
 # (scripts/setup.sh: Debian packages, .venv, the chart renderer's npm packages).
 PYTHON := .venv/bin/python
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench lint
 
 setup:
 	@bash scripts/setup.sh
@@ -15,3 +15,9 @@ test: setup
 
 bench: setup
 	$(PYTHON) bench/run_all.py
+
+# Lint and type check: ruff (rules and format in pyproject.toml) and mypy with the pydantic plugin.
+lint: setup
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy codex_bot

@@ -56,7 +56,7 @@ def make_rules(count: int, models: list[str]) -> list[Rule]:
     for n, (window, condition, (panel, key), model, grouped) in enumerate(combos):
         if len(rules) == count:
             break
-        if model and "model" not in panel.filters or grouped and ("model" not in panel.filters or model):
+        if (model and "model" not in panel.filters) or (grouped and ("model" not in panel.filters or model)):
             continue
         fields = {"name": f"bench-{n}", "figure": f"{panel.name}.{key}", "window": window, "condition": condition,
                   "channel": "#bench", "filters": {"model": model} if model else {},

@@ -9,7 +9,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.panels.catalog import find_panel
 from codex_bot.panels.result import PanelResult, Series, TimeRange
 
-END = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+END = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 WEEK = TimeRange(END - timedelta(days=7), END, "7d", 3600)
 MODELS = ("gpt-5-codex", "gpt-5", "o4-mini", "gpt-5-mini")
 USERS = tuple(f"dev{i:02d}@example.com" for i in range(14))

@@ -6,8 +6,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-
-from prometheus_fleet import Fleet, PrometheusServer, build_fleet, require_binaries, STEP_SECONDS
+from prometheus_fleet import STEP_SECONDS, Fleet, PrometheusServer, build_fleet, require_binaries
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from codex_bot.telemetry.simulate_incidents import Incident
 from codex_bot.telemetry.simulate_output import write_files
 from codex_bot.telemetry.truth import GroundTruth
 
-UTC = timezone.utc
+UTC = UTC
 FLEET_SEED = 20261127
 FLEET_DEVELOPERS = 12
 FLEET_DAYS = 8

@@ -10,7 +10,7 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def set_attribute(record: dict[str, Any], key: str, value: Any) -> dict[str, Any
 def retimed(record: dict[str, Any], seconds: float, **attributes: Any) -> dict[str, Any]:
     """A copy of ``record`` that happened at unix ``seconds`` (as Codex dates it: ``event.timestamp``)."""
     clone = copy.deepcopy(record)
-    stamp = datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     set_attribute(clone, "event.timestamp", stamp)
     clone["observedTimeUnixNano"] = str(int(seconds * 1e9) + 123_456)
     for key, value in attributes.items():

@@ -68,7 +68,7 @@ def test_relative_threshold_and_median_offsets():
 @pytest.mark.parametrize("text", ["bellow 3", "drops 120% vs 1d", "rises 1x vs 1d", "rises 2x vs 12h median",
                                   "above", "drops 20% vs", "below 5 %"])
 def test_bad_conditions_say_what_is_accepted(text):
-    with pytest.raises(ConditionError, match="below 95|between 0 and 100|greater than 1|whole days|not a condition"):
+    with pytest.raises(ConditionError, match=r"below 95|between 0 and 100|greater than 1|whole days|not a condition"):
         parse_condition(text)
 
 

@@ -7,10 +7,11 @@ import gzip
 import json
 import math
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from promhelpers import SAMPLE_FILES, prometheus, query, record_named, request_of, retimed, sample_request
 
 from codex_bot.cli import main as codex_bot
 from codex_bot.errors import UserError
@@ -19,7 +20,6 @@ from codex_bot.telemetry.backfill_cli import parse_time
 from codex_bot.telemetry.exportfiles import read_events
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.openmetrics import write_openmetrics
-from promhelpers import SAMPLE_FILES, prometheus, query, record_named, request_of, retimed, sample_request
 
 STEP = 60
 HOUR = 3600
@@ -68,7 +68,7 @@ def test_bad_files_name_the_line_and_the_problem(tmp_path: Path, text: str, mess
     path.write_text(text)
     with pytest.raises(UserError, match=message):
         list(read_events(path))
-    with pytest.raises(UserError, match="cannot read .*missing.json: No such file"):
+    with pytest.raises(UserError, match=r"cannot read .*missing.json: No such file"):
         list(read_events(tmp_path / "missing.json"))
 
 
@@ -194,7 +194,7 @@ def test_increase_at_grid_times_equals_the_events_exactly(tmp_path: Path, capsys
     out = capsys.readouterr().out
     assert status == 0
     first = min(t for t, _ in prompts + tokens + tools)
-    start = datetime.fromtimestamp((math.ceil(first / STEP) - 1) * STEP, timezone.utc).strftime("%H:%M")
+    start = datetime.fromtimestamp((math.ceil(first / STEP) - 1) * STEP, UTC).strftime("%H:%M")
     assert f"records   {len(records)} ({len(records)} counted, 0 ignored, 0 duplicates" in out
     assert f"from 2027-01-15T{start}:00Z to 2027-01-15T12:00:00Z" in out
     assert not list(tmp_path.glob(".codex-bot-backfill-*")), "the intermediate OpenMetrics file is removed"

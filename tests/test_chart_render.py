@@ -103,7 +103,7 @@ def test_renderer_down_is_chart_unavailable():
 class _Stub(BaseHTTPRequestHandler):
     """A renderer that hangs until ``server.answer`` is set, then answers 200 with text instead of a PNG."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers["content-length"]))
         if not self.server.answer.wait(5):  # type: ignore[attr-defined]
             return  # hang: the client gives up first

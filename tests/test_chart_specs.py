@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -213,7 +213,7 @@ def test_filters_and_notes_show_in_the_subtitle():
 
 
 def test_time_labels_are_wall_clock_in_the_timezone_and_few():
-    start = datetime(2025, 3, 29, 23, 0, tzinfo=timezone.utc)  # midnight in Berlin; clocks go forward at 02:00
+    start = datetime(2025, 3, 29, 23, 0, tzinfo=UTC)  # midnight in Berlin; clocks go forward at 02:00
     labels = time_labels([start + timedelta(minutes=10 * i) for i in range(145)], BERLIN)
     assert len(labels) == 145
     assert [label for label in labels if label] == ["00:00", "06:00", "12:00", "18:00", "00:00"]

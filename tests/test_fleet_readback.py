@@ -13,9 +13,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-
-from codex_bot.telemetry.contract import CONVERSATIONS, MODEL_CALLS, PROMPTS, TOKENS, TOOL_CALLS, TOOL_DECISIONS, TOOL_DURATION
 from prometheus_fleet import Fleet
+
+from codex_bot.telemetry.contract import (
+    CONVERSATIONS,
+    MODEL_CALLS,
+    PROMPTS,
+    TOKENS,
+    TOOL_CALLS,
+    TOOL_DECISIONS,
+    TOOL_DURATION,
+)
 
 pytestmark = pytest.mark.prometheus
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from promhelpers import SAMPLE_FILES, sample_request
+
 from codex_bot.telemetry import contract
 from codex_bot.telemetry.events import CodexEvent
 from codex_bot.telemetry.increments import increments, number
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.otlp_json import events_from_json
-from promhelpers import SAMPLE_FILES, sample_request
 
 RULE = UserLabelRule()
 MODEL = "gpt-5.1-codex"

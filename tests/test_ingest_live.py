@@ -6,10 +6,18 @@ import time
 from pathlib import Path
 
 import requests
-
 from promhelpers import (
-    SAMPLE_FILES, ingest_server, prometheus, query, record_named, request_of, retimed, sample_request, scalar,
-    to_json, to_protobuf,
+    SAMPLE_FILES,
+    ingest_server,
+    prometheus,
+    query,
+    record_named,
+    request_of,
+    retimed,
+    sample_request,
+    scalar,
+    to_json,
+    to_protobuf,
 )
 
 

@@ -15,13 +15,22 @@ from hashlib import sha256
 
 import pytest
 import requests
-
-from codex_bot.telemetry.labels import UserLabelRule
 from codex_e2e.exposition import parse, total
 from prometheus_fleet import free_port
 from promhelpers import (
-    SAMPLE_FILES, gzipped, ingest_server, record_named, request_of, retimed, sample_request, set_attribute, to_json, to_protobuf,
+    SAMPLE_FILES,
+    gzipped,
+    ingest_server,
+    record_named,
+    request_of,
+    retimed,
+    sample_request,
+    set_attribute,
+    to_json,
+    to_protobuf,
 )
+
+from codex_bot.telemetry.labels import UserLabelRule
 
 JSON = {"Content-Type": "application/json"}
 PROTOBUF = {"Content-Type": "application/x-protobuf"}

@@ -7,12 +7,12 @@ import gzip
 import json
 
 import pytest
+from promhelpers import record_named, request_of, retimed, sample_request, to_json, to_protobuf
 
 from codex_bot.telemetry.otlp import decode_logs_body
 from codex_bot.telemetry.otlp_errors import MalformedPayload, PayloadTooLarge, UnsupportedMediaType
 from codex_bot.telemetry.otlp_json import parse_json_body
 from codex_bot.telemetry.otlp_protobuf import parse_protobuf_body
-from promhelpers import record_named, request_of, retimed, sample_request, to_json, to_protobuf
 
 LIMIT = 1 << 20
 SAMPLE_NAMES = [

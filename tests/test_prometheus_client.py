@@ -7,7 +7,7 @@ import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -19,7 +19,7 @@ from codex_bot.errors import PrometheusUnavailable
 from codex_bot.metrics.client import PrometheusClient, Sample
 from codex_bot.settings import SettingsError, load_settings
 
-AT = datetime(2025, 1, 31, 12, 0, tzinfo=timezone.utc)
+AT = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
 VECTOR = {"status": "success", "data": {"resultType": "vector", "result": [
     {"metric": {"model": "gpt-5-codex"}, "value": [1738324800, "42"]},
     {"metric": {"model": "o4-mini"}, "value": [1738324800, "NaN"]},
@@ -165,7 +165,7 @@ def test_gather_runs_concurrently_and_times_out_as_a_whole(serve):
     client = PrometheusClient(fake.url, timeout=5)
     answers = client.gather({n: (lambda: client.query("x", AT)) for n in range(6)})
     assert sorted(answers) == list(range(6)) and answers[0][0].value == 42.0
-    with pytest.raises(PrometheusUnavailable, match="did not answer 2 of 2 queries within 0.1 s"):
+    with pytest.raises(PrometheusUnavailable, match=r"did not answer 2 of 2 queries within 0.1 s"):
         client.gather({"a": lambda: client.query("x", AT), "b": lambda: client.query("y", AT)}, timeout=0.1)
 
 

@@ -1,6 +1,6 @@
 """Range words → exact UTC windows: rolling, calendar (DST, weeks from Monday), steps, bad input."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +8,7 @@ import pytest
 from codex_bot.errors import BadRange
 from codex_bot.metrics.ranges import MAX_POINTS, looks_like_range, parse_instant, parse_range
 
-UTC = timezone.utc
+UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 31, 10, 17, 33, 500000, tzinfo=UTC)  # a Monday, the day after Berlin's spring-forward
 GRID_END = datetime(2025, 3, 31, 10, 17, tzinfo=UTC)
@@ -139,7 +139,7 @@ def test_bad_instants(text):
     ("last week", "the week before"), ("today", "the same length of time before"),
 ])
 def test_the_previous_period_is_named_as_people_say_it(text, expected):
-    now = datetime(2026, 11, 25, 15, 7, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 15, 7, tzinfo=UTC)
     window = parse_range(text, now, ZoneInfo("Europe/Berlin"))
     assert window.previous_label == expected
     assert window.previous().label == expected

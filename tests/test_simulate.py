@@ -6,7 +6,7 @@ import hashlib
 import json
 import statistics
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from codex_bot.telemetry.simulate_incidents import Incident, parse_incident
 from codex_bot.telemetry.simulate_output import RequestEncoder, batches
 from codex_bot.telemetry.truth import MEASURES, GroundTruth, dims_of
 
-UTC = timezone.utc
+UTC = UTC
 END = datetime(2026, 11, 27, 12, tzinfo=UTC)  # a Friday noon
 SAMPLE = Path(__file__).parent / "data" / "codex_0169_exec_logs.json"  # a real Codex 0.169.0 export
 # Four incidents on working-day afternoons of the fleet below, 3 h each, far apart.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from codex_bot.telemetry.truth import MEASURES, GroundTruth
 END = "2026-11-27T12:00"
 ARGS = ["simulate", "--developers", "5", "--days", "2", "--seed", "3", "--end", END,
         "--incident", "success-drop@2026-11-26T10:00/2h"]
-CONFIG = FleetConfig(developers=5, days=2, seed=3, end=datetime(2026, 11, 27, 12, tzinfo=timezone.utc),
+CONFIG = FleetConfig(developers=5, days=2, seed=3, end=datetime(2026, 11, 27, 12, tzinfo=UTC),
                      incidents=(parse_incident("success-drop@2026-11-26T10:00/2h"),))
 
 

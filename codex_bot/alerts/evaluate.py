@@ -116,7 +116,7 @@ def evaluate(
             state = step(_prev(previous, plan.rule.name, labels), seen, plan.rule.name, labels, at, plan.rule.for_)
             result.states.append(state)
             prev = previous.get((plan.rule.name, state.key))
-            if (prev.state if prev else "inactive") != state.state or prev and prev.fired_at != state.fired_at:
+            if (prev.state if prev else "inactive") != state.state or (prev and prev.fired_at != state.fired_at):
                 result.transitions.append(Transition(prev, state))
     result.queries = sampler.queries_run
     return result

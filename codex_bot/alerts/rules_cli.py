@@ -10,8 +10,8 @@ from pathlib import Path
 
 from codex_bot.alerts.evaluate import Evaluation, evaluate
 from codex_bot.alerts.loader import RuleSet, load_rules
-from codex_bot.digests.service import checked_definitions
 from codex_bot.alerts.sampling import Sampler
+from codex_bot.digests.service import checked_definitions
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
 from codex_bot.metrics.client import PrometheusClient

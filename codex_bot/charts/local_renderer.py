@@ -54,7 +54,7 @@ class LocalRenderer:
         self.startup_timeout = startup_timeout
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
-        self._log = tempfile.TemporaryFile(mode="w+")
+        self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - the child's stderr, read on a failed start
 
     @property
     def pid(self) -> int | None:
@@ -107,7 +107,7 @@ class LocalRenderer:
             self._process.stdout.close()
         self._process = None
 
-    def __enter__(self) -> "LocalRenderer":
+    def __enter__(self) -> LocalRenderer:
         self.start()
         return self
 

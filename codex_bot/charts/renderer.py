@@ -56,7 +56,7 @@ class ChartRenderer:
         self.workers = workers
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ChartRenderer":
+    def from_settings(cls, settings: Settings) -> ChartRenderer:
         return cls(settings.quickchart_url, public_urls=settings.chart_public_urls, timeout=settings.chart_timeout)
 
     def _client(self, config: dict[str, Any], width: int, height: int) -> QuickChart:
@@ -77,7 +77,7 @@ class ChartRenderer:
         """The chart as PNG bytes; raises ChartUnavailable on any failure."""
         try:
             data = self._client(config, width, height).get_bytes()
-        except Exception as exc:  # noqa: BLE001 - any failure means no image, never a lost message
+        except Exception as exc:  # any failure means no image, never a lost message
             raise self._unavailable(exc) from exc
         if not data.startswith(PNG_SIGNATURE):
             raise self._unavailable(ValueError("the answer is not a PNG image"))
@@ -111,5 +111,5 @@ class ChartRenderer:
             return long_url
         try:
             return chart.get_short_url()
-        except Exception as exc:  # noqa: BLE001 - same contract as png()
+        except Exception as exc:  # same contract as png()
             raise self._unavailable(exc) from exc

@@ -103,7 +103,7 @@ class DigestDefinition(BaseModel):
     @classmethod
     def _panel_names(cls, value: Any) -> Any:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            raise ValueError("must be a list of panel names, e.g. [tokens, cost]")  # noqa: TRY004 - pydantic wants ValueError
+            raise ValueError("must be a list of panel names, e.g. [tokens, cost]")  # pydantic wants ValueError
         try:
             return tuple(dict.fromkeys(find_panel(str(name)).name for name in value))
         except UserError as exc:
@@ -126,7 +126,10 @@ class DigestDefinition(BaseModel):
         if not isinstance(data, dict) or not isinstance(data.get("filters"), dict):
             return data
         keys = set(data["filters"])
-        fits = lambda names: tuple(n for n in names if keys <= set(find_panel(n).filters))
+
+        def fits(names: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(n for n in names if keys <= set(find_panel(n).filters))
+
         defaults = {"panels": fits(DEFAULT_PANELS), "charts": fits(DEFAULT_CHARTS)}
         return {**defaults, **data}
 
@@ -183,7 +186,7 @@ def load_digests(path: Path, default_timezone: str = "UTC") -> DigestFile:
         node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise DigestFileError([Problem(path, mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem or exc}")])
+        raise DigestFileError([Problem(path, mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem or exc}")]) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise DigestFileError([Problem(path, 1, f"cannot read: {exc}")]) from None
     if node is None:

@@ -8,6 +8,7 @@ returned as UTC instants, which is what the ledger stores.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -46,11 +47,9 @@ def latest_slot(trigger: CronTrigger, now: datetime) -> datetime | None:
     """The most recent slot at or before ``now`` (None if the schedule never fired in 4 years)."""
     now = now.astimezone(UTC)
     for lookback in _LOOKBACKS:
-        found = None
-        for found in slots_between(trigger, now - lookback, now):
-            pass
-        if found is not None:
-            return found
+        last = deque(slots_between(trigger, now - lookback, now), maxlen=1)
+        if last:
+            return last[0]
     return None
 
 

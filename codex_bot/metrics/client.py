@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -207,7 +207,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _points(values: list[list[Any]]) -> tuple[tuple[datetime, float], ...]:
-    return tuple((datetime.fromtimestamp(float(t), timezone.utc), float(v)) for t, v in values)
+    return tuple((datetime.fromtimestamp(float(t), UTC), float(v)) for t, v in values)
 
 
 def _unix(moment: datetime) -> float:

@@ -13,7 +13,7 @@ Convert to the configured timezone only to show them.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from codex_bot.errors import BadRange
 from codex_bot.panels.result import TimeRange
@@ -46,7 +46,7 @@ def looks_like_range(text: str) -> bool:
 def floor_to_grid(moment: datetime) -> datetime:
     """The latest grid instant (a whole minute) at or before ``moment``, in UTC."""
     seconds = int(moment.timestamp() // GRID_SECONDS * GRID_SECONDS)
-    return datetime.fromtimestamp(seconds, timezone.utc)
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def step_for(seconds: int) -> int:
@@ -87,7 +87,7 @@ def _rolling_length(count: int, unit: str, label: str) -> timedelta:
 
 def _midnight(day: date, tz: tzinfo) -> datetime:
     """The first instant of ``day`` in ``tz``, in UTC (built from the calendar date, so DST-safe)."""
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 
 def _calendar(label: str, end: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -107,7 +107,7 @@ def parse_instant(text: str) -> datetime:
     stripped = text.strip()
     try:
         if re.fullmatch(r"\d+(\.\d+)?", stripped):
-            return datetime.fromtimestamp(float(stripped), timezone.utc)
+            return datetime.fromtimestamp(float(stripped), UTC)
         moment = datetime.fromisoformat(stripped.replace("Z", "+00:00").replace("z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         moment = None

@@ -40,7 +40,7 @@ class TimeRange:
         moved = (self.start - first) % step if first is not None else timedelta(0)
         return [self.start + i * step - moved for i in range(1, self.seconds // self.step_seconds + 1)]
 
-    def previous(self) -> "TimeRange":
+    def previous(self) -> TimeRange:
         """The period of equal length just before this one."""
         length = self.end - self.start
         return TimeRange(self.start - length, self.start, self.previous_label, self.step_seconds)

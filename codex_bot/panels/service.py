@@ -12,7 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any
 
@@ -50,7 +50,7 @@ class Panels:
         """The panel's figures, rows and series over the request's range as of ``at`` (default: now)."""
         panel = find_panel(request.panel)
         panel.check_filter_keys(request.filters)
-        window = parse_range(request.range_text, at or datetime.now(timezone.utc), self.tz)
+        window = parse_range(request.range_text, at or datetime.now(UTC), self.tz)
         answers = self.client.gather(self._calls(panel, request.filters, window))
         for label, value in request.filters.items():
             _check_value(label, value, answers["labels", label])
@@ -96,7 +96,7 @@ class Panels:
 
     def run_many(self, requests: Sequence[PanelRequest], at: datetime | None = None) -> list[PanelResult]:
         """:meth:`run` for each request concurrently, all as of the same instant; results in request order."""
-        moment = at or datetime.now(timezone.utc)
+        moment = at or datetime.now(UTC)
         with ThreadPoolExecutor(max_workers=self._max_parallel, thread_name_prefix="panels") as pool:
             return list(pool.map(lambda request: self.run(request, moment), requests))
 

@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from codex_bot.errors import BadRange, UserError
 from codex_bot.metrics.ranges import parse_instant
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 def _when(seconds: int | None) -> str:
     if seconds is None:
         return "-"
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def summary(report: BackfillReport, step: int, tsdb: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
-from typing import NamedTuple, Union
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 # An OTLP AnyValue as Python: str, int, float, bool, bytes, list (arrayValue), dict (kvlistValue), None (empty).
-AttrValue = Union[str, int, float, bool, bytes, list, dict, None]
+AttrValue = str | int | float | bool | bytes | list | dict | None
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class CodexEvent(NamedTuple):
@@ -57,6 +57,6 @@ def rfc3339_ns(text: str) -> int | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000

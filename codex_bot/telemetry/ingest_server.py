@@ -70,7 +70,7 @@ class IngestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall per reply
     server: IngestServer
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+    def do_POST(self) -> None:
         path = urlsplit(self.path).path
         if path == "/v1/logs":
             self._logs()
@@ -79,7 +79,7 @@ class IngestHandler(BaseHTTPRequestHandler):
         else:
             self._refuse("not_found", HTTPStatus.NOT_FOUND, f"no such endpoint {path}: POST OTLP logs to /v1/logs")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         if path == "/metrics":
             self._reply(HTTPStatus.OK, self.server.telemetry.scrape().encode(), EXPOSITION_TYPE)
@@ -170,5 +170,5 @@ class IngestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server signature)
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)

@@ -37,7 +37,7 @@ def parse_protobuf_body(body: bytes) -> list[CodexEvent]:
     return events
 
 
-def _attributes(key_values) -> dict[str, AttrValue]:  # noqa: ANN001 (a repeated KeyValue field)
+def _attributes(key_values) -> dict[str, AttrValue]:
     out: dict[str, AttrValue] = {}
     for kv in key_values:
         value = kv.value

@@ -13,7 +13,7 @@ import random
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from codex_bot.telemetry.simulate_event import SimEvent
@@ -31,7 +31,7 @@ WEEKEND_FACTOR = 0.07  # weekend traffic relative to a weekday
 class FleetConfig:
     developers: int = 20
     days: float = 7.0
-    end: datetime = field(default_factory=lambda: next_full_hour(datetime.now(timezone.utc)))
+    end: datetime = field(default_factory=lambda: next_full_hour(datetime.now(UTC)))
     seed: int = 1
     timezone: str = "UTC"  # working hours and weekends are local to this zone
     incidents: tuple[Incident, ...] = ()

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         config = FleetConfig(developers=args.developers, days=args.days, seed=args.seed, timezone=args.timezone,
-                             end=args.end or next_full_hour(datetime.now(timezone.utc)),
+                             end=args.end or next_full_hour(datetime.now(UTC)),
                              incidents=tuple(args.incident))
         _check_incidents(config)
         truth = None if args.no_truth else GroundTruth(user_rule=label_rule(load_settings()))
@@ -139,7 +139,7 @@ def _moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO time such as 2026-11-27T12:00") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _zone(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 AttrValue = str | int | bool
 
@@ -22,7 +22,7 @@ class SimEvent:
 
     @property
     def time(self) -> datetime:
-        return datetime.fromtimestamp(self.time_ms / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(self.time_ms / 1000, tz=UTC)
 
     def all_attributes(self) -> dict[str, AttrValue]:
         """Every attribute of the record, ``event.name`` and ``event.timestamp`` included."""
@@ -34,4 +34,4 @@ class SimEvent:
 def iso_ms(time_ms: int) -> str:
     """RFC 3339 UTC with milliseconds, as Codex writes ``event.timestamp``."""
     seconds, ms = divmod(time_ms, 1000)
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms:03d}Z"
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms:03d}Z"

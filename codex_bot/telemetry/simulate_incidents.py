@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from codex_bot.errors import UserError
@@ -72,8 +72,8 @@ def parse_incident(text: str) -> Incident:
     except ValueError:
         raise BadIncident(f"bad incident start {start_text!r}: use ISO time, e.g. 2026-11-20T10:00") from None
     if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)
-    start = start.astimezone(timezone.utc)
+        start = start.replace(tzinfo=UTC)
+    start = start.astimezone(UTC)
     return Incident(kind, start, start + parse_duration(duration_text))  # type: ignore[arg-type]
 
 

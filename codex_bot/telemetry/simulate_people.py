@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from itertools import accumulate
 from typing import Literal
 
@@ -60,7 +60,7 @@ def pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
     return rng.choices(values, cum_weights=cumulative)[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _split(weighted: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
     return [v for v, _ in weighted], list(accumulate(w for _, w in weighted))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from codex_bot.telemetry import labels
 from codex_bot.telemetry.labels import UserLabelRule
@@ -98,7 +98,7 @@ class GroundTruth:
     def first_seen(self, dim: str, value: str) -> datetime | None:
         """When the label value first appears in any counted event (e.g. a user who joins mid-range)."""
         first = self._first_ms.get((dim, value))
-        return None if first is None else datetime.fromtimestamp(first / 1000, tz=timezone.utc)
+        return None if first is None else datetime.fromtimestamp(first / 1000, tz=UTC)
 
     def summary(self, start: datetime, end: datetime) -> dict[str, object]:
         """Totals of every measure, overall and by each of its dims, as JSON-ready data (``truth.json``)."""

@@ -209,10 +209,10 @@ class FakeResponsesAPI:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_CONNECT(self) -> None:  # noqa: N802 (http.server naming)
+            def do_CONNECT(self) -> None:
                 self._refuse_outbound()
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if "://" in self.path:
                     self._refuse_outbound()
                 elif self.path.split("?")[0].rstrip("/") == "/v1/models":
@@ -221,7 +221,7 @@ class FakeResponsesAPI:
                 else:
                     self._send(404, "text/plain", b"not found")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if "://" in self.path:
                     self._refuse_outbound()

@@ -75,7 +75,7 @@ class OtlpTap:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {name: self.headers[name] for name in _FORWARDED_HEADERS if self.headers.get(name)}
                 status, payload, answer_type = tap.forward(self.path, headers, body)
