@@ -9,7 +9,7 @@ from deep inside the code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -120,7 +120,7 @@ def env_name(field: str) -> str:
     return _SLACK_NAMES.get(field, "CODEX_BOT_" + field.upper())
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a bad value raises :class:`SettingsError` naming its variable."""
     try:
         return Settings(**overrides)

@@ -32,7 +32,7 @@ def history(rule: Rule, labels: Mapping[str, str], at: datetime, sampler: Sample
     query = FigureQuery(rule.figure, filters, (), seconds)
     sampler.fetch([(query, instants)])
     values = sampler.values(query, instants)
-    points = [(t, v[()]) for t, v in values.items() if v.get(()) is not None]
+    points = [(t, value) for t, v in values.items() if (value := v.get(())) is not None]
     definition = rule.figure.definition
     return PanelResult(
         panel=definition.name,

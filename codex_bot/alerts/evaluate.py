@@ -110,8 +110,8 @@ def evaluate(
             result.failures[plan.rule.name] = str(exc) or type(exc).__name__
             observed.append((plan, _errors(plan, groups, str(exc))))
     _look_back(observed, sampler, at, interval, previous)
-    for plan, groups in observed:
-        for group, seen in groups.items():
+    for plan, observations in observed:
+        for group, seen in observations.items():
             labels = dict(zip(plan.rule.group_by, group))
             state = step(_prev(previous, plan.rule.name, labels), seen, plan.rule.name, labels, at, plan.rule.for_)
             result.states.append(state)

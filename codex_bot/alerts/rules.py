@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.functional_validators import BeforeValidator
 
-from codex_bot.alerts.conditions import Condition, ConditionError, parse_condition
+from codex_bot.alerts.conditions import Condition, ConditionError, Op, parse_condition
 from codex_bot.alerts.figures import (
     FigureRef,
     check_filters,
@@ -145,7 +145,7 @@ class Rule(BaseModel):
         """The condition that ends a firing alert (by default: the condition no longer holds)."""
         if self.resolve is not None:
             return self.resolve
-        flipped = "above" if self.condition.op == "below" else "below"
+        flipped: Op = "above" if self.condition.op == "below" else "below"
         return Condition(flipped, self.condition.amount, self.condition.baseline, f"not {self.condition.text}")
 
 

@@ -82,7 +82,7 @@ def _other_incidents(tz: ZoneInfo, at: datetime, busy: date) -> list[Incident]:
 def _weekdays_before(at: datetime, tz: ZoneInfo, until_hour: int) -> list[date]:
     """Weekdays, latest first, whose local ``until_hour`` o'clock is at or before ``at`` (two weeks' worth)."""
     day = at.astimezone(tz).date()
-    found = []
+    found: list[date] = []
     while len(found) < 10:
         if day.weekday() < 5 and _local(day, until_hour, tz) <= at:
             found.append(day)

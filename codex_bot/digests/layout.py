@@ -185,7 +185,7 @@ def detail_blocks(digest: Digest) -> list[Block]:
     """What goes to the thread even when the main post has room: the full alert list when it is long."""
     if len(digest.alerts) <= MAIN_ALERTS:
         return []
-    return alert_sections(digest, None)
+    return [*alert_sections(digest, None)]
 
 
 def pack(main: list[Block], details: list[Block], max_blocks: int = MAX_BLOCKS) -> tuple[list[Block], list[list[Block]]]:

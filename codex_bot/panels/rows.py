@@ -42,7 +42,7 @@ class Breakdown:
                 for name, value in measured.group(part).items():
                     row = table.setdefault(name, {c.key: 0.0 for c in self.columns})
                     row[column.key] += value
-        rows = [{self.label: name, **values} for name, values in table.items() if any(values.values())]
+        rows: list[dict[str, Any]] = [{self.label: name, **values} for name, values in table.items() if any(values.values())]
         rows.sort(key=lambda row: (-row[self.main.key], row[self.label]))
         return self._with_shares(rows) if self.share else rows
 

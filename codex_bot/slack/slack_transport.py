@@ -101,6 +101,8 @@ class SlackTransport:
         if to.response_url:
             self._respond(message, to.response_url)
             return
+        if not to.user:
+            raise ValueError(f"an ephemeral message to {to.channel} needs the user it is for")
         self.client.chat_postEphemeral(channel=to.channel, user=to.user, text=message.text,
                                        blocks=message.blocks_json(), thread_ts=to.thread_ts)
 

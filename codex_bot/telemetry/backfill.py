@@ -109,7 +109,7 @@ def backfill(
     om_path = Path(openmetrics_out) if openmetrics_out else _scratch_file(Path(tsdb_dir))
     try:
         written = write_openmetrics(timeline, last, om_path)
-        if written.samples:
+        if written.first_step is not None and written.last_step is not None:  # some samples written
             create_blocks(om_path, Path(tsdb_dir), written.first_step * step, written.last_step * step, promtool)
     except OSError as exc:
         raise UserError(f"cannot write {exc.filename or om_path}: {exc.strerror or exc}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +25,7 @@ def read_events(path: str | Path) -> Iterator[list[CodexEvent]]:
     """The events of each request in the file, one list per request; bad content is a :class:`UserError`."""
     for where, text, whole_file in _documents(Path(path)):
         try:
-            events = decode_json(text, lambda document, where=where: _request_events(document, where))
+            events = decode_json(text, partial(_request_events, where=where))
         except (ValueError, RecursionError) as exc:
             hint = " (expected one request per file or one per line)" if whole_file else ""
             raise UserError(f"{where}: invalid JSON{hint}: {exc}") from None

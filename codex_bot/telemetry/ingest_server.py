@@ -8,6 +8,7 @@ import socket
 import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 from urllib.parse import urlsplit
 
 from codex_bot.errors import UserError
@@ -48,7 +49,7 @@ class IngestServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = cast(tuple[str, int], self.server_address[:2])
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
@@ -123,7 +124,8 @@ class IngestHandler(BaseHTTPRequestHandler):
         return self._read_exactly(int(length))
 
     def _read_chunked(self, limit: int) -> bytes:
-        parts, size = [], 0
+        parts: list[bytes] = []
+        size = 0
         while True:
             line = self.rfile.readline(1024).split(b";", 1)[0].strip()
             try:

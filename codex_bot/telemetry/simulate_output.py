@@ -26,7 +26,7 @@ _SOURCE_LINES = {
     "codex.conversation_starts": 703, "codex.user_prompt": 1200, "codex.api_request": 803, "codex.sse_event": 1089,
     "codex.turn_ttft": 393, "codex.tool_decision": 1225, "codex.websocket_request": 851, "codex.websocket_connect": 830,
 }
-_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C speed-up of json's string escaping
+_quote = json.encoder.encode_basestring  # C speed-up of json's string escaping
 
 
 @dataclass
