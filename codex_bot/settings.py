@@ -15,7 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from codex_bot.log_config import LogFormat
+
 UserLabelMode = Literal["email", "account_id", "hash", "none"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class SettingsError(ValueError):
@@ -38,61 +41,103 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        use_attribute_docstrings=True,  # each field's docstring is its description (docs/configuration.md)
     )
 
     # --- Prometheus (metrics/) ---
     prometheus_url: str = "http://127.0.0.1:9090"
+    """Base URL of the Prometheus HTTP API (or a compatible one: Thanos, Mimir's `/prometheus`, VictoriaMetrics)."""
     prometheus_timeout: float = Field(10.0, gt=0)
+    """Seconds a query may take."""
     prometheus_bearer_token: SecretStr | None = None
-    prometheus_basic_auth: SecretStr | None = Field(None, description="user:password")
-    prometheus_headers: dict[str, str] = Field(
-        default_factory=dict, description='extra headers as JSON, e.g. {"X-Scope-OrgID": "team-a"}'
-    )
+    """Bearer token sent with every query."""
+    prometheus_basic_auth: SecretStr | None = None
+    """Basic auth as `user:password` (not together with a bearer token)."""
+    prometheus_headers: dict[str, str] = Field(default_factory=dict)
+    """Extra headers as JSON, e.g. `{"X-Scope-OrgID": "team-a"}` for a multi-tenant backend."""
     prometheus_verify_tls: bool = True
+    """Verify the server's TLS certificate."""
     prometheus_ca_bundle: Path | None = None
+    """CA bundle (PEM file) to verify the server's certificate against."""
     timezone: str = "UTC"
+    """IANA time zone for calendar ranges (`today`, `last week`), chart axes and digests without their own."""
 
     # --- telemetry (ingest, backfill) ---
     ingest_listen: str = "127.0.0.1:4318"
+    """`codex-bot ingest`'s address, HOST:PORT (`--listen` overrides it)."""
     ingest_max_body_bytes: int = Field(16 * 1024 * 1024, gt=0)
-    ingest_dedup_records: int = Field(1_000_000, ge=0, description="how many record digests dedup remembers")
+    """Larger OTLP request bodies (or their decompressed form) are refused with 413."""
+    ingest_dedup_records: int = Field(1_000_000, ge=0)
+    """Exact re-deliveries among this many recent log records are counted once (0 turns dedup off)."""
     ingest_max_series: int = Field(200_000, gt=0)
+    """Most series ingest holds; increments that would create more are dropped and counted."""
     user_label: UserLabelMode = "email"
+    """What the `user` label holds: `email`, `account_id`, `hash` (of the e-mail identity) or `none` (`all`)."""
     user_hash_salt: SecretStr = SecretStr("")
+    """Salt for the `hash` user label; set a long random value, or hashes can be matched to known e-mails."""
 
     # --- panels ---
     prices_file: Path | None = None
+    """YAML of model prices per 1M tokens (shape of `codex_bot/data/prices.yaml`) replacing or adding to the bundled ones."""
 
     # --- charts ---
     quickchart_url: str = "http://127.0.0.1:13400"
+    """The QuickChart-compatible chart renderer: the bundled one, a self-hosted QuickChart or https://quickchart.io."""
     chart_public_urls: bool = False
+    """Put chart URLs in messages for Slack to fetch instead of uploading PNGs (only for a renderer Slack can reach)."""
     chart_timeout: float = Field(15.0, gt=0)
+    """Seconds a chart render may take; a message goes out without its chart after that."""
 
     # --- Slack ---
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"))
+    """Bot User OAuth Token (`xoxb-…`), needed in every mode."""
     slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token"))
+    """App-level token (`xapp-…`, scope `connections:write`) for Socket Mode."""
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
     )
+    """Signing secret that verifies Slack's requests in HTTP mode."""
     slack_api_url: str = "https://slack.com/api/"
+    """Slack Web API base URL (a proxy, or the test emulator)."""
     slack_mode: Literal["auto", "socket", "http"] = "auto"
+    """`socket`, `http`, or `auto` (Socket Mode when `SLACK_APP_TOKEN` is set)."""
     slack_listen: str = "127.0.0.1:3000"
+    """HTTP mode's address, HOST:PORT (`codex-bot serve --listen` overrides it)."""
     personal_data_channels: CsvList = Field(default_factory=list)
+    """Channels (ids or names, comma-separated) where anyone may see, and post, per-user figures."""
     personal_data_users: CsvList = Field(default_factory=list)
+    """Slack user ids (comma-separated) who may see per-user figures privately, anywhere."""
     admin_users: CsvList = Field(default_factory=list)
+    """Slack user ids (comma-separated) who may run admin actions (silencing alerts)."""
 
     # --- alerts, digests, state ---
     rules_dir: Path = Path("rules")
+    """Folder of alert rule files (`*.yaml`, except the digests file)."""
     digests_file: Path = Path("rules/digests.yaml")
+    """The digest definitions."""
     alert_interval_seconds: int = Field(60, gt=0)
+    """Seconds between alert evaluation cycles."""
     state_db: Path = Path("codex-bot.sqlite")
+    """SQLite state: alert states, silences, digest slots, outgoing messages."""
 
     # --- demo ---
-    demo_channel: str = Field("", description="with SLACK_BOT_TOKEN, `codex-bot demo` posts to this channel id")
+    demo_channel: str = ""
+    """With `SLACK_BOT_TOKEN`, `codex-bot demo` posts to this channel id instead of printing."""
+
+    # --- logging (every sub-command) ---
+    log_level: LogLevel | None = None
+    """Level of every logger; unset: INFO for `serve` and `ingest`, else WARNING for codex-bot and ERROR for libraries."""
+    log_format: LogFormat = "text"
+    """`text`, or `json`: one JSON object per line with `time`, `level`, `logger`, `message`, `exception`."""
 
     _split_csv = field_validator("personal_data_channels", "personal_data_users", "admin_users", mode="before")(
         lambda cls, v: _csv(v)
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() or None if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod

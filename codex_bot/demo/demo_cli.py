@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -69,7 +68,6 @@ def _at_least(kind: Callable[[str], Number], minimum: float) -> Callable[[str], 
 
 
 def handle(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="codex-bot demo: %(levelname)s: %(message)s", force=True)
     exit_on_sigterm()
     settings = load_settings()
     channel = settings.demo_channel.strip() or None

@@ -57,7 +57,6 @@ def label_rule(settings: Settings) -> UserLabelRule:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     try:
         host, port = parse_listen(args.listen or settings.ingest_listen)
