@@ -1,4 +1,4 @@
-"""README.md lists every panel with its aliases, filters and figure/row keys (guards against drift)."""
+"""docs/using.md lists every panel with its aliases, filters and figure/row keys (guards against drift)."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import pytest
 
 from codex_bot.panels.catalog import PANELS
 
-DOCS = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+DOCS = (Path(__file__).parent.parent / "docs" / "using.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("panel", PANELS, ids=lambda p: p.name)

@@ -2,7 +2,7 @@
 
 A rule watches one single-number panel figure (``success.success_rate_pct``) over a rolling
 window, optionally per group (``group_by: [model]``), and fires when its condition has held
-for ``for``.  See the Alerts section of README.md for the format.
+for ``for``.  See docs/rules.md for the format.
 """
 
 from __future__ import annotations

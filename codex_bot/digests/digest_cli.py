@@ -58,7 +58,7 @@ def handle(args: argparse.Namespace) -> int:
         definitions = load_definitions(settings)
         chosen = [definitions.find(args.name)] if args.name else definitions.digests
         if not chosen:
-            raise UserError(f"No digests are defined in {settings.digests_file}; see the Digests section of README.md.")
+            raise UserError(f"No digests are defined in {settings.digests_file}; see the Digests part of docs/rules.md.")
         rendered = render_all(settings, chosen, at, args.range, args.prometheus, args.out, args.json)
     except PrometheusUnavailable as exc:
         return _fail(str(exc), EXIT_UNAVAILABLE)

@@ -15,7 +15,7 @@ Compute = Callable[[Measured], float | None]
 class Figure:
     key: str  # exact JSON key, e.g. "cache_rate_pct"
     unit: Unit
-    formula: str  # for people and the README, e.g. "100 × cached input / input"
+    formula: str  # for people and the docs, e.g. "100 × cached input / input"
     compute: Compute
 
 
