@@ -24,7 +24,6 @@ from codex_bot.alerts.figures import (
 from codex_bot.metrics.ranges import looks_like_range, normalize
 
 Severity = Literal["info", "warning", "critical"]
-SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
 
 _DURATION = re.compile(r"([0-9]+)\s*([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

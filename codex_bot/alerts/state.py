@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 StateName = Literal["inactive", "pending", "firing", "nodata", "error"]
-STATES: tuple[str, ...] = ("inactive", "pending", "firing", "nodata", "error")
 ObservationKind = Literal["ok", "low_volume", "nodata", "error"]
 
 

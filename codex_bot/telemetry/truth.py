@@ -22,7 +22,6 @@ TOKEN_MEASURES = {  # measure -> attribute of the response.completed sse_event
     "reasoning_tokens": "reasoning_token_count",
 }
 MEASURES = (*TOKEN_MEASURES, "model_calls", "failed_model_calls", "conversations", "prompts", "tool_calls", "decisions")
-DIMS = ("model", "user", "terminal", "tool", "decision", "source", "transport", "success")
 _EXTRA_DIMS = {  # dims besides model, user, terminal (which every measure has)
     "model_calls": ("transport", "success"), "tool_calls": ("tool", "success"), "decisions": ("tool", "decision", "source"),
 }
