@@ -26,7 +26,12 @@ def _ts(moment: datetime | None) -> float | None:
 
 
 def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    return None if value is None else _at(value)
+
+
+def _at(value: float) -> datetime:
+    """A NOT NULL time column."""
+    return datetime.fromtimestamp(value, UTC)
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,8 @@ class EpisodeRecord:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> EpisodeRecord:
         return cls(
-            row["id"], row["rule"], json.loads(row["labels"]), row["severity"], _dt(row["started_at"]),  # type: ignore[arg-type]
-            _dt(row["fired_at"]), row["value"], row["threshold"], _dt(row["resolved_at"]),  # type: ignore[arg-type]
+            row["id"], row["rule"], json.loads(row["labels"]), row["severity"], _at(row["started_at"]),
+            _at(row["fired_at"]), row["value"], row["threshold"], _dt(row["resolved_at"]),
             row["resolved_value"], row["resolve_reason"], row["posted_key"], row["resolution_key"],
             _dt(row["last_notified_at"]), row["acknowledged_by"], _dt(row["acknowledged_at"]), row["unit"] or "",
         )
@@ -77,7 +82,7 @@ class AlertRecords:
         states = {}
         for row in rows:
             state = AlertState(
-                row["rule"], json.loads(row["labels"]), row["state"], _dt(row["evaluated_at"]),  # type: ignore[arg-type]
+                row["rule"], json.loads(row["labels"]), row["state"], _at(row["evaluated_at"]),
                 row["value"], row["threshold"], _dt(row["active_since"]), _dt(row["fired"]),
             )
             states[(state.rule, state.key)] = state
