@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from codex_bot.telemetry.events import AttrValue, CodexEvent, attributes_digest, event_time_ns, record_digest
 from codex_bot.telemetry.otlp_errors import MalformedPayload
@@ -37,7 +39,7 @@ def parse_protobuf_body(body: bytes) -> list[CodexEvent]:
     return events
 
 
-def _attributes(key_values) -> dict[str, AttrValue]:
+def _attributes(key_values: Iterable[KeyValue]) -> dict[str, AttrValue]:
     out: dict[str, AttrValue] = {}
     for kv in key_values:
         value = kv.value
