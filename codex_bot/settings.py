@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     ingest_max_series: int = Field(200_000, gt=0)
     user_label: UserLabelMode = "email"
     user_hash_salt: SecretStr = SecretStr("")
+    user_account_map: Path | None = Field(
+        None, description="YAML mapping of Slack e-mail or user id to Codex account id (for user_label=account_id)"
+    )
 
     # --- panels ---
     prices_file: Path | None = None

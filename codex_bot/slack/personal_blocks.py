@@ -1,0 +1,55 @@
+"""``/codex me``: one person's usage and their share of the team, as a private reply (no ranks)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+
+from codex_bot.formatting import humanize
+from codex_bot.panels.personal import NOT_PER_PERSON, PersonalUsage, Share
+from codex_bot.slack.blocks import escape, figure_field, notes_line, table_section, unit_of, window
+from codex_bot.slack.message import Message
+
+FIELDS = (  # (panel, figure key, name shown)
+    ("tokens", "input", "Tokens in"), ("tokens", "output", "Tokens out"), ("tokens", "total", "Tokens in + out"),
+    ("cost", "total_usd", "Estimated cost"), ("conversations", "conversations", "Conversations"),
+)
+SHARE_NAMES = {"tokens": "tokens", "cost": "cost", "conversations": "conversations"}
+
+
+def share_text(share: Share, usage: PersonalUsage) -> str:
+    """``12.3 % of tokens (1.2M of 9.8M)``; ``—`` when the team has none."""
+    unit = unit_of(share.figure, usage.team[share.panel])
+    percent = humanize(share.percent, "percent")
+    return f"{percent} of {SHARE_NAMES[share.panel]} ({humanize(share.mine, unit)} of {humanize(share.team, unit)})"
+
+
+def share_line(usage: PersonalUsage) -> str:
+    return "*Your share of the team*: " + " · ".join(share_text(s, usage) for s in usage.shares)
+
+
+def personal_blocks(usage: PersonalUsage, tz: ZoneInfo, source: str) -> list[Block]:
+    tokens = usage.mine["tokens"]
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=f"Your Codex usage · {tokens.range.label}"))]
+    blocks.append(SectionBlock(fields=[figure_field(key, usage.mine[panel], unit_of(key, usage.mine[panel]), name)
+                                       for panel, key, name in FIELDS]))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=share_line(usage))))
+    models = usage.mine["model-tokens"]
+    if models.rows:
+        blocks += [SectionBlock(text=MarkdownTextObject(text="*Your tokens by model*")), table_section(models)]
+    not_shown = " and ".join(NOT_PER_PERSON)
+    context = f"{window(tokens, tz)} · `user={escape(usage.label)}` · source: {escape(source)}"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=(
+        f"Only you see this. {not_shown.capitalize()} are counted without a user label, so they have no "
+        "per-person figures; the share is of the whole team, no ranking."))]))
+    notes = usage.mine["cost"].notes
+    return [*blocks, notes_line(notes)] if notes else blocks
+
+
+def personal_message(usage: PersonalUsage, tz: ZoneInfo, source: str) -> Message:
+    tokens = usage.mine["tokens"]
+    text = (f"Your Codex usage ({tokens.range.label}): {humanize(tokens.figures.get('total'), 'tokens')} tokens, "
+            f"{humanize(usage.mine['cost'].figures.get('total_usd'), 'usd')}")
+    return Message(escape(text), personal_blocks(usage, tz, source))
