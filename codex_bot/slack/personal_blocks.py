@@ -38,12 +38,12 @@ def personal_blocks(usage: PersonalUsage, tz: ZoneInfo, source: str) -> list[Blo
     models = usage.mine["model-tokens"]
     if models.rows:
         blocks += [SectionBlock(text=MarkdownTextObject(text="*Your tokens by model*")), table_section(models)]
-    not_shown = " and ".join(NOT_PER_PERSON)
     context = f"{window(tokens, tz)} · `user={escape(usage.label)}` · source: {escape(source)}"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=(
-        f"Only you see this. {not_shown.capitalize()} are counted without a user label, so they have no "
-        "per-person figures; the share is of the whole team, no ranking."))]))
+        f"Only you see this. Tool calls and approval decisions (the {' and '.join(NOT_PER_PERSON)} panels) are "
+        "counted without a user label, so they have no per-person figures; shares are of the whole team, "
+        "never a ranking."))]))
     notes = usage.mine["cost"].notes
     return [*blocks, notes_line(notes)] if notes else blocks
 
