@@ -128,7 +128,8 @@ def run(options: DemoOptions, settings: Settings, transport: Transport, out: Tex
                 alerts(config, transport, store, fleet, report, say)
                 if digest is not None:
                     post_digest(config, transport, store, digest, at, report, say)
-                personal(config, deps, definitions, store, channel, options.out, report, say)
+                charts = None if options.slack_channel else options.out  # PNG files only in console mode
+                personal(config, deps, definitions, store, channel, charts, report, say)
             finally:
                 store.close()
     report.timings["total"] = time.monotonic() - started
@@ -188,7 +189,7 @@ def commands(settings: Settings, definitions: DigestFile, transport: Transport, 
 
 
 def personal(settings: Settings, deps: CommandDeps, definitions: DigestFile, store: Store, channel: str,
-             chart_dir: Path, report: DemoReport, say: Narrator) -> None:
+             chart_dir: Path | None, report: DemoReport, say: Narrator) -> None:
     """``/codex me 7d`` and the App Home as :data:`USER` sees them (the home view is printed, also in Slack
     mode: the demo has no real person whose tab it could publish to)."""
     fleet = report.fleet

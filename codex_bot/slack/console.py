@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from slack_sdk.models.views import View
 
+from codex_bot.errors import ChartUnavailable
 from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
 
@@ -107,9 +108,9 @@ class ConsoleTransport:
 
 class ConsoleSurfaces:
     """The App Home's surfaces (:class:`~codex_bot.slack.surfaces.Surfaces`) for terminals: views are
-    printed, charts written to ``chart_dir`` (``000-home-….png``), and there are no permalinks."""
+    printed, charts written to ``chart_dir`` (``000-home-….png``; None: no chart), and there are no permalinks."""
 
-    def __init__(self, chart_dir: Path, out: TextIO | None = None) -> None:
+    def __init__(self, chart_dir: Path | None, out: TextIO | None = None) -> None:
         self.chart_dir = chart_dir
         self.out = out if out is not None else sys.stdout
 
@@ -119,6 +120,8 @@ class ConsoleSurfaces:
         print(file=self.out, flush=True)
 
     def upload_image(self, png: bytes, filename: str, title: str) -> str:
+        if self.chart_dir is None:
+            raise ChartUnavailable("Chart not shown: the printed view has no folder for it.")
         self.chart_dir.mkdir(parents=True, exist_ok=True)
         path = self.chart_dir / f"000-home-{Path(filename).name}"
         path.write_bytes(png)
