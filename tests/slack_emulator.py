@@ -46,7 +46,7 @@ MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "slack-manifest.yaml
 NEEDED_SCOPES = {
     "chat.postMessage": "chat:write", "chat.postEphemeral": "chat:write", "chat.update": "chat:write",
     "conversations.open": "im:write", "files.getUploadURLExternal": "files:write",
-    "files.completeUploadExternal": "files:write", "users.info": "users:read",
+    "files.completeUploadExternal": "files:write", "users.info": "users:read", "users.list": "users:read",
 }
 MAX_VIEW_BLOCKS = 100  # Slack: blocks in a modal or home view
 
@@ -265,21 +265,35 @@ def _complete_upload(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]
     return {"ok": True, "files": done}
 
 
-def _users_info(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
-    """As Slack answers: the profile carries ``email`` only with the users:read.email scope."""
-    user_id = body.get("user")
-    if not user_id:
-        return {"ok": False, "error": "user_not_found"}
-    with emu._lock:
-        known, email = user_id in emu.people, emu.people.get(user_id)
-    if not known:
-        return {"ok": False, "error": "user_not_found"}
+def _member(emu: SlackEmulator, user_id: str, email: str | None) -> dict[str, Any]:
+    """A user object as Slack gives it: the profile carries ``email`` only with the users:read.email scope."""
     name = (email or user_id).split("@")[0]
     profile: dict[str, Any] = {"real_name": name, "display_name": name, "team": TEAM_ID}
     if email and "users:read.email" in emu.scopes:
         profile["email"] = email
-    return {"ok": True, "user": {"id": user_id, "team_id": TEAM_ID, "name": name, "deleted": False,
-                                 "real_name": name, "tz": "Europe/Berlin", "is_bot": False, "profile": profile}}
+    return {"id": user_id, "team_id": TEAM_ID, "name": name, "deleted": False, "real_name": name,
+            "tz": "Europe/Berlin", "is_bot": False, "profile": profile}
+
+
+def _users_info(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    user_id = body.get("user")
+    with emu._lock:
+        known, email = user_id in emu.people, emu.people.get(user_id or "")
+    if not user_id or not known:
+        return {"ok": False, "error": "user_not_found"}
+    return {"ok": True, "user": _member(emu, user_id, email)}
+
+
+def _users_list(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    """The people, two a page (so clients must follow ``next_cursor``), then the bot user itself."""
+    with emu._lock:
+        people = list(emu.people.items())
+    members = [_member(emu, user_id, email) for user_id, email in people]
+    members.append({**_member(emu, BOT_USER_ID, None), "is_bot": True})
+    start = int(body.get("cursor") or 0)
+    page = members[start:start + 2]
+    more = start + 2 < len(members)
+    return {"ok": True, "members": page, "response_metadata": {"next_cursor": str(start + 2) if more else ""}}
 
 
 def _views_publish(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -322,6 +336,7 @@ _ANSWERS: dict[str, Callable[[SlackEmulator, dict[str, Any]], dict[str, Any]]] =
     "files.completeUploadExternal": _complete_upload,
     "apps.connections.open": _connections_open,
     "users.info": _users_info,
+    "users.list": _users_list,
     "views.publish": _views_publish,
     "chat.getPermalink": _get_permalink,
 }
@@ -428,6 +443,19 @@ def select_payload(user_id: str, action_id: str, value: str, view: dict[str, Any
             "container": {"type": "view", "view_id": "V0HOME"}, "view": {**(view or {}), "id": "V0HOME"},
             "actions": [{"type": "static_select", "action_id": action_id, "block_id": "home_controls",
                          "selected_option": option, "action_ts": f"{time.time():.6f}"}]}
+
+
+def button_payload(user_id: str, action_id: str, value: str, response_url: str,
+                   channel: str | None = None) -> dict[str, Any]:
+    """A ``block_actions`` payload for a button click in a message (as Slack posts it)."""
+    channel = channel or "D" + user_id.lstrip("U")
+    return {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "emulated"}, "api_app_id": "A0CODEXBOT",
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID}, "trigger_id": "1.2.3",
+            "container": {"type": "message", "channel_id": channel, "message_ts": "1700000000.000001"},
+            "channel": {"id": channel}, "message": {"ts": "1700000000.000001", "text": ""},
+            "response_url": response_url,
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "personal_digest",
+                         "value": value, "action_ts": f"{time.time():.6f}"}]}
 
 
 def slash_command_form(text: str, response_url: str, **fields: str) -> str:

@@ -27,6 +27,7 @@ from codex_bot.bot import command_deps, home_of
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.commands.codex import answer
 from codex_bot.commands.deps import CommandDeps
+from codex_bot.commands.identity import Identities
 from codex_bot.commands.invocation import COMMAND, Invocation
 from codex_bot.demo import fleet as demo_fleet
 from codex_bot.demo.narration import DemoReport, Narrator, summary
@@ -177,8 +178,8 @@ def demo_person(fleet: demo_fleet.DemoFleet) -> Developer:
 def commands(settings: Settings, definitions: DigestFile, transport: Transport, store: Store,
              fleet: demo_fleet.DemoFleet, channel: str, report: DemoReport, say: Narrator) -> CommandDeps:
     """Each of :data:`COMMANDS` through the bot's own /codex path, answered as of the demo's "now"."""
-    directory = FixedDirectory({USER: demo_person(fleet).email})
-    deps, *_ = command_deps(settings, transport, store, definitions, directory)
+    identities = Identities.from_settings(settings, FixedDirectory({USER: demo_person(fleet).email}))
+    deps, *_ = command_deps(settings, transport, store, definitions, identities)
     deps.clock = lambda: fleet.at
     say.section(f"1 · Slash commands, answered as of {say.moment(fleet.at)}")
     for text in COMMANDS:
@@ -198,8 +199,8 @@ def personal(settings: Settings, deps: CommandDeps, definitions: DigestFile, sto
     say.section(f"4 · Your own numbers: /codex me and the App Home, as {USER} ({email}) sees them")
     say.say(f"$ {COMMAND} {ME_COMMAND}")
     answer(Invocation(ME_COMMAND, USER, channel, channel.lstrip("#")), deps)
-    home = home_of(settings, deps, store, definitions, ConsoleSurfaces(chart_dir, say.out),
-                   FixedDirectory({USER: email}))
+    identities = Identities.from_settings(settings, FixedDirectory({USER: email}))
+    home = home_of(deps, store, definitions, ConsoleSurfaces(chart_dir, say.out), identities)
     report.home = home.publish(USER).to_dict()
 
 

@@ -133,6 +133,8 @@ def alert_line(alert: FiringAlert, tz: ZoneInfo) -> str:
 
 def digest_line(digest: NextDigest, tz: ZoneInfo) -> str:
     """``• *daily-eng* → #eng-codex at 2026-12-05 09:00`` (a channel id becomes a channel mention)."""
+    if not digest.channel:  # a `to: each-user` digest
+        return f"• *{escape(digest.name)}* → a DM to each person at {when(digest.at, tz)}"
     channel = escape(digest.channel) if digest.channel.startswith("#") else f"<#{escape(digest.channel)}>"
     return f"• *{escape(digest.name)}* → {channel} at {when(digest.at, tz)}"
 

@@ -12,9 +12,11 @@ from codex_bot.errors import UserError
 
 
 class Directory(Protocol):
-    """Looks up a Slack user's e-mail address (None when their profile shows none)."""
+    """Looks up a Slack user's e-mail address (None when their profile shows none), and lists the people."""
 
     def email(self, user_id: str) -> str | None: ...
+
+    def members(self) -> list[str]: ...
 
 
 class SlackDirectory:
@@ -37,10 +39,27 @@ class SlackDirectory:
                 raise UserError("I can't read Slack profiles yet: the app needs the users:read and "
                                 "users:read.email scopes (reinstall it from deploy/slack-manifest.yaml).") from exc
             raise UserError(f"Slack did not tell me who you are ({error or exc}).") from exc
+        return self._remember(user)
+
+    def _remember(self, user: dict) -> str | None:
         found = (user.get("profile") or {}).get("email") or None
         with self._lock:
-            self._emails[user_id] = found
+            self._emails[user["id"]] = found
         return found
+
+    def members(self) -> list[str]:
+        """Every person of the workspace (``users.list``, all pages; no bots, no deactivated accounts); their
+        e-mails are remembered on the way."""
+        people, cursor = [], None
+        while True:
+            page = self.client.users_list(cursor=cursor, limit=200)
+            for user in page.get("members") or []:
+                if not (user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT"):
+                    self._remember(user)
+                    people.append(str(user["id"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return people
 
 
 class FixedDirectory:
@@ -51,3 +70,6 @@ class FixedDirectory:
 
     def email(self, user_id: str) -> str | None:
         return self.emails.get(user_id)
+
+    def members(self) -> list[str]:
+        return list(self.emails)

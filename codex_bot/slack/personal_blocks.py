@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from codex_bot.formatting import humanize
 from codex_bot.panels.personal import NOT_PER_PERSON, PersonalUsage, Share
@@ -15,6 +24,8 @@ FIELDS = (  # (panel, figure key, name shown)
     ("tokens", "input", "Tokens in"), ("tokens", "output", "Tokens out"), ("tokens", "total", "Tokens in + out"),
     ("cost", "total_usd", "Estimated cost"), ("conversations", "conversations", "Conversations"),
 )
+OPT_OUT = "personal_digest_opt_out"  # action ids of the personal digest's buttons
+OPT_IN = "personal_digest_opt_in"
 SHARE_NAMES = {"tokens": "tokens", "cost": "cost", "conversations": "conversations"}
 
 
@@ -53,3 +64,21 @@ def personal_message(usage: PersonalUsage, tz: ZoneInfo, source: str) -> Message
     text = (f"Your Codex usage ({tokens.range.label}): {humanize(tokens.figures.get('total'), 'tokens')} tokens, "
             f"{humanize(usage.mine['cost'].figures.get('total_usd'), 'usd')}")
     return Message(escape(text), personal_blocks(usage, tz, source))
+
+
+def opt_out_block(digest: str) -> ActionsBlock:
+    """The button under a personal digest that stops them."""
+    return ActionsBlock(block_id="personal_digest", elements=[ButtonElement(
+        text="Stop these personal digests", action_id=OPT_OUT, value=digest)])
+
+
+def opted_message(out: bool) -> Message:
+    """The private confirmation of a click, with the button that undoes it."""
+    if out:
+        text = "You won't get personal usage digests any more. `/codex me` still answers whenever you ask."
+        button = ButtonElement(text="Send them again", action_id=OPT_IN, value="on")
+    else:
+        text = "Personal usage digests are on again: the next one comes with its schedule."
+        button = ButtonElement(text="Stop these personal digests", action_id=OPT_OUT, value="off")
+    blocks = [SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(elements=[button])]
+    return Message(text, blocks)
