@@ -57,6 +57,7 @@ from codex_bot.slack.blocks import table_section
 from codex_bot.slack.personal_blocks import personal_blocks
 from codex_bot.slack.replies import source_label
 from codex_bot.slack.serve import socket_mode_handler
+from codex_bot.slack.slack_errors import explain
 from codex_bot.store import MessageRef, Store
 
 pytestmark = pytest.mark.prometheus
@@ -308,3 +309,33 @@ def test_codex_me_explains_when_per_person_data_is_off_or_unreachable(settings: 
         finally:
             served.stop()
     assert answer["response_type"] == "ephemeral" and expected in blocks_to_text(blocks_of(answer))
+
+
+def test_a_failed_chart_upload_loses_only_the_chart(setup: Setup):
+    before = len([c for c in setup.slack.calls_to("views.publish") if c.body["user_id"] == LEAD])
+    setup.slack.fail("files.getUploadURLExternal", "invalid_auth")
+    setup.bot.interaction(select_payload(LEAD, RANGE_ACTION, "24h"))
+    try:
+        view = setup.published(LEAD, before + 1)
+    finally:
+        with setup.store.transaction() as tx:
+            setup.store.put_value(tx, f"home/range/{LEAD}", None)
+    notes = [f"Chart not uploaded: {explain('invalid_auth')}.",
+             "Your usage: Your Slack profile shows me no e-mail address, so I can't find your usage "
+             "(the app needs the users:read.email scope)."]
+    assert view == setup.expected_home(LEAD, "24h", None, you=False, users=True, notes=notes)
+
+
+def test_prometheus_down_is_said_in_the_tab():
+    with SlackEmulator() as slack:
+        slack.add_person(ALICE, "alice@example.com")
+        app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}",
+                           quickchart_url=f"http://127.0.0.1:{free_port()}")
+        served = ServedApp(app)
+        try:
+            served.event(home_opened_callback(ALICE))
+            view = slack.wait_calls("views.publish")[0].body["view"]
+        finally:
+            served.stop()
+    assert [b["type"] for b in view["blocks"]] == ["actions", "section"]
+    assert "Prometheus" in view["blocks"][1]["text"]["text"] and "Traceback" not in json.dumps(view)

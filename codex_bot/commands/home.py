@@ -23,6 +23,7 @@ from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.clock import Clock
 from codex_bot.commands.access import AccessDenied, AccessPolicy
+from codex_bot.commands.codex import INTERNAL_ERROR
 from codex_bot.commands.identity import Identities
 from codex_bot.digests.definitions import DigestFile
 from codex_bot.errors import UserError
@@ -31,6 +32,8 @@ from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.slack.blocks import notice_blocks
+from codex_bot.slack.slack_errors import reason
+from codex_bot.slack.slack_transport import SLACK_FAILURES
 from codex_bot.slack.home_view import (
     CALLBACK_ID,
     CHART_PANEL,
@@ -129,9 +132,9 @@ class Home:
         except UserError as exc:  # ChartUnavailable: the figures still show
             notes.append(str(exc))
             return None
-        except Exception as exc:  # noqa: BLE001 - an upload failure loses the chart only, said in the view
-            log.warning("home chart not uploaded: %s", exc)
-            notes.append("Chart not uploaded to Slack; see the log.")
+        except SLACK_FAILURES as exc:  # the upload failed: the chart is missing, said in the view
+            log.warning("home chart not uploaded: %s", reason(exc))
+            notes.append(f"Chart not uploaded: {reason(exc)}.")
             return None
         return Chart(alt, file_id=file_id)
 
@@ -156,9 +159,12 @@ class Home:
         try:
             return home_view(self.data(user_id))
         except UserError as exc:
-            range_text = self.range_of(user_id)
-            blocks = [picker(range_text), *notice_blocks(str(exc))]
-            return View(type="home", callback_id=CALLBACK_ID, blocks=blocks)
+            text = str(exc)
+        except Exception:  # a bug: logged with its trace; the viewer gets a short note
+            log.exception("App Home of %s failed", user_id)
+            text = INTERNAL_ERROR
+        blocks = [picker(self.range_of(user_id)), *notice_blocks(text)]
+        return View(type="home", callback_id=CALLBACK_ID, blocks=blocks)
 
     def publish(self, user_id: str) -> View:
         view = self.view(user_id)
