@@ -26,14 +26,13 @@ FIELDS = (  # (panel, figure key, name shown)
 )
 OPT_OUT = "personal_digest_opt_out"  # action ids of the personal digest's buttons
 OPT_IN = "personal_digest_opt_in"
-SHARE_NAMES = {"tokens": "tokens", "cost": "cost", "conversations": "conversations"}
 
 
 def share_text(share: Share, usage: PersonalUsage) -> str:
     """``12.3 % of tokens (1.2M of 9.8M)``; ``—`` when the team has none."""
     unit = unit_of(share.figure, usage.team[share.panel])
     percent = humanize(share.percent, "percent")
-    return f"{percent} of {SHARE_NAMES[share.panel]} ({humanize(share.mine, unit)} of {humanize(share.team, unit)})"
+    return f"{percent} of {share.panel} ({humanize(share.mine, unit)} of {humanize(share.team, unit)})"
 
 
 def share_line(usage: PersonalUsage) -> str:
