@@ -13,28 +13,35 @@ from slack_bolt import App
 
 from codex_bot.alerts.scheduler import AlertScheduler
 from codex_bot.charts.renderer import ChartRenderer
-from codex_bot.commands import alerts_commands, digest_commands
+from codex_bot.commands import alerts_commands, digest_commands, home, me, personal_digest
 from codex_bot.commands.alerts_commands import AlertCommandDeps
 from codex_bot.commands.deps import CommandDeps, build_deps
 from codex_bot.commands.digest_commands import DigestCommandDeps
+from codex_bot.commands.home import Home
+from codex_bot.commands.identity import Identities
 from codex_bot.digests.definitions import DigestFile
+from codex_bot.digests.personal import PersonalDigests
 from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.digests.service import definitions_for_bot, start_digest_scheduler
 from codex_bot.settings import Settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import build_web_client
+from codex_bot.slack.people import SlackDirectory
 from codex_bot.slack.slack_transport import SlackTransport
+from codex_bot.slack.surfaces import SlackSurfaces, Surfaces
 from codex_bot.slack.transport import Transport
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def command_deps(settings: Settings, transport: Transport, store: Store,
-                 digests: DigestFile) -> tuple[CommandDeps, AlertCommandDeps, DigestCommandDeps]:
-    """``/codex`` with panels, help, alerts, silence, unsilence and digest, answering through ``transport``;
-    the alert and digest parts are returned too, for the schedulers to share."""
+def command_deps(settings: Settings, transport: Transport, store: Store, digests: DigestFile,
+                 identities: Identities) -> tuple[CommandDeps, AlertCommandDeps, DigestCommandDeps]:
+    """``/codex`` with panels, help, me, alerts, silence, unsilence and digest, answering through ``transport``
+    (``identities`` tell which telemetry user a Slack user is, for ``me``); the alert and digest parts are
+    returned too, for the schedulers to share."""
     deps = build_deps(settings, transport)
+    me.register(deps, identities)
     alert_deps = AlertCommandDeps.from_settings(settings, store, transport)
     alerts_commands.register(deps, alert_deps)
     digest_deps = DigestCommandDeps.from_settings(settings, store, transport, digests)
@@ -53,6 +60,7 @@ class Bot:
     transport: Transport
     alerts: AlertCommandDeps  # its rules serve /codex alerts and the alert loop alike
     digests: DigestCommandDeps  # its definitions and renderer serve /codex digest and the schedules alike
+    personal: PersonalDigests | None = None  # composes the `to: each-user` digests
     _alerts: AlertScheduler | None = field(default=None, init=False)
     _digests: DigestScheduler | None = field(default=None, init=False)
 
@@ -62,7 +70,7 @@ class Bot:
         )
         self._alerts.start()
         self._digests = start_digest_scheduler(self.settings, self.store, self.transport, self.digests.definitions,
-                                               self.digests.digests)
+                                               self.digests.digests, self.personal)
         log.info("alert evaluation every %d s and digest schedules started", self.settings.alert_interval_seconds)
 
     def stop(self) -> None:
@@ -74,13 +82,25 @@ class Bot:
         self._alerts = self._digests = None
 
 
+def home_of(deps: CommandDeps, store: Store, digests: DigestFile, surfaces: Surfaces, identities: Identities) -> Home:
+    """The App Home on the commands' panels, renderer, access policy and clock."""
+    return Home(deps.panels, identities, deps.access, store, digests, surfaces,  # type: ignore[arg-type]
+                deps.replies.renderer, deps.replies.tz, deps.replies.source, lambda: deps.clock())
+
+
 def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     """The bot wired from ``settings``; raises SlackSetupError when Slack rejects the token."""
     client = build_web_client(settings)
     transport = SlackTransport(client)
     store = Store.open(settings.state_db)
     digests = definitions_for_bot(settings)
-    deps, alert_deps, digest_deps = command_deps(settings, transport, store, digests)
+    directory = SlackDirectory(client)
+    identities = Identities.from_settings(settings, directory)
+    deps, alert_deps, digest_deps = command_deps(settings, transport, store, digests, identities)
     app = build_app(client, deps, signing_secret=signing_secret)
     alerts_commands.register_buttons(app, alert_deps)
-    return Bot(settings, app, deps, store, transport, alert_deps, digest_deps)
+    home.register(app, home_of(deps, store, digests, SlackSurfaces(client), identities))
+    personal_digest.register(app, store)
+    personal = PersonalDigests(deps.panels, identities, directory.members, store, settings.tz,  # type: ignore[arg-type]
+                               deps.replies.source)
+    return Bot(settings, app, deps, store, transport, alert_deps, digest_deps, personal)

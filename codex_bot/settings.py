@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     """What the `user` label holds: `email`, `account_id`, `hash` (of the e-mail identity) or `none` (`all`)."""
     user_hash_salt: SecretStr = SecretStr("")
     """Salt for the `hash` user label; set a long random value, or hashes can be matched to known e-mails."""
+    user_account_map: Path | None = None
+    """YAML mapping of Slack e-mail or user id to Codex account id (for `user_label=account_id`)."""
 
     # --- panels ---
     prices_file: Path | None = None

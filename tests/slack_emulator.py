@@ -46,8 +46,9 @@ MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "slack-manifest.yaml
 NEEDED_SCOPES = {
     "chat.postMessage": "chat:write", "chat.postEphemeral": "chat:write", "chat.update": "chat:write",
     "conversations.open": "im:write", "files.getUploadURLExternal": "files:write",
-    "files.completeUploadExternal": "files:write",
+    "files.completeUploadExternal": "files:write", "users.info": "users:read", "users.list": "users:read",
 }
+MAX_VIEW_BLOCKS = 100  # Slack: blocks in a modal or home view
 
 
 def manifest_scopes() -> frozenset[str]:
@@ -83,6 +84,8 @@ class SlackEmulator:
         self.ws_url = ws_url
         self.scopes = manifest_scopes() if scopes is None else scopes
         self.calls: list[Call] = []
+        self.people: dict[str, str | None] = {}  # user id → profile e-mail (None: none shown), for users.info
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id → the home view last published for them
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._lock = threading.Lock()
@@ -137,6 +140,11 @@ class SlackEmulator:
             return queue[0]
 
     # --- reading what happened ---
+    def add_person(self, user_id: str, email: str | None) -> None:
+        """A workspace member users.info knows (``email`` None: their profile shows none)."""
+        with self._lock:
+            self.people[user_id] = email
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -257,6 +265,61 @@ def _complete_upload(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]
     return {"ok": True, "files": done}
 
 
+def _member(emu: SlackEmulator, user_id: str, email: str | None) -> dict[str, Any]:
+    """A user object as Slack gives it: the profile carries ``email`` only with the users:read.email scope."""
+    name = (email or user_id).split("@")[0]
+    profile: dict[str, Any] = {"real_name": name, "display_name": name, "team": TEAM_ID}
+    if email and "users:read.email" in emu.scopes:
+        profile["email"] = email
+    return {"id": user_id, "team_id": TEAM_ID, "name": name, "deleted": False, "real_name": name,
+            "tz": "Europe/Berlin", "is_bot": False, "profile": profile}
+
+
+def _users_info(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    user_id = body.get("user")
+    with emu._lock:
+        known, email = user_id in emu.people, emu.people.get(user_id or "")
+    if not user_id or not known:
+        return {"ok": False, "error": "user_not_found"}
+    return {"ok": True, "user": _member(emu, user_id, email)}
+
+
+def _users_list(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    """The people, two a page (so clients must follow ``next_cursor``), then the bot user itself."""
+    with emu._lock:
+        people = list(emu.people.items())
+    members = [_member(emu, user_id, email) for user_id, email in people]
+    members.append({**_member(emu, BOT_USER_ID, None), "is_bot": True})
+    start = int(body.get("cursor") or 0)
+    page = members[start:start + 2]
+    more = start + 2 < len(members)
+    return {"ok": True, "members": page, "response_metadata": {"next_cursor": str(start + 2) if more else ""}}
+
+
+def _views_publish(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    view = body.get("view")
+    view = json.loads(view) if isinstance(view, str) else view
+    if not body.get("user_id") or not isinstance(view, dict):
+        return {"ok": False, "error": "invalid_arguments"}
+    blocks = view.get("blocks") or []
+    if view.get("type") != "home" or len(blocks) > MAX_VIEW_BLOCKS:
+        problem = f"no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]"
+        return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [f"[ERROR] {problem}"]}}
+    with emu._lock:
+        emu.home_views[body["user_id"]] = view
+    return {"ok": True, "view": {**view, "id": emu._next("V"), "team_id": TEAM_ID, "state": {"values": {}},
+                                 "hash": emu._next("h")}}
+
+
+def _get_permalink(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    problem = _require(body, "channel", "message_ts")
+    if problem:
+        return problem
+    ts = str(body["message_ts"]).replace(".", "")
+    return {"ok": True, "channel": body["channel"],
+            "permalink": f"https://emulated.slack.test/archives/{body['channel']}/p{ts}"}
+
+
 def _connections_open(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     if not emu.ws_url:
         return {"ok": False, "error": "socket_mode_not_enabled"}
@@ -272,6 +335,10 @@ _ANSWERS: dict[str, Callable[[SlackEmulator, dict[str, Any]], dict[str, Any]]] =
     "files.getUploadURLExternal": _get_upload_url,
     "files.completeUploadExternal": _complete_upload,
     "apps.connections.open": _connections_open,
+    "users.info": _users_info,
+    "users.list": _users_list,
+    "views.publish": _views_publish,
+    "chat.getPermalink": _get_permalink,
 }
 
 
@@ -360,6 +427,37 @@ def slash_command_payload(text: str, response_url: str, *, user_id: str = "U0ALI
     }
 
 
+def home_opened_callback(user_id: str, tab: str = "home") -> dict[str, Any]:
+    """An ``app_home_opened`` event as Slack delivers it (the Events API body; Socket Mode's payload)."""
+    return {"token": "legacy-verification-token", "team_id": TEAM_ID, "api_app_id": "A0CODEXBOT",
+            "type": "event_callback", "event_id": f"Ev{user_id}{tab}", "event_time": int(time.time()),
+            "event": {"type": "app_home_opened", "user": user_id, "channel": "D" + user_id.lstrip("U"),
+                      "tab": tab, "event_ts": f"{time.time():.6f}"}}
+
+
+def select_payload(user_id: str, action_id: str, value: str, view: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A ``block_actions`` payload for a static select choice in a view (as Slack posts it)."""
+    option = {"text": {"type": "plain_text", "text": value}, "value": value}
+    return {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "emulated"}, "api_app_id": "A0CODEXBOT",
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID}, "trigger_id": "1.2.3",
+            "container": {"type": "view", "view_id": "V0HOME"}, "view": {**(view or {}), "id": "V0HOME"},
+            "actions": [{"type": "static_select", "action_id": action_id, "block_id": "home_controls",
+                         "selected_option": option, "action_ts": f"{time.time():.6f}"}]}
+
+
+def button_payload(user_id: str, action_id: str, value: str, response_url: str,
+                   channel: str | None = None) -> dict[str, Any]:
+    """A ``block_actions`` payload for a button click in a message (as Slack posts it)."""
+    channel = channel or "D" + user_id.lstrip("U")
+    return {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "emulated"}, "api_app_id": "A0CODEXBOT",
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID}, "trigger_id": "1.2.3",
+            "container": {"type": "message", "channel_id": channel, "message_ts": "1700000000.000001"},
+            "channel": {"id": channel}, "message": {"ts": "1700000000.000001", "text": ""},
+            "response_url": response_url,
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "personal_digest",
+                         "value": value, "action_ts": f"{time.time():.6f}"}]}
+
+
 def slash_command_form(text: str, response_url: str, **fields: str) -> str:
     """A slash command as Slack POSTs it (application/x-www-form-urlencoded)."""
     return urlencode(slash_command_payload(text, response_url, **fields))
@@ -397,6 +495,17 @@ class ServedApp:
         body = slash_command_form(text, response_url, **fields)
         headers = signed_headers(secret or self.secret, body, timestamp)
         return requests.post(self.url, data=body.encode(), headers=headers, timeout=10)
+
+    def event(self, callback: dict[str, Any]) -> requests.Response:
+        """POST an Events API callback (JSON), signed."""
+        body = json.dumps(callback)
+        headers = {**signed_headers(self.secret, body), "Content-Type": "application/json"}
+        return requests.post(self.url, data=body.encode(), headers=headers, timeout=10)
+
+    def interaction(self, payload: dict[str, Any]) -> requests.Response:
+        """POST an interactivity payload (``payload=<json>`` form field), signed."""
+        body = urlencode({"payload": json.dumps(payload)})
+        return requests.post(self.url, data=body.encode(), headers=signed_headers(self.secret, body), timeout=10)
 
     def stop(self) -> None:
         self._running.stop()

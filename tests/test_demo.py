@@ -24,7 +24,7 @@ from prometheus_fleet import require_binaries
 from slack_emulator import BOT_TOKEN, SlackEmulator
 
 from codex_bot.cli import main as codex_bot
-from codex_bot.demo.script import BUSIEST_MODEL, DemoOptions, DemoReport, run
+from codex_bot.demo.script import BUSIEST_MODEL, ME_COMMAND, DemoOptions, DemoReport, demo_person, run
 from codex_bot.metrics.ranges import parse_range
 from codex_bot.settings import Settings, load_settings
 from codex_bot.slack.blocks import cell
@@ -90,6 +90,21 @@ def test_success_figures_equal_the_ground_truth(console_run: ConsoleRun) -> None
     printed = message(console_run.text, "success yesterday")
     assert f"Requests: {cell(requests, 'count')} " in printed
     assert f"Failed: {cell(failed, 'count')} " in printed
+
+
+def test_the_home_view_and_codex_me_are_printed_with_the_ground_truth(console_run: ConsoleRun) -> None:
+    fleet = console_run.report.fleet
+    assert fleet is not None
+    email, week = demo_person(fleet).email, (fleet.at - timedelta(days=7), fleet.at)
+    text = console_run.text[console_run.text.index("━━ 4 · Your own numbers"):]
+    me = message(text, ME_COMMAND)
+    mine = console_run.truth.total("input_tokens", *week, where={"user": email})
+    assert "Your Codex usage · 7d" in me and f"Tokens in: {cell(mine, 'tokens')} " in me and f"user={email}" in me
+    home = text[text.index("── App Home of U0LEAD (views.publish) ──\nCodex usage · 7d"):]
+    team = console_run.truth.total("input_tokens", *week)
+    assert "[ Range: 7d ▾ ]" in home and f"Tokens in: {cell(team, 'tokens')} " in home
+    assert "Your share of the team" in home and "Next digests" in home and "daily-eng" in home
+    assert console_run.report.home is not None and console_run.report.home["type"] == "home"
 
 
 def test_every_command_is_answered_and_the_typo_gets_a_suggestion(console_run: ConsoleRun) -> None:

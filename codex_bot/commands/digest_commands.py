@@ -80,6 +80,9 @@ def digest_reply(args: Sequence[str], invocation: Invocation, deps: DigestComman
     answer says whether it went out."""
     channel = invocation.channel_name or invocation.channel_id
     definition, range_text = parse_digest_words(args, deps.definitions, deps.timezone, channel)
+    if definition.to == "each-user":
+        raise UserError(f"{definition.name} is a personal digest, sent by DM to each person on its schedule; "
+                        "`/codex me` shows yours now.")
     digest, messages = deps.digests.render(definition, deps.clock(), range_text, invocation.channel_id,
                                            invocation.channel_name)
     key = f"{JOB_PREFIX}{definition.name}:asked:{uuid.uuid4().hex}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.demo.fleet import DemoFleet
@@ -22,6 +22,7 @@ class DemoReport:
     commands: list[str] = field(default_factory=list)
     alerts: list[EpisodeRecord] = field(default_factory=list)
     digest: str | None = None  # the posted digest's title
+    home: dict[str, Any] | None = None  # the App Home view it published for the demo's person
     charts: list[Path] = field(default_factory=list)
     pids: tuple[int, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)

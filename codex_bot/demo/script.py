@@ -1,6 +1,6 @@
 """What ``codex-bot demo`` does: simulate a fleet → backfill it → start Prometheus and the chart renderer →
-answer slash commands → replay the alert rules through an incident → post the daily digest → summarise → stop
-everything.
+answer slash commands → replay the alert rules through an incident → post the daily digest → show one person's
+``/codex me`` and App Home → summarise → stop everything.
 
 Every answer goes through the bot's own paths (``command_deps`` and ``answer`` for /codex, the
 alert engine and its outbox, the digest composer and the outbox) into one transport: the console
@@ -23,9 +23,11 @@ from typing import TextIO
 
 from codex_bot.alerts.records import AlertRecords
 from codex_bot.alerts.scheduler import AlertScheduler
-from codex_bot.bot import command_deps
+from codex_bot.bot import command_deps, home_of
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.commands.codex import answer
+from codex_bot.commands.deps import CommandDeps
+from codex_bot.commands.identity import Identities
 from codex_bot.commands.invocation import COMMAND, Invocation
 from codex_bot.demo import fleet as demo_fleet
 from codex_bot.demo.narration import DemoReport, Narrator, summary
@@ -37,11 +39,13 @@ from codex_bot.digests.service import Digests, load_definitions
 from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.outbox import Outbox
 from codex_bot.settings import Settings
+from codex_bot.slack.console import ConsoleSurfaces
+from codex_bot.slack.people import FixedDirectory
 from codex_bot.slack.transport import Transport
 from codex_bot.store import Store
 from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.simulate import next_full_hour
-from codex_bot.telemetry.simulate_people import MODELS
+from codex_bot.telemetry.simulate_people import MODELS, Developer, make_developers
 
 USER = "U0LEAD"  # who types the demo's commands
 CONSOLE_CHANNEL = "#codex-demo"
@@ -50,6 +54,7 @@ COMMANDS = (  # what the demo types after /codex
     "help", "tokens 7d", f"p95 24h model={BUSIEST_MODEL}", "users 30d", "models 7d", "cost 30d public",
     "success yesterday", "tokns 7d",
 )
+ME_COMMAND = "me 7d"
 REPO = Path(__file__).resolve().parents[2]  # rules/ of the checkout, when not run from its root
 
 
@@ -120,10 +125,12 @@ def run(options: DemoOptions, settings: Settings, transport: Transport, out: Tex
             config = demo_settings(settings, services, work / "state.sqlite", channel, options.step)
             store = Store.open(config.state_db)
             try:
-                commands(config, definitions, transport, store, fleet, channel, report, say)
+                deps = commands(config, definitions, transport, store, fleet, channel, report, say)
                 alerts(config, transport, store, fleet, report, say)
                 if digest is not None:
                     post_digest(config, transport, store, digest, at, report, say)
+                charts = None if options.slack_channel else options.out  # PNG files only in console mode
+                personal(config, deps, definitions, store, channel, charts, report, say)
             finally:
                 store.close()
     report.timings["total"] = time.monotonic() - started
@@ -161,16 +168,40 @@ def simulate_and_backfill(fleet: demo_fleet.DemoFleet, options: DemoOptions, set
             f"({report.timings['simulate + backfill']:.0f} s)")
 
 
+def demo_person(fleet: demo_fleet.DemoFleet) -> Developer:
+    """The developer :data:`USER` is: the first whose events carry their e-mail (as Slack's profile shows it)."""
+    config = fleet.config
+    people = make_developers(config.developers, config.days, config.seed, config.late_joiner_share)
+    return next(person for person in people if person.identity != "account-only")
+
+
 def commands(settings: Settings, definitions: DigestFile, transport: Transport, store: Store,
-             fleet: demo_fleet.DemoFleet, channel: str, report: DemoReport, say: Narrator) -> None:
+             fleet: demo_fleet.DemoFleet, channel: str, report: DemoReport, say: Narrator) -> CommandDeps:
     """Each of :data:`COMMANDS` through the bot's own /codex path, answered as of the demo's "now"."""
-    deps, *_ = command_deps(settings, transport, store, definitions)
+    identities = Identities.from_settings(settings, FixedDirectory({USER: demo_person(fleet).email}))
+    deps, *_ = command_deps(settings, transport, store, definitions, identities)
     deps.clock = lambda: fleet.at
     say.section(f"1 · Slash commands, answered as of {say.moment(fleet.at)}")
     for text in COMMANDS:
         say.say(f"$ {COMMAND} {text}")
         answer(Invocation(text, USER, channel, channel.lstrip("#")), deps)
         report.commands.append(text)
+    return deps
+
+
+def personal(settings: Settings, deps: CommandDeps, definitions: DigestFile, store: Store, channel: str,
+             chart_dir: Path | None, report: DemoReport, say: Narrator) -> None:
+    """``/codex me 7d`` and the App Home as :data:`USER` sees them (the home view is printed, also in Slack
+    mode: the demo has no real person whose tab it could publish to)."""
+    fleet = report.fleet
+    assert fleet is not None
+    email = demo_person(fleet).email
+    say.section(f"4 · Your own numbers: /codex me and the App Home, as {USER} ({email}) sees them")
+    say.say(f"$ {COMMAND} {ME_COMMAND}")
+    answer(Invocation(ME_COMMAND, USER, channel, channel.lstrip("#")), deps)
+    identities = Identities.from_settings(settings, FixedDirectory({USER: email}))
+    home = home_of(deps, store, definitions, ConsoleSurfaces(chart_dir, say.out), identities)
+    report.home = home.publish(USER).to_dict()
 
 
 def alerts(settings: Settings, transport: Transport, store: Store, fleet: demo_fleet.DemoFleet,

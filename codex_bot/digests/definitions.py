@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -62,7 +62,9 @@ class DigestDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    channel: str = Field(min_length=1, description="channel id (C0123) or name (#eng-codex)")
+    channel: str = Field("", description="channel id (C0123) or name (#eng-codex); none with to: each-user")
+    to: Literal["channel", "each-user"] = Field(
+        "channel", description="each-user: a personal DM to everyone with usage, instead of a channel post")
     schedule: str = Field(description="5-field cron line, e.g. '0 9 * * MON-FRI'")
     timezone: str = "UTC"
     title: str | None = None
@@ -135,6 +137,11 @@ class DigestDefinition(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> DigestDefinition:
+        if self.to == "channel" and not self.channel:
+            raise ValueError("a digest needs a channel (an id like C0123 or a name like #eng-codex), "
+                             "or `to: each-user` for a personal DM to each person")
+        if self.to == "each-user" and self.channel:
+            raise ValueError("a `to: each-user` digest goes to each person's DM; remove its channel")
         for name in (*self.panels, *self.charts):
             panel = find_panel(name)
             unsupported = sorted(set(self.filters) - set(panel.filters))

@@ -47,6 +47,8 @@ TICK_JOB = "digests-tick"
 MAX_SKIP_SCAN = timedelta(days=31)  # how far back unposted slots are looked for (to log them as skipped)
 
 Composer = Callable[[DigestDefinition, datetime], DigestMessages]  # (digest, slot) → its messages
+# (each-user digest, slot) → (user id, their messages) for everyone who gets it
+PersonalComposer = Callable[[DigestDefinition, datetime], list[tuple[str, DigestMessages]]]
 Status = Literal["queued", "taken", "skipped", "failed", "none"]
 
 
@@ -85,9 +87,11 @@ class DigestScheduler:
         *,
         clock: Clock = utc_now,
         tick_seconds: int = 300,
+        personal: PersonalComposer | None = None,
     ) -> None:
         self.digests = {d.name: d for d in digests}
         self.compose = compose
+        self.personal = personal
         self.store = store
         self.outbox = outbox
         self.transport = transport
@@ -136,16 +140,27 @@ class DigestScheduler:
         if not self.ledger.claim(digest.name, slot, now):
             return SlotOutcome(digest.name, slot, "taken", self.ledger.status(digest.name, slot) or "")
         try:
-            messages = self.compose(digest, slot)
+            posts = self._compose(digest, slot)
         except Exception as exc:  # noqa: BLE001 - give the slot back; the next tick retries within grace
             self.ledger.release(digest.name, slot)
             log.error("digest %s: slot %s not composed, will retry: %s", digest.name, slot.isoformat(), exc)
             return SlotOutcome(digest.name, slot, "failed", str(exc))
         with self.store.transaction() as tx:
-            enqueue_digest(self.outbox, tx, digest.channel, slot_key(digest.name, slot), messages)
+            for channel, key, messages in posts:
+                enqueue_digest(self.outbox, tx, channel, key, messages)
             self.ledger.mark_queued(tx, digest.name, slot, self.clock())
-        log.info("digest %s: slot %s queued for %s", digest.name, slot.isoformat(), digest.channel)
+        log.info("digest %s: slot %s queued for %s", digest.name, slot.isoformat(),
+                 digest.channel or f"{len(posts)} people")
         return SlotOutcome(digest.name, slot, "queued")
+
+    def _compose(self, digest: DigestDefinition, slot: datetime) -> list[tuple[str, str, DigestMessages]]:
+        """(channel, outbox key, messages) of each post of the slot: one, or one DM per person."""
+        key = slot_key(digest.name, slot)
+        if digest.to == "channel":
+            return [(digest.channel, key, self.compose(digest, slot))]
+        if self.personal is None:
+            raise RuntimeError("personal digests need the Slack directory (codex-bot serve)")
+        return [(user, f"{key}:{user}", messages) for user, messages in self.personal(digest, slot)]
 
     # --- APScheduler wiring ---
 

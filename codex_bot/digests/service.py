@@ -16,7 +16,7 @@ from codex_bot.digests.definitions import (
     load_digests,
 )
 from codex_bot.digests.layout import DigestMessages, digest_messages
-from codex_bot.digests.schedule import DigestScheduler
+from codex_bot.digests.schedule import DigestScheduler, PersonalComposer
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.outbox import Outbox, Transport
 from codex_bot.panels.cost import load_prices
@@ -84,13 +84,13 @@ def definitions_for_bot(settings: Settings) -> DigestFile:
 
 
 def start_digest_scheduler(settings: Settings, store: Store, transport: Transport, definitions: DigestFile,
-                           digests: Digests) -> DigestScheduler | None:
+                           digests: Digests, personal: PersonalComposer | None = None) -> DigestScheduler | None:
     """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database).  None
     while the file has problems: the stored schedules and slot ledger stay as they are, so once the
     file is fixed a slot missed meanwhile is still posted within its grace period."""
     if definitions.problems:
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
-    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox(store), transport)
+    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox(store), transport, personal=personal)
     scheduler.start(f"sqlite:///{settings.state_db}")
     return scheduler

@@ -65,10 +65,10 @@ def header(result: PanelResult) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=text[:MAX_HEADER], emoji=True))
 
 
-def figure_field(key: str, result: PanelResult, unit: str) -> MarkdownTextObject:
-    """``*Input*`` / ``12.3M`` / ``+4.5 % (+530k) vs previous 7d``."""
+def figure_field(key: str, result: PanelResult, unit: str, name: str | None = None) -> MarkdownTextObject:
+    """``*Input*`` / ``12.3M`` / ``+4.5 % (+530k) vs previous 7d`` (``name`` instead of the key's label)."""
     value = result.figures.get(key)
-    lines = [f"*{label(key)}*", humanize(value, unit)]
+    lines = [f"*{name or label(key)}*", humanize(value, unit)]
     if key in result.previous:
         delta = humanize_change(value, result.previous[key], unit)
         if delta != MISSING:

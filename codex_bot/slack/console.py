@@ -8,6 +8,9 @@ from itertools import count
 from pathlib import Path
 from typing import Any, TextIO
 
+from slack_sdk.models.views import View
+
+from codex_bot.errors import ChartUnavailable
 from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
 
@@ -31,6 +34,14 @@ def _field(field: dict[str, Any]) -> str:
     return f"{name}: {'  '.join(rest)}" if rest else name
 
 
+def _element(element: dict[str, Any]) -> str:
+    """A button's text, or a select's choice: ``Range: 7d ▾``."""
+    if "text" in element:
+        return _text(element["text"])
+    chosen = _text((element.get("initial_option") or {}).get("text"))
+    return f"{_text(element.get('placeholder'))}: {chosen} ▾"
+
+
 def _block_lines(block: dict[str, Any]) -> list[str]:
     kind = block.get("type")
     if kind == "header":
@@ -46,7 +57,7 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
     if kind == "divider":
         return ["-" * 40]
     if kind == "actions":
-        return ["  " + " ".join(f"[ {_text(e.get('text'))} ]" for e in block.get("elements") or [])]
+        return ["  " + " ".join(f"[ {_element(e)} ]" for e in block.get("elements") or [])]
     return [f"[{kind} block]"]
 
 
@@ -93,3 +104,29 @@ class ConsoleTransport:
         path = self.chart_dir / f"{number:03d}-{Path(filename).name}"
         path.write_bytes(png)
         return path
+
+
+class ConsoleSurfaces:
+    """The App Home's surfaces (:class:`~codex_bot.slack.surfaces.Surfaces`) for terminals: views are
+    printed, charts written to ``chart_dir`` (``000-home-….png``; None: no chart), and there are no permalinks."""
+
+    def __init__(self, chart_dir: Path | None, out: TextIO | None = None) -> None:
+        self.chart_dir = chart_dir
+        self.out = out if out is not None else sys.stdout
+
+    def publish_home(self, user_id: str, view: View) -> None:
+        print(f"── App Home of {user_id} (views.publish) ──", file=self.out)
+        print(blocks_to_text(view.to_dict()["blocks"]), file=self.out)
+        print(file=self.out, flush=True)
+
+    def upload_image(self, png: bytes, filename: str, title: str) -> str:
+        if self.chart_dir is None:
+            raise ChartUnavailable("Chart not shown: the printed view has no folder for it.")
+        self.chart_dir.mkdir(parents=True, exist_ok=True)
+        path = self.chart_dir / f"000-home-{Path(filename).name}"
+        path.write_bytes(png)
+        print(f"[chart: {title} → {path}]", file=self.out)
+        return str(path)
+
+    def permalink(self, ref: MessageRef) -> str | None:
+        return None

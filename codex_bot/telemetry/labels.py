@@ -124,3 +124,17 @@ def user_label(attributes: Attributes, resource: Attributes, rule: UserLabelRule
 def _salted_hash(salt: str, identity: str) -> str:
     """sha256(salt + identity), first 16 hex digits: stable per person, not reversible without the salt."""
     return sha256((salt + identity).encode()).hexdigest()[:16]
+
+
+def person_label(email: str | None, account_id: str | None, rule: UserLabelRule) -> str | None:
+    """The ``user`` label ingest gives the events of the person with ``email`` / ``account_id`` (as a chat
+    directory or an account mapping knows them), by the same rule as :func:`user_label`; None when the
+    mode keeps no per-person label ("none") or the person's identity for the mode is unknown."""
+    if rule.mode == "none":
+        return None
+    if rule.mode == "account_id":
+        return clean(account_id) if account_id else None
+    identity = email or account_id
+    if not identity:
+        return None
+    return _salted_hash(rule.salt, identity) if rule.mode == "hash" else clean(identity)

@@ -1,0 +1,61 @@
+"""One person's usage next to the team's: the panels of ``/codex me`` and the App Home "You" line.
+
+The person's panels are the catalog's, filtered on their ``user`` label; their share of the team
+is their figure over the same figure without the filter, never a rank.  Tool calls and approval
+decisions carry no ``user`` label in the metric contract, so they have no per-person figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from codex_bot.errors import BadFilter, UserError
+from codex_bot.panels.request import PanelRequest
+from codex_bot.panels.result import PanelResult
+from codex_bot.panels.service import Panels
+
+MINE = ("tokens", "cost", "conversations", "model-tokens")  # the person's panels (each takes user=)
+TEAM = ("tokens", "cost", "conversations")  # the team totals their shares are taken of
+SHARED = (("tokens", "total"), ("cost", "total_usd"), ("conversations", "conversations"))  # (panel, figure)
+NOT_PER_PERSON = ("tools", "decisions")  # their metrics have no user label
+
+
+class NoUsage(UserError):
+    """Prometheus has no series for the person at all."""
+
+
+@dataclass(frozen=True)
+class Share:
+    panel: str
+    figure: str
+    mine: float | None
+    team: float | None
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.mine is None or not self.team else 100.0 * self.mine / self.team
+
+
+@dataclass(frozen=True)
+class PersonalUsage:
+    label: str  # the person's telemetry user label
+    mine: dict[str, PanelResult]  # by panel name
+    team: dict[str, PanelResult]
+
+    @property
+    def shares(self) -> list[Share]:
+        return [Share(panel, key, self.mine[panel].figures.get(key), self.team[panel].figures.get(key))
+                for panel, key in SHARED if panel in self.mine and panel in self.team]
+
+
+def personal_usage(panels: Panels, label: str, range_text: str, at: datetime,
+                   mine: tuple[str, ...] = MINE, team: tuple[str, ...] = TEAM) -> PersonalUsage:
+    """The person's ``mine`` panels and the team's ``team`` panels over ``range_text`` as of ``at``."""
+    requests = [PanelRequest(name, range_text, {"user": label}) for name in mine]
+    requests += [PanelRequest(name, range_text) for name in team]
+    try:
+        results = panels.run_many(requests, at)
+    except BadFilter:  # its message would suggest other people's labels: say only that there is nothing
+        raise NoUsage(f"I find no Codex telemetry for you (as `{label}`) in Prometheus yet.") from None
+    return PersonalUsage(label, dict(zip(mine, results[: len(mine)])), dict(zip(team, results[len(mine):])))
