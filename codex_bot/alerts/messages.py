@@ -19,7 +19,7 @@ from codex_bot.alerts.rules import Rule
 from codex_bot.formatting import humanize
 from codex_bot.slack.blocks import when
 from codex_bot.slack.message import ChartImage, Message
-from codex_bot.slack.mrkdwn import MAX_FIELD, MAX_HEADER, code, escape, fit_fallback, link, mrkdwn, plain
+from codex_bot.slack.mrkdwn import MAX_FIELD, MAX_HEADER, MAX_TEXT, code, escape, fit_fallback, link, mrkdwn, plain
 
 # Button action ids (the Slack listeners in codex_bot.commands.alerts_commands match these).
 SILENCE_1H = "codex_alert_silence_1h"
@@ -97,12 +97,29 @@ def _facts(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> SectionBlock:
 def _about(rule: Rule, episode: EpisodeRecord) -> list[Block]:
     """The rule's description (shown as written: its ``<…>`` make no mentions or links), labels and runbook;
     a description too long for Slack is cut with "…" (``codex-bot rules check`` warns about it)."""
+    lines = _about_lines(rule, episode.labels)
+    return [SectionBlock(text=mrkdwn("\n".join(lines)))] if lines else []
+
+
+def _about_lines(rule: Rule, labels: dict[str, str]) -> list[str]:
     lines = [escape(rule.description)] if rule.description else []
-    if episode.labels:
-        lines.append(labels_text(episode.labels))
+    if labels:
+        lines.append(labels_text(labels))
     if rule.runbook:
         lines.append(f":book: {link(rule.runbook, 'Runbook')}")
-    return [SectionBlock(text=mrkdwn("\n".join(lines)))] if lines else []
+    return lines
+
+
+def cut_texts(rule: Rule) -> dict[str, str]:
+    """The rule's texts that its alert messages will cut to fit Slack ("…"), each with why: for ``rules check``."""
+    cut = {}
+    about = len("\n".join(_about_lines(rule, {})))
+    if about > MAX_TEXT:
+        cut["description"] = (f"the description is {about} characters in Slack (with its runbook link, `&<>` "
+                              f"written as entities); alerts show only the first {MAX_TEXT}, cut with \"…\"")
+    if len(title := f"RESOLVED · {rule.name}") > MAX_HEADER:
+        cut["name"] = f"the alert title {title!r} is over Slack's {MAX_HEADER} characters; it will be cut with \"…\""
+    return cut
 
 
 def _buttons(episode: EpisodeRecord, acknowledged: bool) -> ActionsBlock:
