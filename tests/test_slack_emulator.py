@@ -67,6 +67,7 @@ def test_invalid_blocks_name_the_json_pointer_like_slack(slack, blocks, pointer)
     assert not slack.posted("C0ENG")
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_text_limits_and_no_text(slack):
     post = client(slack).chat_postMessage
     assert error_of(post, channel="C0ENG", text="x" * 40_001)["error"] == "msg_too_long"
