@@ -107,6 +107,18 @@ def test_update_needs_the_id_and_a_message_the_bot_posted(slack):
     assert error_of(client(slack).chat_update, channel="C0ENG", ts=ts, text="x")["error"] == "is_archived"
 
 
+def test_a_reply_to_a_message_of_another_conversation_is_taken_but_lost(slack):
+    slack.add_channel("alerts")
+    post = client(slack).chat_postMessage
+    parent = post(channel="#eng", text="firing")["ts"]
+    post(channel="#eng", text="resolved", thread_ts=parent)
+    lost = post(channel="#alerts", text="resolved again", thread_ts=parent)
+    assert lost["ok"], "Slack answers ok"
+    assert [m["text"] for m in slack.thread("eng", parent)] == ["resolved"]
+    assert [m["text"] for m in slack.orphans()] == ["resolved again"] and not slack.thread("alerts", parent)
+    assert error_of(post, channel="#eng", text="x", thread_ts="0")["error"] == "invalid_thread_ts"
+
+
 def test_revoked_and_invalid_tokens(slack):
     slack.revoke()
     assert error_of(client(slack).chat_postMessage, channel="C0ENG", text="hi")["error"] == "token_revoked"
