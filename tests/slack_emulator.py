@@ -540,12 +540,16 @@ def _views_publish(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _get_permalink(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
-    problem = _require(body, "channel", "message_ts")
-    if problem:
-        return problem
+    if not body.get("channel") or not body.get("message_ts"):
+        return {"ok": False, "error": "invalid_arguments"}
+    with emu._lock:
+        channel = emu.channels.get(str(body["channel"]))
+        posted = channel is not None and (channel.id, str(body["message_ts"])) in emu.messages
+    if not posted:  # Slack knows permalinks only of messages that exist
+        return {"ok": False, "error": "message_not_found" if channel else "channel_not_found"}
     ts = str(body["message_ts"]).replace(".", "")
-    return {"ok": True, "channel": body["channel"],
-            "permalink": f"https://emulated.slack.test/archives/{body['channel']}/p{ts}"}
+    return {"ok": True, "channel": channel.id,
+            "permalink": f"https://emulated.slack.test/archives/{channel.id}/p{ts}"}
 
 
 def _connections_open(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:

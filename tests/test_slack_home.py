@@ -42,6 +42,7 @@ from codex_bot.panels.personal import PersonalUsage, personal_usage
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.service import Panels
 from codex_bot.settings import load_settings
+from codex_bot.slack.blocks import table_section
 from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.home_view import (
     HEADLINE_PANELS,
@@ -51,9 +52,7 @@ from codex_bot.slack.home_view import (
     HomeData,
     NextDigest,
     home_view,
-
 )
-from codex_bot.slack.blocks import table_section
 from codex_bot.slack.personal_blocks import personal_blocks
 from codex_bot.slack.replies import source_label
 from codex_bot.slack.serve import socket_mode_handler

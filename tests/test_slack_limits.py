@@ -12,6 +12,7 @@ from chart_fixtures import result
 from slack_block_rules import block_errors
 from slack_emulator import BOT_TOKEN, SlackEmulator
 from slack_sdk import WebClient
+from test_cost import measured
 
 from codex_bot.alerts.evaluate import Transition
 from codex_bot.alerts.loader import load_rules
@@ -27,7 +28,6 @@ from codex_bot.slack.blocks import panel_blocks
 from codex_bot.slack.mrkdwn import MAX_TEXT, code, code_block, escape, fit, link
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
-from test_cost import measured
 
 UTC = ZoneInfo("UTC")
 AT = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -18,8 +18,8 @@ from codex_bot.metrics.ranges import CALENDAR_RANGES, RANGE_FORMS
 from codex_bot.panels.catalog import PANELS, Panel
 from codex_bot.panels.request import DEFAULT_RANGE, PUBLIC_WORD
 from codex_bot.slack.blocks import text_sections
-from codex_bot.slack.mrkdwn import escape
 from codex_bot.slack.message import Message
+from codex_bot.slack.mrkdwn import escape
 
 
 def panel_line(panel: Panel) -> str:

@@ -32,8 +32,6 @@ from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.slack.blocks import notice_blocks
-from codex_bot.slack.slack_errors import reason
-from codex_bot.slack.slack_transport import SLACK_FAILURES
 from codex_bot.slack.home_view import (
     CALLBACK_ID,
     CHART_PANEL,
@@ -48,6 +46,8 @@ from codex_bot.slack.home_view import (
     picker,
 )
 from codex_bot.slack.replies import chart_filename
+from codex_bot.slack.slack_errors import reason
+from codex_bot.slack.slack_transport import SLACK_FAILURES
 from codex_bot.slack.surfaces import Surfaces
 from codex_bot.store import Store
 

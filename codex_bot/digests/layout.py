@@ -39,8 +39,8 @@ from codex_bot.slack.mrkdwn import (
     code,
     code_block,
     escape,
-    fit_fallback,
     fit,
+    fit_fallback,
     mrkdwn,
     plain,
 )

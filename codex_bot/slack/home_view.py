@@ -31,7 +31,8 @@ from slack_sdk.models.views import View
 from codex_bot.formatting import humanize
 from codex_bot.panels.personal import PersonalUsage
 from codex_bot.panels.result import PanelResult
-from codex_bot.slack.blocks import MAX_SECTION_TEXT, escape, figure_field, table_section, unit_of, when, window
+from codex_bot.slack.blocks import figure_field, table_section, unit_of, when, window
+from codex_bot.slack.mrkdwn import MAX_HEADER, MAX_TEXT, escape, fit, mrkdwn
 from codex_bot.slack.personal_blocks import share_line
 
 RANGES = ("24h", "7d", "30d", "this week", "last week")  # the picker's choices
@@ -114,7 +115,7 @@ def listing(title: str, lines: list[str], empty: str) -> SectionBlock:
     more there are (a line is never cut, so no link breaks)."""
     text, shown = f"*{title}*", 0
     for line in lines[:MAX_LISTED]:
-        if len(text) + len(line) + 1 > MAX_SECTION_TEXT - len(MORE):
+        if len(text) + len(line) + 1 > MAX_TEXT - len(MORE):
             break
         text, shown = f"{text}\n{line}", shown + 1
     if not lines:
@@ -150,7 +151,7 @@ def you_section(you: PersonalUsage) -> SectionBlock:
 def home_blocks(data: HomeData) -> list[Block]:
     tokens = data.headline["tokens"]
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=f"Codex usage · {data.range_text}")),
+        HeaderBlock(text=PlainTextObject(text=fit(f"Codex usage · {data.range_text}", MAX_HEADER))),
         picker(data.range_text),
         headline_section(data),
     ]
@@ -165,10 +166,10 @@ def home_blocks(data: HomeData) -> list[Block]:
                           "_none_"))
     blocks.append(listing("Next digests", [digest_line(d, data.tz) for d in data.digests], "_none scheduled_"))
     context = f"{window(tokens, data.tz)} · changes vs {tokens.range.previous_label} · source: {escape(data.source)}"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
+    blocks.append(ContextBlock(elements=[mrkdwn(context)]))
     if data.notes:
-        notes = " · ".join(escape(n) for n in data.notes)[: MAX_SECTION_TEXT - 30]
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":information_source: {notes}")]))
+        notes = " · ".join(escape(n) for n in data.notes)
+        blocks.append(ContextBlock(elements=[mrkdwn(f":information_source: {notes}")]))
     return blocks
 
 
