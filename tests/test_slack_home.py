@@ -22,6 +22,7 @@ from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from prometheus_fleet import Fleet, free_port
 from slack_emulator import (
     APP_TOKEN,
+    BOT_TOKEN,
     ServedApp,
     SlackEmulator,
     SocketModeEndpoint,
@@ -32,6 +33,7 @@ from slack_emulator import (
     select_payload,
     slash_command_payload,
 )
+from slack_sdk import WebClient
 
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.digests.service import load_definitions
@@ -63,8 +65,6 @@ pytestmark = pytest.mark.prometheus
 
 TZ = ZoneInfo("Europe/Berlin")
 ALICE, LEAD = "U0ALICE", "U0LEAD"  # LEAD may see per-user figures; her Slack profile shows no e-mail
-ALERT_REF = MessageRef("C0ALERTS", "1700000000.000100")
-PERMALINK = "https://emulated.slack.test/archives/C0ALERTS/p1700000000000100"
 
 
 @dataclass
@@ -78,6 +78,7 @@ class Setup:
     email: str  # Alice's Slack e-mail, her user label in the fleet
     fired_at: datetime
     renderer: ChartRenderer
+    permalink: str  # of the firing alert's message
 
     @property
     def source(self) -> str:
@@ -100,7 +101,7 @@ class Setup:
                           for d in definitions.digests), key=lambda d: d.at)
         data = HomeData(range_text, headline, TZ, self.source, chart=chart,
                         alerts=[FiringAlert("success-rate-drop", "critical", {"model": "gpt-5-codex"},
-                                            self.fired_at, PERMALINK)],
+                                            self.fired_at, self.permalink)],
                         digests=digests, notes=notes)
         if you:
             data.you = self.you(range_text, headline)
@@ -135,12 +136,15 @@ def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # no
     state_db = Path(tempfile.mkdtemp(prefix="codex-bot-home-")) / "state.sqlite"
     store = Store.open(state_db)
     fired_at = at - timedelta(hours=2)
-    with store.transaction() as tx:
-        tx.execute("INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value,"
-                   " threshold, posted_key) VALUES ('success-rate-drop', ?, ?, 'critical', ?, ?, 81.5, 90, 'alert:1')",
-                   (json.dumps({"model": "gpt-5-codex"}),) * 2 + (fired_at.timestamp(),) * 2)
-        store.put_message_ref(tx, "alert:1", ALERT_REF)
-    with SlackEmulator() as slack:
+    with SlackEmulator(channels=["alerts"]) as slack:
+        posted = WebClient(token=BOT_TOKEN, base_url=slack.base_url).chat_postMessage(channel="alerts", text="alert")
+        alert_ref = MessageRef(posted["channel"], posted["ts"])
+        with store.transaction() as tx:
+            tx.execute("INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value,"
+                       " threshold, posted_key) VALUES ('success-rate-drop', ?, ?, 'critical', ?, ?, 81.5, 90,"
+                       " 'alert:1')", (json.dumps({"model": "gpt-5-codex"}),) * 2 + (fired_at.timestamp(),) * 2)
+            store.put_message_ref(tx, "alert:1", alert_ref)
+        permalink = f"https://emulated.slack.test/archives/{alert_ref.channel}/p{alert_ref.ts.replace('.', '')}"
         slack.add_person(ALICE, email)
         slack.add_person(LEAD, None)
         app, deps = build_bot(slack, prometheus_url=fleet.prometheus_url, quickchart_url=chart_renderer.base_url,
@@ -148,7 +152,7 @@ def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # no
         deps.clock = lambda: at
         served = ServedApp(app)
         panels = Panels(PrometheusClient(fleet.prometheus_url), TZ, load_prices())
-        yield Setup(fleet, slack, served, panels, store, at, email, fired_at, chart_renderer)
+        yield Setup(fleet, slack, served, panels, store, at, email, fired_at, chart_renderer, permalink)
         served.stop()
         store.close()
 
@@ -175,7 +179,7 @@ def test_opening_the_home_tab_publishes_the_dashboard(setup: Setup):
         "output_tokens", start, setup.at, where={"user": setup.email})
     team = truth.total("input_tokens", start, setup.at) + truth.total("output_tokens", start, setup.at)
     assert f"{humanize(100 * mine / team, 'percent')} of tokens ({humanize(mine, 'tokens')} of" in text
-    assert f"<{PERMALINK}|see the alert>" in json.dumps(view) and "daily-eng" in text and "weekly-leads" in text
+    assert f"<{setup.permalink}|see the alert>" in json.dumps(view) and "daily-eng" in text and "weekly-leads" in text
     assert "Per user" not in text, "Alice may not see other people's figures"
 
     upload = next(c for c in setup.slack.calls_to("files.getUploadURLExternal") if c.answer["file_id"] == chart.file_id)
@@ -259,8 +263,10 @@ def test_codex_me_rejects_a_bad_range(setup: Setup):
 def test_socket_mode_home_and_me(setup: Setup):
     endpoint = SocketModeEndpoint().start()
     try:
-        with SlackEmulator(ws_url=endpoint.url) as slack:
+        with SlackEmulator(ws_url=endpoint.url, channels=["alerts"]) as slack:
             slack.add_person(ALICE, setup.email)
+            again = WebClient(token=BOT_TOKEN, base_url=slack.base_url).chat_postMessage(channel="alerts", text="alert")
+            assert setup.permalink.endswith(f"/{again['channel']}/p{again['ts'].replace('.', '')}")  # the same ref
             app, deps = build_bot(slack, prometheus_url=setup.fleet.prometheus_url, timezone=TZ.key,
                                   quickchart_url=setup.renderer.base_url, state_db=setup.store.path)
             deps.clock = lambda: setup.at
