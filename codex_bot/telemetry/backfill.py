@@ -26,9 +26,12 @@ from codex_bot.telemetry.openmetrics import write_openmetrics
 from codex_bot.telemetry.pipeline import Outcomes, Pipeline
 from codex_bot.telemetry.promtool import create_blocks
 from codex_bot.telemetry.timeline import Timeline
-from codex_bot.telemetry.vmimport import import_text
+from codex_bot.telemetry.vmimport import check_url, import_text
 
 MAX_GRID_STEPS = 5_000_000  # a runaway time range (e.g. a bogus timestamp) would write terabytes
+# VictoriaMetrics stores no sample more than 2 days ahead of its clock: it drops them, logs a warning and
+# still answers 204, so backfill refuses such an --end before sending anything.
+VM_MAX_AHEAD_SECONDS = 2 * 86400
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,13 @@ def backfill(
         raise UserError(f"--step must be a positive number of seconds, not {step}")
     if (tsdb_dir is None) == (to_url is None):
         raise UserError("give either a TSDB folder (--tsdb) or a VictoriaMetrics URL (--to-url), not both")
+    if to_url is not None:
+        check_url(to_url)
     started = time.monotonic()
     timeline, outcomes, undated, after_end = aggregate_files(files, step, end, rule, max_series, dedup_records)
     last = _last_step(timeline, step, end)
+    if to_url is not None:
+        _check_not_too_far_ahead(last * step)
     scratch = Path(tsdb_dir).resolve().parent if tsdb_dir is not None else Path(tempfile.gettempdir())
     om_path = Path(openmetrics_out) if openmetrics_out else _scratch_file(scratch)
     flushed = None
@@ -142,6 +149,14 @@ def backfill(
         openmetrics_path=om_path if keep_openmetrics else None,
         flushed=flushed,
     )
+
+
+def _check_not_too_far_ahead(last_sample: float) -> None:
+    if last_sample > time.time() + VM_MAX_AHEAD_SECONDS - 3600:  # an hour's margin for clock skew
+        raise UserError(
+            "the last sample would be more than 2 days ahead of now, and VictoriaMetrics silently drops samples "
+            "that far in the future: give an --end up to now+1d (now+1h keeps 'now' queries fresh)"
+        )
 
 
 def _last_step(timeline: Timeline, step: int, end: float | None) -> int:

@@ -19,14 +19,20 @@ IMPORT_PATH = "/api/v1/import/prometheus"
 FLUSH_PATH = "/internal/force_flush"
 
 
+def check_url(url: str) -> None:
+    """A :class:`UserError` unless ``url`` is an http(s) URL with a host (checked before any work)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(f"--to-url {url!r} is not an http(s) URL; use e.g. http://127.0.0.1:8428")
+
+
 def import_text(path: Path, url: str, timeout: float = 600.0) -> bool:
     """POST ``path`` (text exposition, millisecond timestamps) to ``url``; True when the store was flushed.
 
     Failures (unreachable, an HTTP error with VictoriaMetrics' reason) are a :class:`UserError`.
     """
+    check_url(url)
     base = url.rstrip("/")
-    if urlsplit(base).scheme not in ("http", "https"):
-        raise UserError(f"--to-url {url!r} is not an http(s) URL; use e.g. http://127.0.0.1:8428")
     with path.open("rb") as body:
         reply = _request("post", f"{base}{IMPORT_PATH}", timeout, data=body, headers={"Content-Type": "text/plain"})
     if reply.status_code not in (200, 204):
