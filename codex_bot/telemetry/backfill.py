@@ -113,7 +113,7 @@ def backfill(
     if step <= 0:
         raise UserError(f"--step must be a positive number of seconds, not {step}")
     if (tsdb_dir is None) == (to_url is None):
-        raise UserError("give either a TSDB folder (--tsdb) or a VictoriaMetrics URL (--to-url), not both")
+        raise UserError("give one target: a TSDB folder (--tsdb) or a VictoriaMetrics URL (--to-url)")
     if to_url is not None:
         check_url(to_url)
     started = time.monotonic()
