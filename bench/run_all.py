@@ -3,7 +3,8 @@
 Builds ONE shared context (bench/common.py: the demo's simulated fleet — 25 developers × 30 days —
 backfilled into a real Prometheus, plus the bundled chart renderer) and runs each bench's ``measure``
 against it: ingest throughput, chart render time, panel answers, Slack ack and reply, the 200-rule
-alert cycle, the digest, and the bot's start time and memory.  The backfill figure of the default run
+alert cycle, the digest, panel and digest time on VictoriaMetrics vs Prometheus, and the bot's start
+time and memory.  The backfill figure of the default run
 is the shared fleet's own simulate + backfill, labelled as what it is; ``--full`` also simulates and
 backfills 500 developers × 30 days (about 2 minutes more), the fleet the < 2 min target names.
 The machine, its load average at start and end, and the date head and close the report.
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import bench_alerts
+import bench_backends
 import bench_bot
 import bench_charts
 import bench_digest
@@ -49,6 +51,7 @@ def context_benches(ctx: Context) -> dict[str, Bench]:
         "slack": lambda: bench_slack.measure(ctx),
         "alerts": lambda: bench_alerts.measure(ctx),
         "digest": lambda: bench_digest.measure(ctx),
+        "backends": lambda: bench_backends.measure(ctx),
         "bot": lambda: bench_bot.measure(ctx),
     }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything codex-bot's demo and tests need on a fresh Debian machine, idempotently:
-# Debian packages (Prometheus, fonts for charts, Node.js), a virtual environment in .venv with the
+# Debian packages (Prometheus, VictoriaMetrics, fonts for charts, Node.js), a virtual environment in .venv with the
 # project and its test dependencies, and the bundled chart renderer's npm packages.
 # Re-running it is quick: each step is skipped when already done.
 set -euo pipefail
@@ -12,6 +12,7 @@ PYTHON=${PYTHON:-$(command -v python3 || command -v python || true)}
 
 missing=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
+command -v victoria-metrics >/dev/null && command -v vmagent >/dev/null || missing+=(victoria-metrics)
 command -v npm >/dev/null || missing+=(nodejs npm)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
 [ -n "$PYTHON" ] || missing+=(python3)
@@ -22,12 +23,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
     PYTHON=${PYTHON:-$(command -v python3)}
 fi
-# Debian's prometheus package enables a service on :9090; codex-bot starts its own instances instead.
-if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
-elif command -v update-rc.d >/dev/null && [ -e /etc/init.d/prometheus ]; then
-    $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
-fi
+# Debian's prometheus and victoria-metrics packages enable services on :9090 and :8428; codex-bot
+# starts its own instances on free loopback ports instead, so neither service may start or keep running.
+for service in prometheus victoria-metrics; do
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+        $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+    elif command -v update-rc.d >/dev/null && [ -e "/etc/init.d/$service" ]; then
+        $SUDO /etc/init.d/"$service" stop >/dev/null 2>&1 || true
+        $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
+    fi
+done
 
 stamp=.venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)
 if [ ! -e "$stamp" ]; then

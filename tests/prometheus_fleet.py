@@ -1,4 +1,5 @@
-"""A synthetic fleet backfilled through ``codex-bot backfill`` into a real Prometheus (used by conftest's ``fleet``)."""
+"""A synthetic fleet backfilled through ``codex-bot backfill`` into a real Prometheus, or a real VictoriaMetrics
+(used by conftest's ``fleet`` and ``backend_fleet``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import requests
 
 from codex_bot.cli import main as codex_bot
 from codex_bot.demo.prometheus import LocalPrometheus, PrometheusStartError, free_port  # noqa: F401 - free_port for tests
+from codex_bot.demo.victoriametrics import LocalVictoriaMetrics
 from codex_bot.settings import load_settings
 from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
@@ -27,13 +29,16 @@ FLEET_DAYS = 8
 # The backfill grid.  120 s halves promtool's work against 60 s and still leaves 2-3 samples in a
 # 5-minute rate() window; panels tests align their evaluation times to it with Fleet.align().
 STEP_SECONDS = 120
+# The metrics backends the figure tests run against (``backend_fleet``'s params).
+BACKENDS = ("prometheus", "victoriametrics")
 
 
 @dataclass(frozen=True)
 class Fleet:
-    """What the ``fleet`` fixture yields: a real Prometheus holding the backfilled fleet, and its ground truth."""
+    """What the ``fleet`` fixture yields: a real Prometheus (or, from ``backend_fleet``, VictoriaMetrics)
+    holding the backfilled fleet, and its ground truth."""
 
-    prometheus_url: str
+    prometheus_url: str  # the Prometheus HTTP API of the backend
     start: datetime  # the fleet's events have start < time <= end (UTC)
     end: datetime  # the next full hour after the session started, so "now" queries see fresh samples
     step_seconds: int  # backfill grid; increase() at a grid time t counts exactly the events in (t-r, t]
@@ -41,6 +46,7 @@ class Fleet:
     events: list[SimEvent]
     incidents: tuple[Incident, ...]
     config: FleetConfig
+    backend: str = "prometheus"  # one of BACKENDS
 
     def align(self, moment: datetime) -> datetime:
         """``moment`` rounded down to the backfill grid."""
@@ -79,6 +85,15 @@ def _weekday_before(day: date) -> date:
     return day
 
 
+def require_victoriametrics() -> str:
+    """The victoria-metrics path; a loud failure (not a skip) when missing: scripts/setup.sh installs it."""
+    binary = shutil.which("victoria-metrics")
+    if not binary:
+        pytest.fail("the real VictoriaMetrics is required: install Debian's 'victoria-metrics' package "
+                    "(make setup does)", pytrace=False)
+    return binary
+
+
 def require_binaries() -> tuple[str, str]:
     """Prometheus and promtool paths; a loud failure (not a skip) when missing: CI installs them."""
     prometheus, promtool = shutil.which("prometheus"), shutil.which("promtool")
@@ -88,19 +103,36 @@ def require_binaries() -> tuple[str, str]:
     return prometheus, promtool
 
 
-def build_fleet(work: Path) -> tuple[FleetConfig, list[SimEvent], GroundTruth, Path]:
-    """Simulate, write OTLP/JSON lines and backfill them with ``codex-bot backfill`` into ``work/tsdb``."""
+@dataclass(frozen=True)
+class SimulatedFleet:
+    """The simulated fleet as OTLP/JSON-lines files, before any backfill."""
+
+    config: FleetConfig
+    events: list[SimEvent]
+    truth: GroundTruth
+    files: tuple[Path, ...]
+
+    def backfill(self, *target: str) -> None:
+        """``codex-bot backfill FILES… TARGET`` (``--tsdb DIR`` or ``--to-url URL``) on the fleet's grid."""
+        status = codex_bot(["backfill", *map(str, self.files), *target,
+                            "--step", str(STEP_SECONDS), "--end", str(int(self.config.end.timestamp()))])
+        if status != 0:
+            pytest.fail(f"codex-bot backfill {' '.join(target)} exited {status}", pytrace=False)
+
+    def served_by(self, url: str, backend: str) -> Fleet:
+        config = self.config
+        return Fleet(prometheus_url=url, start=config.start, end=config.end, step_seconds=STEP_SECONDS,
+                     truth=self.truth, events=self.events, incidents=config.incidents, config=config, backend=backend)
+
+
+def simulate_fleet(work: Path) -> SimulatedFleet:
+    """Simulate the fleet ending at the next full hour and write it as OTLP/JSON lines under ``work/otlp``."""
     end = next_full_hour(datetime.now(UTC))
     config = FleetConfig(developers=FLEET_DEVELOPERS, days=FLEET_DAYS, end=end, seed=FLEET_SEED,
                          incidents=planted_incidents(end))
     events = list(simulate(config))
     written = write_files(events, work / "otlp", jsonl=True)
-    tsdb = work / "tsdb"
-    status = codex_bot(["backfill", *map(str, written.paths), "--tsdb", str(tsdb),
-                        "--step", str(STEP_SECONDS), "--end", str(int(end.timestamp()))])
-    if status != 0:
-        pytest.fail(f"codex-bot backfill exited {status}", pytrace=False)
-    return config, events, GroundTruth(events, label_rule(load_settings())), tsdb
+    return SimulatedFleet(config, events, GroundTruth(events, label_rule(load_settings())), tuple(written.paths))
 
 
 class PrometheusServer(LocalPrometheus):
@@ -112,6 +144,16 @@ class PrometheusServer(LocalPrometheus):
     @property
     def work(self) -> Path:
         return self.workdir
+
+    def start(self, attempts: int = 3) -> str:
+        try:
+            return super().start(attempts)
+        except PrometheusStartError as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+
+class VictoriaMetricsServer(LocalVictoriaMetrics):
+    """The product's :class:`LocalVictoriaMetrics` for tests: a failed start is a test failure, not an error."""
 
     def start(self, attempts: int = 3) -> str:
         try:

@@ -35,6 +35,12 @@ DETECTS = ("success-rate-drop", "command-p95-spike", "cache-rate-fall", "token-s
 
 
 @pytest.fixture(scope="module")
+def fleet(backend_fleet):
+    """These figure tests run on every metrics backend (Prometheus, VictoriaMetrics): see conftest."""
+    return backend_fleet
+
+
+@pytest.fixture(scope="module")
 def client(fleet) -> Iterator[PrometheusClient]:
     prometheus = PrometheusClient(fleet.prometheus_url, timeout=30)
     yield prometheus

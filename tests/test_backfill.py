@@ -7,11 +7,23 @@ import gzip
 import json
 import math
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from promhelpers import SAMPLE_FILES, prometheus, query, record_named, request_of, retimed, sample_request
+from prometheus_fleet import VictoriaMetricsServer, require_victoriametrics
+from promhelpers import (
+    SAMPLE_FILES,
+    ingest_server,
+    prometheus,
+    query,
+    record_named,
+    request_of,
+    retimed,
+    sample_request,
+)
 
 from codex_bot.cli import main as codex_bot
 from codex_bot.errors import UserError
@@ -183,23 +195,44 @@ def in_window(times: list[float], start: float, end: float) -> int:
     return sum(1 for t in times if start < t <= end)
 
 
-def test_increase_at_grid_times_equals_the_events_exactly(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    base = 1_800_000_000  # 2027-01-15T08:00Z; fixed so the test is the same every run
+@contextmanager
+def backfilled(backend: str, paths: list[Path], end: int, work: Path,
+               capsys: pytest.CaptureFixture) -> Iterator[tuple[str, int, str]]:
+    """``codex-bot backfill`` of ``paths`` into a real Prometheus (``--tsdb``, then started over it) or a
+    running VictoriaMetrics (``--to-url``); yields (query URL, exit status, printed summary)."""
+    args = ["backfill", *map(str, paths), "--end", str(end)]
+    if backend == "prometheus":
+        status = codex_bot([*args, "--tsdb", str(work / "tsdb")])
+        with prometheus(work / "tsdb", work) as url:
+            yield url, status, capsys.readouterr().out
+        return
+    server = VictoriaMetricsServer(work / "vm", work, require_victoriametrics())
+    url = server.start()
+    try:
+        status = codex_bot([*args, "--to-url", url])
+        yield url, status, capsys.readouterr().out
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("backend", ["prometheus", "victoriametrics"])
+def test_increase_at_grid_times_equals_the_events_exactly(backend: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # 2026-10-07T08:00Z: fixed so the test is the same every run, and in the past (VictoriaMetrics drops
+    # samples more than two days ahead of its clock)
+    base = 1_791_360_000
     records, prompts, tokens, tools = fleet_records(base)
     half = len(records) // 2
     paths = [write_jsonl(tmp_path / "one.jsonl", [request_of(records[:half])]),
              write_jsonl(tmp_path / "two.jsonl", [request_of(records[half:][:30]), request_of(records[half:][30:])])]
     end = base + 4 * HOUR
-    status = codex_bot(["backfill", *map(str, paths), "--tsdb", str(tmp_path / "tsdb"), "--end", str(end)])
-    out = capsys.readouterr().out
-    assert status == 0
-    first = min(t for t, _ in prompts + tokens + tools)
-    start = datetime.fromtimestamp((math.ceil(first / STEP) - 1) * STEP, UTC).strftime("%H:%M")
-    assert f"records   {len(records)} ({len(records)} counted, 0 ignored, 0 duplicates" in out
-    assert f"from 2027-01-15T{start}:00Z to 2027-01-15T12:00:00Z" in out
-    assert not list(tmp_path.glob(".codex-bot-backfill-*")), "the intermediate OpenMetrics file is removed"
-
-    with prometheus(tmp_path / "tsdb", tmp_path) as url:
+    with backfilled(backend, paths, end, tmp_path, capsys) as (url, status, out):
+        assert status == 0
+        first = min(t for t, _ in prompts + tokens + tools)
+        start = datetime.fromtimestamp((math.ceil(first / STEP) - 1) * STEP, UTC).strftime("%H:%M")
+        assert f"records   {len(records)} ({len(records)} counted, 0 ignored, 0 duplicates" in out
+        assert f"from 2026-10-07T{start}:00Z to 2026-10-07T12:00:00Z" in out
+        assert ("tsdb      " if backend == "prometheus" else f"sent to   {url}\n") in out
+        assert not list(tmp_path.glob(".codex-bot-backfill-*")), "the intermediate OpenMetrics file is removed"
         for t in (base + 600, base + 5400 + 60, base + 2 * HOUR, base + 3 * HOUR, end):
             for window in (300, 1800, 3600, 3 * HOUR):
                 promql = f"sum by (user) (increase(codex_prompts_total[{window}s]))"
@@ -228,8 +261,26 @@ def test_command_errors_are_one_clear_line(tmp_path: Path, capsys: pytest.Captur
         (["--tsdb", str(tmp_path / "t"), "--promtool", "no-such-promtool", sample], "'no-such-promtool' not found"),
         (["--tsdb", str(tmp_path / "file"), sample], "File exists"),
         (["--tsdb", str(tmp_path / "t"), "--step", "0", sample], "--step must be a positive number"),
+        (["--to-url", "127.0.0.1:8428", sample], "is not an http(s) URL"),
+        (["--to-url", "http://127.0.0.1:9", sample], "cannot reach http://127.0.0.1:9/api/v1/import/prometheus"),
+        (["--to-url", "http://127.0.0.1:9", "--end", "now+3d", sample], "more than 2 days ahead"),
     ]
     for args, message in cases:
         assert codex_bot(["backfill", *args]) == 1
         err = capsys.readouterr().err
-        assert err.startswith("codex-bot backfill: ") and message in err and "Traceback" not in err
+        assert err.startswith("codex-bot backfill: ") and message in err and "Traceback" not in err, err
+
+
+def test_to_url_of_a_server_without_the_import_api_is_one_clear_line(capsys: pytest.CaptureFixture) -> None:
+    """A URL that is not VictoriaMetrics (here: codex-bot ingest itself) answers 404; said so, in one line."""
+    with ingest_server() as server:
+        assert codex_bot(["backfill", str(SAMPLE_FILES[0]), "--to-url", server.url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"codex-bot backfill: {server.url}/api/v1/import/prometheus answered HTTP 404")
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_tsdb_and_to_url_are_one_or_the_other(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        codex_bot(["backfill", str(SAMPLE_FILES[0]), "--tsdb", str(tmp_path), "--to-url", "http://127.0.0.1:8428"])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err

@@ -367,3 +367,141 @@ def test_collector_produces_the_metric_contract() -> None:
     token_types = [a["default_value"] for spec in load_yaml(COLLECTOR)["connectors"]["signaltometrics"]["logs"]
                    if spec["name"] == "codex_tokens" for a in spec["attributes"] if a["key"] == "type"]
     assert token_types == ["input", "cached_input", "output", "reasoning_output"]
+
+
+# --- Scale-out: two bots on PostgreSQL, balanced ingest, a VictoriaMetrics cluster ------------------------
+
+SCALE_OUT = DEPLOY / "scale-out"
+SCALE_OUT_K8S = SCALE_OUT / "kubernetes"
+# Settings the scale-out files use that come with the PostgreSQL state change (issue 16, part 1), which
+# lands separately; drop a name from here once Settings has it.
+PENDING_SETTINGS = {"CODEX_BOT_DATABASE_URL"}
+
+
+def scale_out_services() -> dict[str, dict[str, Any]]:
+    return load_yaml(SCALE_OUT / "docker-compose.yml")["services"]
+
+
+def flag_values(argv: list[str], flag: str) -> list[str]:
+    """Every value of ``-flag=value`` in a VictoriaMetrics command line."""
+    return [arg.split("=", 1)[1] for arg in argv if arg.startswith(f"-{flag}=")]
+
+
+def test_scale_out_compose_runs_two_bots_on_postgresql() -> None:
+    services = scale_out_services()
+    serve = services["codex-bot-serve"]
+    assert_subcommand(serve["command"])
+    assert serve["command"] == ["serve"]
+    assert serve["deploy"]["replicas"] >= 2
+    environment = serve["environment"]
+    assert "volumes" not in serve and "CODEX_BOT_STATE_DB" not in environment, "state lives in PostgreSQL only"
+    url = urlsplit(re.sub(r"\$\{[^}]*\}", "PASSWORD", environment["CODEX_BOT_DATABASE_URL"]))  # Compose interpolation
+    assert url.scheme == "postgresql+psycopg" and url.hostname in services and url.port == 5432
+    postgres = services[url.hostname]
+    assert postgres["image"].startswith("postgres:")
+    assert url.path.lstrip("/") == postgres["environment"]["POSTGRES_DB"]
+    assert url.username == postgres["environment"]["POSTGRES_USER"]
+    assert serve["depends_on"][url.hostname]["condition"] == "service_healthy"
+    real = {env_name(field) for field in Settings.model_fields} | PENDING_SETTINGS
+    assert {name for name in environment if name.startswith("CODEX_BOT_")} <= real
+
+
+def test_scale_out_ingest_replicas_sit_behind_the_balancer() -> None:
+    services = scale_out_services()
+    ingest = services["ingest"]
+    assert_subcommand(ingest["command"])
+    assert ingest["command"][0] == "ingest" and ingest["deploy"]["replicas"] >= 2 and "ports" not in ingest
+    port = listen_port(ingest["command"])
+    nginx = (SCALE_OUT / "nginx.conf").read_text(encoding="utf-8")
+    assert re.search(rf"^\s*server ingest:{port};", nginx, re.MULTILINE), "the upstream is every ingest replica"
+    assert re.search(rf"^\s*listen {port};", nginx, re.MULTILINE)
+    assert "non_idempotent" not in nginx, "a POST an ingest replica received is never sent again"
+    assert f"{port}:{port}" in services["ingest-lb"]["ports"]
+    body = re.search(r"client_max_body_size (\d+)m;", nginx)
+    assert body and int(body.group(1)) * 2**20 >= Settings.model_fields["ingest_max_body_bytes"].default
+
+
+def test_vmagent_scrapes_every_ingest_replica_into_the_cluster() -> None:
+    services = scale_out_services()
+    argv = services["vmagent"]["command"]
+    (config_path,) = flag_values(argv, "promscrape.config")
+    mounted = {target: source for source, target, *_ in (v.split(":") for v in services["vmagent"]["volumes"])}
+    config_file = SCALE_OUT / mounted[config_path]
+    check = subprocess.run(["vmagent", f"-promscrape.config={config_file}", "-dryRun"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr  # the real vmagent (Debian victoria-metrics) accepts it
+    (job,) = load_yaml(config_file)["scrape_configs"]
+    (discovery,) = job["dns_sd_configs"]
+    assert discovery["names"] == ["ingest"] and discovery["port"] == listen_port(services["ingest"]["command"])
+    (write,) = flag_values(argv, "remoteWrite.url")
+    target = urlsplit(write)
+    assert target.hostname == "vminsert" and target.path == "/insert/0/prometheus/api/v1/write"
+
+
+def test_the_victoriametrics_cluster_wires_every_storage_node() -> None:
+    services = scale_out_services()
+    storage = sorted(name for name, svc in services.items() if svc.get("image", "").startswith("victoriametrics/vmstorage"))
+    assert len(storage) >= 2
+    versions = {svc["image"].rsplit(":", 1)[1] for name, svc in services.items() if name.startswith("vm")}
+    assert versions <= {"v1.79.5", "v1.79.5-cluster"}, "the release the tests run (Debian's 1.79)"
+    for name, port in (("vminsert", 8400), ("vmselect", 8401)):
+        assert sorted(flag_values(services[name]["command"], "storageNode")) == [f"{s}:{port}" for s in storage]
+    replication = int(flag_values(services["vminsert"]["command"], "replicationFactor")[0])
+    assert replication == len(storage)
+    assert flag_values(services["vmselect"]["command"], "dedup.minScrapeInterval") == ["1ms"]
+    for name in storage:
+        assert flag_values(services[name]["command"], "retentionPeriod") == ["400d"]
+    query = urlsplit(services["codex-bot-serve"]["environment"]["CODEX_BOT_PROMETHEUS_URL"])
+    assert (query.hostname, query.port, query.path) == ("vmselect", 8481, "/select/0/prometheus")
+
+
+def scale_out_k8s() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    kustomization = load_yaml(SCALE_OUT_K8S / "kustomization.yaml")
+    patches = [doc for patch in kustomization["patches"]
+               for doc in yaml.safe_load_all((SCALE_OUT_K8S / patch["path"]).read_text(encoding="utf-8")) if doc]
+    return kustomization, patches
+
+
+def test_kubernetes_scale_out_patches_the_base_onto_postgresql() -> None:
+    kustomization, patches = scale_out_k8s()
+    assert "../../kubernetes" in kustomization["resources"]
+    base = {(doc["kind"], doc["metadata"]["name"]): doc for doc in kubernetes_documents()}
+    for patch in patches:
+        assert (patch["kind"], patch["metadata"]["name"]) in base, f"patch of nothing: {patch['metadata']['name']}"
+    serve = next(p for p in patches if p["metadata"]["name"] == "codex-bot-serve")
+    assert serve["spec"]["replicas"] >= 2 and serve["spec"]["strategy"]["type"] == "RollingUpdate"
+    (container,) = serve["spec"]["template"]["spec"]["containers"]
+    base_containers = base[("Deployment", "codex-bot-serve")]["spec"]["template"]["spec"]["containers"]
+    assert container["name"] in {c["name"] for c in base_containers}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["CODEX_BOT_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "url"
+    (state,) = serve["spec"]["template"]["spec"]["volumes"]
+    assert state == {"name": "state", "persistentVolumeClaim": None, "emptyDir": {}}
+    deleted = [p for p in patches if p.get("$patch") == "delete"]
+    assert [(p["kind"], p["metadata"]["name"]) for p in deleted] == [("PersistentVolumeClaim", "codex-bot-state")]
+    ingest = next(p for p in patches if p["metadata"]["name"] == "codex-bot-ingest")
+    assert ingest["spec"]["replicas"] >= 2
+
+
+def test_kubernetes_scale_out_scrapes_ingest_pods_into_a_vmcluster() -> None:
+    kustomization, patches = scale_out_k8s()
+    docs = {doc["kind"]: doc for resource in kustomization["resources"] if resource.endswith(".yaml")
+            for doc in yaml.safe_load_all((SCALE_OUT_K8S / resource).read_text(encoding="utf-8")) if doc}
+    cluster = docs["VMCluster"]
+    name = cluster["metadata"]["name"]
+    assert cluster["spec"]["vmstorage"]["replicaCount"] >= cluster["spec"]["replicationFactor"] >= 2
+    assert cluster["spec"]["vmselect"]["extraArgs"]["dedup.minScrapeInterval"] == "1ms"
+    agent, scrape = docs["VMAgent"], docs["VMPodScrape"]
+    write = urlsplit(agent["spec"]["remoteWrite"][0]["url"])
+    assert write.hostname.split(".")[0] == f"vminsert-{name}" and write.path == "/insert/0/prometheus/api/v1/write"
+    assert scrape["metadata"]["labels"].items() >= agent["spec"]["podScrapeSelector"]["matchLabels"].items()
+    ingest = next(doc for doc in kubernetes_documents()
+                  if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "codex-bot-ingest")
+    template = ingest["spec"]["template"]
+    assert template["metadata"]["labels"].items() >= scrape["spec"]["selector"]["matchLabels"].items()
+    ports = {p["name"] for c in template["spec"]["containers"] for p in c["ports"]}
+    assert {e["port"] for e in scrape["spec"]["podMetricsEndpoints"]} <= ports
+    serve = next(p for p in patches if p["metadata"]["name"] == "codex-bot-serve")
+    env = {e["name"]: e.get("value") for e in serve["spec"]["template"]["spec"]["containers"][0]["env"]}
+    query = urlsplit(env["CODEX_BOT_PROMETHEUS_URL"])
+    assert (query.hostname.split(".")[0], query.port, query.path) == (f"vmselect-{name}", 8481, "/select/0/prometheus")

@@ -31,6 +31,12 @@ CHANNEL = "eng-codex"
 
 
 @pytest.fixture(scope="module")
+def fleet(backend_fleet):
+    """These figure tests run on every metrics backend (Prometheus, VictoriaMetrics): see conftest."""
+    return backend_fleet
+
+
+@pytest.fixture(scope="module")
 def panels(fleet):
     client = PrometheusClient(fleet.prometheus_url, timeout=30)
     yield Panels(client, UTC, load_prices())

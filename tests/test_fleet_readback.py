@@ -43,6 +43,12 @@ def truth_by(fleet: Fleet, measure: str, at: datetime, by: tuple[str, ...], wher
     return {key: value for key, value in found.items() if value}  # type: ignore[union-attr]
 
 
+@pytest.fixture(scope="module")
+def fleet(backend_fleet):
+    """These figure tests run on every metrics backend (Prometheus, VictoriaMetrics): see conftest."""
+    return backend_fleet
+
+
 @pytest.fixture(scope="module", params=["end", "a day earlier"])
 def at(request: pytest.FixtureRequest, fleet: Fleet) -> datetime:
     """Grid-aligned evaluation times: the end of the data, and 19.5 hours earlier (mid-day, mid-series)."""

@@ -26,6 +26,12 @@ Truth = Any
 
 
 @pytest.fixture(scope="module")
+def fleet(backend_fleet):
+    """These figure tests run on every metrics backend (Prometheus, VictoriaMetrics): see conftest."""
+    return backend_fleet
+
+
+@pytest.fixture(scope="module")
 def panels(fleet) -> Panels:
     client = PrometheusClient(fleet.prometheus_url, timeout=30)
     yield Panels(client, BERLIN, load_prices())

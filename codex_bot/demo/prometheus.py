@@ -37,7 +37,16 @@ def free_port() -> int:
 
 
 class LocalPrometheus:
-    """Prometheus as a child process; its config and log live in ``workdir``."""
+    """Prometheus as a child process; its config and log live in ``workdir``.
+
+    Subclasses run another Prometheus-compatible server by overriding the class attributes and
+    :meth:`command` (see :class:`~codex_bot.demo.victoriametrics.LocalVictoriaMetrics`).
+    """
+
+    NAME = "Prometheus"
+    BINARY = "prometheus"
+    PACKAGE = "prometheus"  # the Debian package that has BINARY
+    READY_PATH = "/-/ready"
 
     def __init__(self, tsdb: Path, workdir: Path, binary: str | None = None, startup_timeout: float = 30.0) -> None:
         self.tsdb, self.workdir = Path(tsdb), Path(workdir)
@@ -60,25 +69,28 @@ class LocalPrometheus:
 
     def start(self, attempts: int = 3) -> str:
         """Start on a free port and wait until ready; returns the base URL."""
-        binary = self.binary or shutil.which("prometheus")
+        binary = self.binary or shutil.which(self.BINARY)
         if not binary:
-            raise PrometheusStartError("prometheus is not installed: run `make setup` or "
-                                       "`apt-get install --no-install-recommends prometheus`")
+            raise PrometheusStartError(f"{self.BINARY} is not installed: run `make setup` or "
+                                       f"`apt-get install --no-install-recommends {self.PACKAGE}`")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(CONFIG)
         for _ in range(attempts):  # another process may take the free port between probe and bind
             port = free_port()
             with self.log_file.open("wb") as log:
-                self.process = subprocess.Popen(
-                    [binary, f"--config.file={self.config_file}", f"--storage.tsdb.path={self.tsdb}",
-                     f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address=127.0.0.1:{port}",
-                     "--log.level=warn"],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                self.process = subprocess.Popen(self.command(binary, port),
+                                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             self.url = f"http://127.0.0.1:{port}"
             if self._ready():
                 return self.url
             self.stop()
-        raise PrometheusStartError(f"Prometheus did not become ready:\n{self.log_tail()}")
+        raise PrometheusStartError(f"{self.NAME} did not become ready:\n{self.log_tail()}")
+
+    def command(self, binary: str, port: int) -> list[str]:
+        """The server's command line, listening on 127.0.0.1:``port``."""
+        return [binary, f"--config.file={self.config_file}", f"--storage.tsdb.path={self.tsdb}",
+                f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address=127.0.0.1:{port}",
+                "--log.level=warn"]
 
     def _ready(self) -> bool:
         deadline = time.monotonic() + self.startup_timeout
@@ -86,7 +98,7 @@ class LocalPrometheus:
             if self.process is None or self.process.poll() is not None:
                 return False
             try:
-                if requests.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}{self.READY_PATH}", timeout=1).status_code == 200:
                     return True
             except requests.RequestException:
                 pass

@@ -98,7 +98,9 @@ class PrometheusClient:
 
     def query(self, promql: str, at: datetime) -> list[Sample]:
         """The instant vector of ``promql`` (a vector expression) evaluated at ``at``."""
-        params = {"time": _unix(at), "timeout": f"{self.timeout:g}s"}
+        # nocache=1: VictoriaMetrics would otherwise evaluate a query for the last 30 s
+        # (-search.latencyOffset) 30 s earlier, missing the newest samples; the others ignore it.
+        params = {"time": _unix(at), "timeout": f"{self.timeout:g}s", "nocache": "1"}
         with self._failures("a query"):
             result = self._prom.custom_query(promql, params=params)
             return [Sample(item["metric"], float(item["value"][1])) for item in result]

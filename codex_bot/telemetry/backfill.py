@@ -1,8 +1,10 @@
-"""``codex-bot backfill``: recorded OTLP/JSON log files → the series ``ingest`` would have produced → TSDB blocks.
+"""``codex-bot backfill``: recorded OTLP/JSON log files → the series ``ingest`` would have produced → TSDB
+blocks, or a VictoriaMetrics server.
 
 Files go through the same decode → :class:`Pipeline` (increments, dedup, series cap) as live ingest,
 into a :class:`Timeline` instead of the live registry; the timeline is written as dense OpenMetrics
-on the grid and imported with promtool.
+on the grid and imported with promtool, or sent (with millisecond timestamps) to VictoriaMetrics'
+import API.
 """
 
 from __future__ import annotations
@@ -24,8 +26,12 @@ from codex_bot.telemetry.openmetrics import write_openmetrics
 from codex_bot.telemetry.pipeline import Outcomes, Pipeline
 from codex_bot.telemetry.promtool import create_blocks
 from codex_bot.telemetry.timeline import Timeline
+from codex_bot.telemetry.vmimport import check_url, import_text
 
 MAX_GRID_STEPS = 5_000_000  # a runaway time range (e.g. a bogus timestamp) would write terabytes
+# VictoriaMetrics stores no sample more than 2 days ahead of its clock: it drops them, logs a warning and
+# still answers 204, so backfill refuses such an --end before sending anything.
+VM_MAX_AHEAD_SECONDS = 2 * 86400
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class BackfillReport:
     end: int | None
     seconds: float
     openmetrics_path: Path | None  # kept OpenMetrics file, if asked to keep it
+    flushed: bool | None = None  # with to_url: whether the server flushed the samples for queries at once
 
 
 def aggregate_files(
@@ -85,7 +92,7 @@ def end_step(end: float, step: int) -> int:
 
 def backfill(
     files: Sequence[str | Path],
-    tsdb_dir: str | Path,
+    tsdb_dir: str | Path | None,
     step: int = 60,
     end: float | None = None,
     *,
@@ -95,21 +102,34 @@ def backfill(
     openmetrics_out: str | Path | None = None,
     keep_openmetrics: bool = False,
     promtool: str = "promtool",
+    to_url: str | None = None,
 ) -> BackfillReport:
-    """Import ``files`` into TSDB blocks under ``tsdb_dir``.
+    """Import ``files`` into TSDB blocks under ``tsdb_dir``, or (``to_url``, ``tsdb_dir`` None) into the
+    VictoriaMetrics at ``to_url`` (see :mod:`~codex_bot.telemetry.vmimport`).
 
     Samples run on a grid of ``step`` seconds up to ``end`` (unix seconds, rounded down to the grid;
     default: the last event's grid time).  Raises :class:`UserError` for unreadable input or a failed import.
     """
     if step <= 0:
         raise UserError(f"--step must be a positive number of seconds, not {step}")
+    if (tsdb_dir is None) == (to_url is None):
+        raise UserError("give one target: a TSDB folder (--tsdb) or a VictoriaMetrics URL (--to-url)")
+    if to_url is not None:
+        check_url(to_url)
     started = time.monotonic()
     timeline, outcomes, undated, after_end = aggregate_files(files, step, end, rule, max_series, dedup_records)
     last = _last_step(timeline, step, end)
-    om_path = Path(openmetrics_out) if openmetrics_out else _scratch_file(Path(tsdb_dir))
+    if to_url is not None:
+        _check_not_too_far_ahead(last * step)
+    scratch = Path(tsdb_dir).resolve().parent if tsdb_dir is not None else Path(tempfile.gettempdir())
+    om_path = Path(openmetrics_out) if openmetrics_out else _scratch_file(scratch)
+    flushed = None
     try:
-        written = write_openmetrics(timeline, last, om_path)
-        if written.first_step is not None and written.last_step is not None:  # some samples written
+        written = write_openmetrics(timeline, last, om_path, millis=to_url is not None)
+        if written.samples and to_url is not None:
+            flushed = import_text(om_path, to_url)
+        elif written.samples and tsdb_dir is not None and written.first_step is not None \
+                and written.last_step is not None:
             create_blocks(om_path, Path(tsdb_dir), written.first_step * step, written.last_step * step, promtool)
     except OSError as exc:
         raise UserError(f"cannot write {exc.filename or om_path}: {exc.strerror or exc}") from None
@@ -128,7 +148,16 @@ def backfill(
         end=None if written.last_step is None else written.last_step * step,
         seconds=time.monotonic() - started,
         openmetrics_path=om_path if keep_openmetrics else None,
+        flushed=flushed,
     )
+
+
+def _check_not_too_far_ahead(last_sample: float) -> None:
+    if last_sample > time.time() + VM_MAX_AHEAD_SECONDS - 3600:  # an hour's margin for clock skew
+        raise UserError(
+            "the last sample would be more than 2 days ahead of now, and VictoriaMetrics silently drops samples "
+            "that far in the future: give an --end up to now+1d (now+1h keeps 'now' queries fresh)"
+        )
 
 
 def _last_step(timeline: Timeline, step: int, end: float | None) -> int:
@@ -142,9 +171,8 @@ def _last_step(timeline: Timeline, step: int, end: float | None) -> int:
     return last
 
 
-def _scratch_file(tsdb_dir: Path) -> Path:
-    """A temporary OpenMetrics file beside (not inside) the TSDB folder."""
-    parent = tsdb_dir.resolve().parent
+def _scratch_file(parent: Path) -> Path:
+    """A temporary OpenMetrics file in ``parent`` (beside, not inside, the TSDB folder; or the temp folder)."""
     try:
         parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=".codex-bot-backfill-", suffix=".om", dir=parent)

@@ -16,14 +16,16 @@ from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.runtime import tune_gc
 
 DESCRIPTION = """\
-Import recorded Codex telemetry so Prometheus shows history from day one.
+Import recorded Codex telemetry so Prometheus (or VictoriaMetrics) shows history from day one.
 
 FILE is OTLP/JSON holding ExportLogsServiceRequests: one per file, or one per line as the
 OpenTelemetry Collector's file exporter writes (gzip-compressed files are fine).  The events go
 through exactly the aggregation `codex-bot ingest` uses (same series, labels, dedup and user-label
 setting), are written as OpenMetrics sampled every --step seconds (each series from one step before
 its first event, at 0, until --end), and imported with
-`promtool tsdb create-blocks-from openmetrics` into DIR.
+`promtool tsdb create-blocks-from openmetrics` into DIR, or, with --to-url, sent to
+VictoriaMetrics' import API (URL/api/v1/import/prometheus; URL is a single-node server like
+http://127.0.0.1:8428 or a cluster's http://vminsert:8480/insert/0/prometheus).
 
 Then start Prometheus on DIR (or copy the new blocks into its data folder) with a retention long
 enough for the imported range, e.g. --storage.tsdb.retention.time=365d, or old blocks are deleted.
@@ -60,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="OTLP/JSON log export file(s)")
-    parser.add_argument("--tsdb", required=True, metavar="DIR", help="folder to write TSDB blocks into")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--tsdb", metavar="DIR", help="folder to write Prometheus TSDB blocks into")
+    target.add_argument("--to-url", metavar="URL", help="VictoriaMetrics to send the samples to (its import API)")
     parser.add_argument("--step", type=int, default=60, metavar="SECONDS", help="sample interval (default 60)")
     parser.add_argument(
         "--end", type=parse_time, metavar="TIME",
@@ -85,11 +89,12 @@ def run(args: argparse.Namespace) -> int:
             openmetrics_out=args.openmetrics_out,
             keep_openmetrics=args.keep_openmetrics,
             promtool=args.promtool,
+            to_url=args.to_url,
         )
     except UserError as exc:
         print(f"codex-bot backfill: {exc}", file=sys.stderr)
         return 1
-    print(summary(report, args.step, args.tsdb))
+    print(summary(report, args.step, args.tsdb or args.to_url))
     return 0
 
 
@@ -99,7 +104,7 @@ def _when(seconds: int | None) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def summary(report: BackfillReport, step: int, tsdb: str) -> str:
+def summary(report: BackfillReport, step: int, target: str) -> str:
     records = report.records
     lines = [
         f"files     {report.files}",
@@ -107,7 +112,8 @@ def summary(report: BackfillReport, step: int, tsdb: str) -> str:
         f"{records.duplicate:,} duplicates, {report.undated:,} without time, {report.after_end:,} after --end)",
         f"series    {report.series:,}" + (f" ({report.refused:,} increments over the series cap dropped)" if report.refused else ""),
         f"samples   {report.samples:,} every {step} s from {_when(report.start)} to {_when(report.end)}",
-        f"tsdb      {tsdb}",
+        f"tsdb      {target}" if report.flushed is None else
+        f"sent to   {target}" + ("" if report.flushed else " (no /internal/force_flush there: queryable within seconds)"),
         f"time      {report.seconds:.1f} s",
     ]
     if report.openmetrics_path:

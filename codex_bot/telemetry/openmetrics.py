@@ -26,15 +26,17 @@ class WriteStats:
     last_step: int | None
 
 
-def write_openmetrics(timeline: Timeline, end_step: int, path: Path) -> WriteStats:
-    """Write series whose first increment is at or before ``end_step``; increments after it are left out."""
+def write_openmetrics(timeline: Timeline, end_step: int, path: Path, *, millis: bool = False) -> WriteStats:
+    """Write series whose first increment is at or before ``end_step``; increments after it are left out.
+
+    ``millis``: timestamps in milliseconds, as the Prometheus text format has them, instead of seconds."""
     births = [min(deltas) for deltas in timeline.deltas]
     live = [series for series, birth in enumerate(births) if birth <= end_step]
     if not live:
         path.write_text("# EOF\n")
         return WriteStats(0, 0, None, None)
     base = min(births[series] for series in live) - 1
-    step = timeline.step_seconds
+    step = timeline.step_seconds * (1000 if millis else 1)
     stamps = [f" {index * step}\n" for index in range(base, end_step + 1)]
     samples = 0
     with path.open("w", encoding="utf-8", buffering=1 << 22) as out:
