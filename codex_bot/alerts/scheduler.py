@@ -56,8 +56,9 @@ class AlertScheduler:
 
     def start(self) -> None:
         seconds = self.interval.total_seconds()
-        self.scheduler.add_job(self.cycle, "interval", seconds=seconds, id="alerts-cycle",
-                               next_run_time=datetime.now(UTC))
+        now = datetime.now(UTC)
+        self.scheduler.add_job(self.cycle, "interval", seconds=seconds, id="alerts-cycle", next_run_time=now,
+                               start_date=_cycle_grid(now, seconds))
         self.scheduler.add_job(self.deliver, "interval", seconds=RETRY_SECONDS, id="alerts-deliver")
         self.scheduler.start()
 
@@ -83,3 +84,11 @@ class AlertScheduler:
         except Exception:
             log.exception("delivering alert messages failed")
 
+
+def _cycle_grid(now: datetime, seconds: float) -> datetime:
+    """Where the cycles after the first one fall: 1 s past a whole minute when the interval is whole minutes
+    (a cycle evaluates as of its minute, so it then sees what Prometheus scraped up to a second before);
+    right away otherwise."""
+    if seconds % 60:
+        return now
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=1, seconds=1)
