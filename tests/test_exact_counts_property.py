@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings

@@ -2,6 +2,7 @@
 Prometheus scrapes it every second, and ``codex-bot query … --json`` answers with exactly what the fake
 model API served, asked (a) seconds after the runs, (c) after an ingest restart between runs and
 (b) after a minute boundary.  (``increase()`` said 0 in the same minute and up to 18 % too much after it.)
+The three tests run in this order on one live setup: each adds runs to what the one before left.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ class Live:
     fake: FakeResponsesAPI
     prometheus_url: str
     port: int
-    stack: ExitStack
     ingest: ExitStack = field(default_factory=ExitStack)
     runs: int = 0
     first_run_at: float = 0.0  # Unix time before the first run: no series existed before it
@@ -72,7 +72,7 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     port = free_port()
     with ExitStack() as stack:
         fake = stack.enter_context(FakeResponsesAPI())
-        setup = Live(codex, work, fake, "", port, stack)
+        setup = Live(codex, work, fake, "", port)
         setup.start_ingest()
         stack.callback(lambda: setup.ingest.close())
         setup.prometheus_url = stack.enter_context(prometheus(work / "tsdb", work, scrape_target=f"127.0.0.1:{port}"))

@@ -2,7 +2,7 @@
 
 ``increase(x[w])`` scales the change it sees between the first and the last sample *inside* the
 window up to the whole window: on live data, scraped at its own phase, that adds up to a scrape
-interval's worth (18 % too much for a series born 10 s before the end).  The count of events in
+interval's worth at each edge (tens of percent for a series born shortly before the end).  The count of events in
 (start, end] is instead the series' last value at or before ``end`` minus its value at or before
 ``start``, which is exact for counters that
 
