@@ -32,6 +32,7 @@ from codex_bot.metrics.promql import duration
 MIN_BASELINE_SECONDS = 300  # a few scrape intervals, as Prometheus' own 5-minute lookback
 MAX_BASELINE_SECONDS = 6 * 3600
 EDGE_LABEL = "codex_bot_edge"  # marks the negated start values inside the sum (never in an answer)
+EDGE_MARK = f'"{EDGE_LABEL}", "start", "", ""'  # label_replace's arguments: the only strings not from matchers
 
 
 def baseline_seconds(window_seconds: int) -> int:
@@ -47,4 +48,4 @@ def window_increase(series: str, window_seconds: int) -> str:
     window, baseline = duration(window_seconds), baseline_seconds(window_seconds)
     end = f"max_over_time({series}[{duration(baseline + window_seconds)}])"
     start = f"-last_over_time({series}[{duration(baseline)}] offset {window})"
-    return f'{end} or label_replace({start}, "{EDGE_LABEL}", "start", "", "")'
+    return f"{end} or label_replace({start}, {EDGE_MARK})"
