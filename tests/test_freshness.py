@@ -1,9 +1,9 @@
-"""Freshness: a slash command's range ends at now (to the second); alert cycles on whole minutes run
+"""Freshness: a slash command's range ends at now (to the second); alert cycles every whole minute(s) run
 1 s past the minute, so the minute they evaluate as of holds what Prometheus scraped until then."""
 
 from datetime import datetime, timedelta, timezone
 
-from codex_bot.alerts.scheduler import _cycle_grid
+from codex_bot.alerts.scheduler import cycle_trigger
 from codex_bot.metrics.ranges import parse_range
 
 UTC = timezone.utc
@@ -17,7 +17,12 @@ def test_a_command_sees_up_to_the_second_it_was_asked():
 
 
 def test_minute_cycles_run_just_past_the_minute():
-    started = datetime(2026, 12, 4, 9, 0, 41, tzinfo=UTC)
-    assert _cycle_grid(started, 60) == datetime(2026, 12, 4, 9, 1, 1, tzinfo=UTC)
-    assert _cycle_grid(started, 300) == datetime(2026, 12, 4, 9, 1, 1, tzinfo=UTC)
-    assert _cycle_grid(started, 1) == started  # sub-minute intervals (tests) are not aligned
+    first = datetime(2026, 12, 4, 9, 0, 41, 500_000, tzinfo=UTC)  # the first cycle runs at start
+    assert cycle_trigger(60).get_next_fire_time(first, first) == datetime(2026, 12, 4, 9, 1, 1, tzinfo=UTC)
+    five = cycle_trigger(300)
+    assert five.get_next_fire_time(first, first) == datetime(2026, 12, 4, 9, 5, 1, tzinfo=UTC)
+    ran = datetime(2026, 12, 4, 9, 5, 1, tzinfo=UTC)
+    assert five.get_next_fire_time(ran, ran + timedelta(seconds=3)) == datetime(2026, 12, 4, 9, 10, 1, tzinfo=UTC)
+    # other intervals (7 minutes, or seconds in tests) run every interval from the first cycle
+    assert cycle_trigger(420).get_next_fire_time(first, first) == first + timedelta(minutes=7)
+    assert cycle_trigger(1).get_next_fire_time(first, first) == first + timedelta(seconds=1)
