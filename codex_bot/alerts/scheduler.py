@@ -86,7 +86,6 @@ class AlertScheduler:
             log.exception("delivering alert messages failed")
 
 
-
 def cycle_trigger(seconds: float) -> BaseTrigger:
     """When the cycles after the first one run: 1 s past the minute when the interval is a whole number of
     minutes dividing an hour (a cycle evaluates as of its minute, so it then holds what Prometheus scraped

@@ -2,9 +2,9 @@
 
 ``increase(x[w])`` scales the change it sees between the first and the last sample *inside* the
 window up to the whole window: on live data, scraped at its own phase, that adds up to a scrape
-interval's worth at each edge (tens of percent for a series born shortly before the end).  The count of events in
-(start, end] is instead the series' last value at or before ``end`` minus its value at or before
-``start``, which is exact for counters that
+interval's worth at each edge (tens of percent for a series born shortly before the end).  The count
+of events in (start, end] is instead the series' last value at or before ``end`` minus its value at
+or before ``start``, which is exact for counters that
 
 - are born at 0 (codex-bot's ingest and backfill expose every new series at 0 first), and
 - never go down: backfilled series do not, and the live ingest starts *new* series (a new
@@ -37,7 +37,7 @@ EDGE_MARK = f'"{EDGE_LABEL}", "start", "", ""'  # label_replace's arguments: the
 
 def baseline_seconds(window_seconds: int) -> int:
     """How far back before the window's start its start value is looked for: the window's length, at
-    least 5 minutes and at most 6 hours (so a 30-day window reads 0.8 % more samples than it holds)."""
+    least 5 minutes and at most 6 hours (so a 30-day window reads 1.7 % more samples than it holds)."""
     return min(max(window_seconds, MIN_BASELINE_SECONDS), MAX_BASELINE_SECONDS)
 
 

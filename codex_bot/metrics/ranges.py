@@ -1,4 +1,4 @@
-"""Time ranges people type (``7d``, ``yesterday``, ``last week``) → exact, grid-aligned windows.
+"""Time ranges people type (``7d``, ``yesterday``, ``last week``) → exact windows.
 
 Rolling ranges (and "today", "this week") end at ``now`` rounded up to the whole second, so they
 hold every sample Prometheus has scraped; the exact window counts (:mod:`codex_bot.metrics.increase`)

@@ -1,11 +1,11 @@
 """Several counter queries answered by one read of their counter, added up here.
 
-A digest asks many ``sum [by (…)]`` exact increases (:mod:`codex_bot.metrics.increase`) of one counter: tokens by type, by
-user and by model, for several panels.  Prometheus spends its time reading samples, so one read
-grouped by every label those queries group or fix by, split up in Python, costs a fraction of the
-separate reads (the sums are the same: whole numbers add up exactly in any order).  Worth it where
-total work counts, as in a digest on a small machine; a single panel's few queries run in parallel
-and answer sooner on their own.
+A digest asks many ``sum [by (…)]`` exact increases (:mod:`codex_bot.metrics.increase`) of one
+counter: tokens by type, by user and by model, for several panels.  Prometheus spends its time
+reading samples, so one read grouped by every label those queries group or fix by, split up in
+Python, costs a fraction of the separate reads (the sums are the same: whole numbers add up exactly
+in any order).  Worth it where total work counts, as in a digest on a small machine; a single
+panel's few queries run in parallel and answer sooner on their own.
 """
 
 from __future__ import annotations
