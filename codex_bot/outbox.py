@@ -10,7 +10,8 @@ loses both or keeps both.  :meth:`Outbox.flush` sends what is due:
 * a transient failure (HTTP 429 or 5xx, Slack's ``ratelimited``/``internal_error``/…,
   network errors) is retried with exponential backoff (at least ``Retry-After``) until it
   succeeds; any other error marks the delivery ``failed`` and is logged;
-* a reply (``thread_of``) or an edit (``edit_of``) waits for the message it refers to; if that
+* a reply (``thread_of``) or an edit (``edit_of``) waits for the message it refers to and goes to
+  the channel that message is in (its stored reference), even if routing changed since; if that
   message could never be posted, the reply or edit is posted as a new message instead, so a
   resolution is never lost;
 * deliveries of one chain (a message, its edits and its thread) go out in the order they were
@@ -257,7 +258,9 @@ class Outbox:
             if target is not None:
                 return transport.update(target, message)
         thread = self.store.message_ref(row["thread_of"]) if row["thread_of"] else None
-        return transport.send(message, Destination(row["channel"], thread_ts=thread.ts if thread else None))
+        if thread is not None:  # the thread lives where its message went, whatever the routing says now
+            return transport.send(message, Destination(thread.channel, thread_ts=thread.ts))
+        return transport.send(message, Destination(row["channel"]))
 
     def _failed(self, row: sqlite3.Row, exc: Exception) -> str:
         retry, retry_after = transient(exc)
