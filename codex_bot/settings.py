@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     personal_data_channels: CsvList = Field(default_factory=list)
     personal_data_users: CsvList = Field(default_factory=list)
     admin_users: CsvList = Field(default_factory=list)
+    fallback_channel: str = Field("", description="channel ID told about alerts and digests Slack refused for good")
 
     # --- alerts, digests, state ---
     rules_dir: Path = Path("rules")

@@ -38,7 +38,7 @@ class AlertScheduler:
         for problem in rules.problems:
             log.error("alert rules: %s", problem)
         interval = timedelta(seconds=settings.alert_interval_seconds)
-        outbox = Outbox(store)
+        outbox = Outbox.from_settings(store, settings)
         engine = AlertEngine(rules, PrometheusClient.from_settings(settings), load_prices(settings.prices_file),
                              store, outbox, settings.tz, interval=interval, renderer=renderer, transport=transport)
         return cls(engine, outbox, transport, interval)

@@ -91,6 +91,6 @@ def start_digest_scheduler(settings: Settings, store: Store, transport: Transpor
     if definitions.problems:
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
-    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox(store), transport)
+    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox.from_settings(store, settings), transport)
     scheduler.start(f"sqlite:///{settings.state_db}")
     return scheduler
