@@ -161,8 +161,8 @@ class FlakySlack(SlackEmulator):
     posts nothing.  ``injected`` counts the failures by status.
     """
 
-    def __init__(self, share: float, methods: Sequence[str], seed: int) -> None:
-        super().__init__()
+    def __init__(self, share: float, methods: Sequence[str], seed: int, channels: Sequence[str] = ("alerts",)) -> None:
+        super().__init__(channels=channels)
         self.share, self.methods = share, frozenset(methods)
         self._rng = random.Random(seed)
         self.injected: Counter[int] = Counter()

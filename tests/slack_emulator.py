@@ -1,7 +1,20 @@
 """A local Slack for tests: the Web API, upload URLs, response_url and a Socket Mode websocket.
 
 ``SlackEmulator`` answers like Slack's Web API (``ok``/``error`` payloads, the three steps of
-``files_upload_v2``, 429 with ``Retry-After`` on demand) and records every call it receives.
+``files_upload_v2``, 429 with ``Retry-After`` on demand) and records every call it receives.  It is
+strict the way Slack is:
+
+- every ``blocks`` payload is checked against Block Kit's rules and limits (:mod:`slack_block_rules`):
+  ``invalid_blocks`` with Slack's ``[json-pointer:…]`` errors, ``msg_too_long``, ``no_text``;
+- conversations are modelled (:class:`Channel`: public, private, DM, group DM; archived; whether the bot
+  is a member).  Only channels set up with :meth:`SlackEmulator.add_channel` (or the ``channels``
+  argument) exist, besides ``#general`` (``C0GENERAL``, where slash commands come from) and the DMs
+  ``conversations.open`` creates.  Names (``#eng``/``eng``) resolve to IDs for posting, answers carry IDs.
+  A public channel the bot is not in answers ``not_in_channel`` without ``chat:write.public``; a private
+  channel or someone else's DM the bot is not in answers ``channel_not_found`` (Slack does not show a bot
+  conversations it cannot see); an archived one ``is_archived``;
+- :meth:`SlackEmulator.revoke` makes a token answer ``token_revoked`` (or ``invalid_auth``);
+- a ``response_url`` takes 5 posts within 30 minutes, then answers 404 ``used_url`` / ``expired_url``.
 ``SocketModeEndpoint`` is the websocket Slack would open for a Socket Mode app (aiohttp).
 ``signed_headers`` / ``slash_command_form`` build what Slack sends to an app in HTTP mode.
 """
@@ -12,6 +25,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 import tempfile
 import threading
 import time
@@ -26,6 +40,7 @@ import requests
 import yaml
 from aiohttp import WSMsgType, web
 from loopback import InThread
+from slack_block_rules import MAX_MESSAGE_BLOCKS, message_error
 from slack_bolt import App
 
 from codex_bot.bot import assemble
@@ -48,6 +63,11 @@ NEEDED_SCOPES = {
     "conversations.open": "im:write", "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
 }
+# conversations.info needs the read scope of the conversation's kind.
+READ_SCOPES = {"public": "channels:read", "private": "groups:read", "im": "im:read", "mpim": "mpim:read"}
+ID_PREFIX = {"public": "C", "private": "C", "im": "D", "mpim": "G"}
+RESPONSE_URL_USES = 5
+RESPONSE_URL_LIFETIME = 30 * 60  # seconds
 
 
 def manifest_scopes() -> frozenset[str]:
@@ -69,6 +89,36 @@ class Call:
 
 
 @dataclass
+class Channel:
+    """A conversation in the emulated workspace; ``member``: the bot is in it."""
+
+    id: str
+    name: str
+    kind: str = "public"  # public | private | im | mpim
+    member: bool = True
+    archived: bool = False
+    user: str | None = None  # the person of a DM
+
+    def info(self) -> dict[str, Any]:
+        """The conversation object conversations.info / conversations.join answer with."""
+        return {"id": self.id, "name": self.name, "is_channel": self.kind in ("public", "private"),
+                "is_group": self.kind == "mpim", "is_im": self.kind == "im", "is_mpim": self.kind == "mpim",
+                "is_private": self.kind != "public", "is_archived": self.archived, "is_member": self.member,
+                **({"user": self.user} if self.user else {})}
+
+
+def channel_id(name: str, kind: str = "public") -> str:
+    """The ID the emulator gives channel ``name``: ``alerts`` → ``C0ALERTS`` (``D0…`` for a DM)."""
+    return ID_PREFIX[kind] + "0" + re.sub(r"[^A-Z0-9]", "", name.lstrip("#").upper())
+
+
+@dataclass
+class _ResponseUrl:
+    issued: float
+    uses: int = 0
+
+
+@dataclass
 class _Failure:
     remaining: int
     status: int = 200
@@ -79,10 +129,16 @@ class _Failure:
 class SlackEmulator:
     """Slack's Web API on 127.0.0.1 (base_url ends with ``/api/``); thread-safe; start/stop or use as context."""
 
-    def __init__(self, ws_url: str | None = None, scopes: frozenset[str] | None = None) -> None:
+    def __init__(self, ws_url: str | None = None, scopes: frozenset[str] | None = None,
+                 channels: tuple[str, ...] | list[str] = ()) -> None:
+        """``channels``: names of public channels the bot is a member of, besides ``#general``."""
         self.ws_url = ws_url
         self.scopes = manifest_scopes() if scopes is None else scopes
         self.calls: list[Call] = []
+        self.channels: dict[str, Channel] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel id, ts) → the posted message
+        self.revoked: dict[str, str] = {}  # token → the error it now answers
+        self._response_urls: dict[str, _ResponseUrl] = {}
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._lock = threading.Lock()
@@ -94,6 +150,8 @@ class SlackEmulator:
         self.root = f"http://127.0.0.1:{self.port}"
         self.base_url = self.root + "/api/"
         self._running = InThread(self.server, "slack-emulator")
+        for name in ("general", *channels):
+            self.add_channel(name)
 
     # --- lifecycle ---
     def start(self) -> SlackEmulator:
@@ -108,6 +166,56 @@ class SlackEmulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    # --- the workspace ---
+    def add_channel(self, name: str, *, kind: str = "public", member: bool = True, archived: bool = False,
+                    id: str | None = None, user: str | None = None) -> Channel:
+        """Create (or replace) conversation ``name``; its ID is :func:`channel_id` unless given."""
+        channel = Channel(id or channel_id(name, kind), name.lstrip("#"), kind, member, archived, user)
+        with self._lock:
+            self.channels[channel.id] = channel
+        return channel
+
+    def channel(self, ref: str) -> Channel | None:
+        """The conversation ``ref`` names: an ID, ``#name`` or ``name``, or a user ID (their DM with the bot)."""
+        with self._lock:
+            if ref in self.channels:
+                return self.channels[ref]
+            name = ref.removeprefix("#")
+            found = next((c for c in self.channels.values() if c.name == name and c.kind != "im"), None)
+        if found is None and re.fullmatch(r"[UW][A-Z0-9]+", ref):
+            return self.direct_message(ref)
+        return found
+
+    def direct_message(self, user: str) -> Channel:
+        """The bot's DM with ``user`` (created on first use, like conversations.open)."""
+        dm_id = "D" + user[1:]
+        with self._lock:
+            existing = self.channels.get(dm_id)
+        return existing or self.add_channel(user, kind="im", id=dm_id, user=user)
+
+    def archive(self, ref: str) -> None:
+        self._known(ref).archived = True
+
+    def remove_bot(self, ref: str) -> None:
+        """The bot leaves (or is removed from) conversation ``ref``."""
+        self._known(ref).member = False
+
+    def revoke(self, token: str = BOT_TOKEN, error: str = "token_revoked") -> None:
+        """Every later call with ``token`` answers ``error`` (``token_revoked``, ``invalid_auth``, …)."""
+        with self._lock:
+            self.revoked[token] = error
+
+    def _known(self, ref: str) -> Channel:
+        channel = self.channel(ref)
+        assert channel is not None, f"no channel {ref!r} in the emulated workspace"
+        return channel
+
+    def posted(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted (or last edited) in conversation ``channel`` (an ID or a name), oldest first."""
+        target = self._known(channel).id
+        with self._lock:
+            return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1]) if c == target]
 
     # --- configuring failures ---
     def fail(self, method: str, error: str, times: int = 1) -> None:
@@ -142,8 +250,39 @@ class SlackEmulator:
             return [c for c in self.calls if c.method == method]
 
     def response_url(self, name: str = "1") -> str:
-        """A response_url for a slash-command payload; posts to it are recorded as "response_url"."""
+        """A fresh response_url for a slash-command payload (5 posts within 30 minutes, as Slack allows);
+        posts to it are recorded as "response_url".  Asking again for ``name`` issues it afresh."""
+        with self._lock:
+            self._response_urls[name] = _ResponseUrl(time.monotonic())
+        return self._response_url_of(name)
+
+    def _response_url_of(self, name: str) -> str:
         return f"{self.root}/commands/{TEAM_ID}/{name}/secret"
+
+    def reply_path(self, name: str = "1") -> str:
+        """The path posts to response_url ``name`` arrive at (to find them in ``calls``)."""
+        return f"/commands/{TEAM_ID}/{name}/secret"
+
+    def age_response_url(self, name: str, seconds: float) -> None:
+        """Make response_url ``name`` ``seconds`` older (past 30 minutes it answers ``expired_url``)."""
+        with self._lock:
+            self._response_urls[name].issued -= seconds
+
+    def answer_response_url(self, path: str, body: dict[str, Any]) -> tuple[int, str]:
+        """Slack's answer to a post to a response_url: 200 ``ok``, 404 ``used_url``/``expired_url``, 400 …"""
+        name = path.split("/")[3] if path.count("/") >= 4 else ""
+        with self._lock:
+            issued = self._response_urls.setdefault(name, _ResponseUrl(time.monotonic()))
+            issued.uses += 1
+            uses, age = issued.uses, time.monotonic() - issued.issued
+        if age > RESPONSE_URL_LIFETIME:
+            return 404, "expired_url"
+        if uses > RESPONSE_URL_USES:
+            return 404, "used_url"
+        problem = message_error(body.get("text"), blocks_of(body))
+        if problem is not None and not body.get("delete_original"):
+            return 400, problem["error"]
+        return 200, "ok"
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Poll until ``predicate()`` is truthy (listeners answer after the ack, on another thread)."""
@@ -176,6 +315,10 @@ class SlackEmulator:
         wanted = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
         if not auth.startswith(wanted):
             return 200, {"ok": False, "error": "not_authed" if not auth else "invalid_auth"}, {}
+        with self._lock:
+            revoked = self.revoked.get(auth.removeprefix("Bearer "))
+        if revoked:
+            return 200, {"ok": False, "error": revoked}, {}
         handler = _ANSWERS.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
@@ -190,47 +333,104 @@ def _auth_test(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
             "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0CODEXBOT"}
 
 
-def _require(body: dict[str, Any], *names: str) -> dict[str, Any] | None:
-    """Slack's error for the first missing argument (a message needs text or blocks)."""
-    for name in names:
-        if not body.get(name):
-            return {"ok": False, "error": "channel_not_found" if name == "channel" else f"no_{name}"}
-    return None
+def _writable(emu: SlackEmulator, ref: Any) -> Channel | dict[str, Any]:
+    """The conversation ``ref`` names if the bot may post there, else Slack's error answer."""
+    channel = emu.channel(str(ref)) if ref else None
+    if channel is None or (channel.kind != "public" and not channel.member):
+        return {"ok": False, "error": "channel_not_found"}
+    if channel.archived:
+        return {"ok": False, "error": "is_archived"}
+    if not channel.member and "chat:write.public" not in emu.scopes:
+        return {"ok": False, "error": "not_in_channel"}
+    return channel
 
 
-def _require_message(body: dict[str, Any], *names: str) -> dict[str, Any] | None:
-    problem = _require(body, *names)
-    if problem is None and not (body.get("text") or body.get("blocks")):
-        return {"ok": False, "error": "no_text"}
-    return problem
+def _message_problem(body: dict[str, Any]) -> dict[str, Any] | None:
+    return message_error(body.get("text"), blocks_of(body), MAX_MESSAGE_BLOCKS)
 
 
 def _post_message(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
-    problem = _require_message(body, "channel")
+    channel = _writable(emu, body.get("channel"))
+    if isinstance(channel, dict):
+        return channel
+    problem = _message_problem(body)
     if problem:
         return problem
     ts = emu._ts()
-    return {"ok": True, "channel": body["channel"], "ts": ts,
-            "message": {"text": body.get("text"), "ts": ts, "blocks": blocks_of(body)}}
+    message = {"type": "message", "text": body.get("text") or "", "ts": ts, "blocks": blocks_of(body),
+               "bot_id": "B0CODEXBOT", "user": BOT_USER_ID}
+    if body.get("thread_ts"):
+        message["thread_ts"] = body["thread_ts"]
+    with emu._lock:
+        emu.messages[(channel.id, ts)] = message
+    return {"ok": True, "channel": channel.id, "ts": ts, "message": message}
 
 
 def _post_ephemeral(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
-    problem = _require_message(body, "channel", "user")
-    if problem:
-        return problem
-    return {"ok": True, "message_ts": emu._ts()}
+    channel = _writable(emu, body.get("channel"))
+    if isinstance(channel, dict):
+        return channel
+    if not body.get("user"):
+        return {"ok": False, "error": "user_not_in_channel"}
+    return _message_problem(body) or {"ok": True, "message_ts": emu._ts()}
 
 
 def _update(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
-    problem = _require(body, "channel", "ts")
-    return problem or {"ok": True, "channel": body["channel"], "ts": body["ts"], "text": body.get("text")}
+    """chat.update takes a conversation ID (not a name) and the ts of a message the bot posted there."""
+    with emu._lock:
+        known = emu.channels.get(str(body.get("channel")))
+    channel = _writable(emu, known.id) if known else {"ok": False, "error": "channel_not_found"}
+    if isinstance(channel, dict):
+        return channel
+    with emu._lock:
+        original = emu.messages.get((channel.id, str(body.get("ts"))))
+    if original is None:
+        return {"ok": False, "error": "message_not_found"}
+    problem = _message_problem(body)
+    if problem:
+        return problem
+    with emu._lock:
+        original.update(text=body.get("text") or "", blocks=blocks_of(body), edited={"user": BOT_USER_ID})
+    return {"ok": True, "channel": channel.id, "ts": body["ts"], "text": body.get("text"),
+            "message": dict(original)}
 
 
 def _conversations_open(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     users = body.get("users")
     if not users:
         return {"ok": False, "error": "users_list_not_supplied"}
-    return {"ok": True, "channel": {"id": "D" + str(users).split(",")[0].lstrip("U")}}
+    return {"ok": True, "channel": {"id": emu.direct_message(str(users).split(",")[0]).id}}
+
+
+def _conversations_info(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    """An ID only; a private conversation the bot is not in is not found, as in Slack."""
+    with emu._lock:
+        channel = emu.channels.get(str(body.get("channel")))
+    if channel is None or (channel.kind != "public" and not channel.member):
+        return {"ok": False, "error": "channel_not_found"}
+    if READ_SCOPES[channel.kind] not in emu.scopes:
+        return {"ok": False, "error": "missing_scope", "needed": READ_SCOPES[channel.kind]}
+    return {"ok": True, "channel": channel.info()}
+
+
+def _conversations_join(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    """Bots join public channels only; a private one needs an invitation."""
+    with emu._lock:
+        channel = emu.channels.get(str(body.get("channel")))
+    if channel is None or (channel.kind != "public" and not channel.member):
+        return {"ok": False, "error": "channel_not_found"}
+    if channel.kind != "public":
+        return {"ok": False, "error": "method_not_supported_for_channel_type"}
+    if "channels:join" not in emu.scopes:
+        return {"ok": False, "error": "missing_scope", "needed": "channels:join"}
+    if channel.archived:
+        return {"ok": False, "error": "is_archived"}
+    already = channel.member
+    channel.member = True
+    answer: dict[str, Any] = {"ok": True, "channel": channel.info()}
+    if already:
+        answer.update(warning="already_in_channel", response_metadata={"warnings": ["already_in_channel"]})
+    return answer
 
 
 def _get_upload_url(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -245,6 +445,9 @@ def _get_upload_url(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
 def _complete_upload(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     files = body.get("files")
     files = json.loads(files) if isinstance(files, str) else files or []
+    channel = _writable(emu, body["channel_id"]) if body.get("channel_id") else None
+    if isinstance(channel, dict):
+        return channel
     done = []
     for item in files:
         with emu._lock:
@@ -253,7 +456,7 @@ def _complete_upload(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]
         if pending is None or uploaded is None:
             return {"ok": False, "error": "file_not_found"}
         done.append({"id": item["id"], "title": item.get("title"), "name": pending["filename"],
-                     "size": len(uploaded), "channels": [body["channel_id"]] if body.get("channel_id") else []})
+                     "size": len(uploaded), "channels": [channel.id] if channel else []})
     return {"ok": True, "files": done}
 
 
@@ -269,6 +472,8 @@ _ANSWERS: dict[str, Callable[[SlackEmulator, dict[str, Any]], dict[str, Any]]] =
     "chat.postEphemeral": _post_ephemeral,
     "chat.update": _update,
     "conversations.open": _conversations_open,
+    "conversations.info": _conversations_info,
+    "conversations.join": _conversations_join,
     "files.getUploadURLExternal": _get_upload_url,
     "files.completeUploadExternal": _complete_upload,
     "apps.connections.open": _connections_open,
@@ -332,7 +537,7 @@ def _handler_for(emu: SlackEmulator) -> type[BaseHTTPRequestHandler]:
                 failure = emu._take_failure("response_url")
                 if failure is not None:
                     return self._reply(call, failure.status if failure.status != 200 else 404, failure.error)
-                return self._reply(call, 200, "ok")
+                return self._reply(call, *emu.answer_response_url(url.path, call.body))
             status, answer, extra = emu.answer(call.method, call.body, headers.get("authorization", ""))
             self._reply(call, status, answer, extra)
 

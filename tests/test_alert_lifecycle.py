@@ -69,7 +69,7 @@ def episode(fleet) -> Episode:
 
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
+    with SlackEmulator(channels=["alerts"]) as emulator:
         yield emulator
 
 

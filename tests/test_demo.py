@@ -143,7 +143,7 @@ def test_nothing_it_started_is_left(console_run: ConsoleRun) -> None:
 def test_with_a_slack_token_the_demo_posts_to_its_channel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     require_binaries()
-    with SlackEmulator() as slack:
+    with SlackEmulator(channels=["demo"]) as slack:
         monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
         monkeypatch.setenv("CODEX_BOT_SLACK_API_URL", slack.base_url)
         monkeypatch.setenv("CODEX_BOT_DEMO_CHANNEL", "C0DEMO")

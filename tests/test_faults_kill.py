@@ -123,7 +123,7 @@ class Reference:
 @pytest.fixture(scope="module")
 def reference(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
     """The same cycles without any kill: what Slack must receive, exactly."""
-    with SlackEmulator() as slack:
+    with SlackEmulator(channels=["alerts"]) as slack:
         run = Run(fleet, tmp_path_factory.mktemp("reference"), slack)
         seconds = run.finish()
         actions = slack_actions(slack)
@@ -139,7 +139,7 @@ def compare(reference: Reference, slack: SlackEmulator) -> tuple[Counter, Counte
 
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
+    with SlackEmulator(channels=["alerts"]) as emulator:
         yield emulator
 
 

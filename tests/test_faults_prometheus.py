@@ -83,7 +83,7 @@ def test_query_command_says_what_is_wrong_and_exits_1(broken, tmp_path):
 
 def test_slash_command_answers_privately_what_is_wrong(broken):
     url, said = broken
-    with SlackEmulator() as slack:
+    with SlackEmulator(channels=["alerts"]) as slack:
         app, _ = build_bot(slack, panels_only=True, prometheus_url=url, prometheus_timeout=TIMEOUT)
         served = ServedApp(app)
         try:
@@ -116,7 +116,7 @@ def first_grid_time_holding(fleet: Fleet) -> datetime:
 def test_alerts_go_to_error_with_one_notice_and_never_fire_while_prometheus_is_broken(broken, fleet: Fleet, tmp_path):
     """The rule is pending when Prometheus breaks; its ``for`` elapses during the outage, yet nothing fires."""
     url, said = broken
-    with SlackEmulator() as slack:
+    with SlackEmulator(channels=["alerts"]) as slack:
         store = Store.open(tmp_path / "state.sqlite")
         outbox = Outbox(store, backoff=Backoff(first=0, cap=0))
         transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[]))

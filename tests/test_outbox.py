@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 40
 
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
+    with SlackEmulator(channels=["alerts", "other", "gone"]) as emulator:
         yield emulator
 
 

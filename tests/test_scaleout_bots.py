@@ -43,7 +43,7 @@ rules:
 
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
+    with SlackEmulator(channels=["alerts"]) as emulator:
         yield emulator
 
 

@@ -107,11 +107,14 @@ def test_expired_response_url_is_a_delivery_error(slack: SlackEmulator, transpor
 
 
 def test_update_edits_the_message_and_threads_its_chart(slack: SlackEmulator, transport: SlackTransport):
-    delivery = transport.update(MessageRef("C0ALERTS", "1700000000.000042"), chart_message())
+    slack.add_channel("alerts")
+    posted = transport.send(notice("firing"), Destination("#alerts"))
+    assert posted.channel == "C0ALERTS", "Slack answers with the channel's ID, not the name posted to"
+    delivery = transport.update(MessageRef(posted.channel, str(posted.ts)), chart_message())
     edit = slack.calls_to("chat.update")[0].body
-    assert edit["ts"] == "1700000000.000042" and edit["channel"] == "C0ALERTS"
-    assert slack.calls_to("files.completeUploadExternal")[0].body["thread_ts"] == "1700000000.000042"
-    assert delivery.files
+    assert edit["ts"] == posted.ts and edit["channel"] == "C0ALERTS"
+    assert slack.calls_to("files.completeUploadExternal")[0].body["thread_ts"] == posted.ts
+    assert delivery.files and "4.5M" in slack.posted("alerts")[0]["text"]
 
 
 def test_console_transport_prints_readably_and_writes_charts(tmp_path):
