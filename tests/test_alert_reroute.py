@@ -1,7 +1,8 @@
-"""Issue 13, fault 3: a rule re-routed while its alert fires keeps its thread together.
+"""Issue 13, faults 3 and 6: an alert's thread holds everything about it.
 
 The reminder, the acknowledgement and the resolution of an alert posted to the old channel go to
-that channel's thread (the stored message reference), not to the new route with the old ``thread_ts``.
+that channel's thread (the stored message reference), not to the new route with the old ``thread_ts``;
+the alert's chart goes in its thread, not in a separate post.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from test_alert_lifecycle import CHANNEL, RULE, UTC, Bot, episode, slack, top_posts  # noqa: F401 - fixtures
 
 from codex_bot.alerts.loader import RuleSet
@@ -46,4 +48,13 @@ def test_replies_follow_the_message_after_the_rule_is_rerouted(tmp_path, fleet, 
     assert {(c.body["channel"], c.body["thread_ts"]) for c in threaded} == {(CHANNEL, ts)}
     assert {(c.body["channel"], c.body["ts"]) for c in slack.calls_to("chat.update")} == {(CHANNEL, ts)}
     assert [c for c in slack.calls_to("chat.postMessage") if c.body["channel"] == MOVED] == []
+    bot.stop()
+
+
+def test_the_alert_chart_is_in_its_thread(tmp_path, fleet, slack, episode, chart_renderer):  # noqa: F811
+    bot = Bot(tmp_path / "state.sqlite", fleet, slack, renderer=chart_renderer)
+    bot.engine.run_cycle(episode.fired_at)
+    (post,) = top_posts(slack)
+    (completed,) = slack.calls_to("files.completeUploadExternal")
+    assert (completed.body["channel_id"], completed.body["thread_ts"]) == (CHANNEL, post.answer["ts"])
     bot.stop()
