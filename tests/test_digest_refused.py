@@ -1,5 +1,6 @@
-"""Issue 13, faults 4, 6 and 7 (DM advice) for ``/codex digest``: a refusal is told at once and truthfully,
-with what works in that kind of conversation; the digest's charts sit in its thread, not in separate posts."""
+"""Issue 13, faults 4, 6 and 7 (DM advice) for ``/codex digest`` (and public panel answers): a refusal is told
+at once and truthfully, with what works in that kind of conversation; the digest's charts sit in its thread,
+not in separate posts."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def test_digest_in_a_dm_between_people_says_what_works(slack):  # noqa: F811
     text = answer_text(emulator, served, "digest 7d", "dm", channel_id=dm.id)
     assert "couldn't post the digest here" in text and "direct message between other people" in text
     assert "my own DM" in text and "/invite" not in text and "retr" not in text
+
+
+def test_a_public_panel_answer_in_a_dm_between_people_says_what_works(slack):  # noqa: F811
+    emulator, served = slack
+    dm = emulator.add_channel("dave-erin", kind="im", member=False, user="U0ERIN")
+    text = answer_text(emulator, served, "tokens 7d public", "panel-dm", channel_id=dm.id)
+    assert "couldn't post the answer" in text and "direct message between other people" in text
+    assert "/invite" not in text
 
 
 def test_digest_in_a_private_channel_or_an_archived_one_is_refused_truthfully(slack):  # noqa: F811
