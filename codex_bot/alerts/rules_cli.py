@@ -91,7 +91,9 @@ def check_slack(settings: Settings, rules: RuleSet, digests: DigestFile) -> int:
     for problem in problems:
         print(f"{'ERROR' if problem.blocking else 'note'}: {problem}")
     bad = {p.channel for p in problems if p.blocking}
-    print(f"{len(uses) - len(bad)} of {len(uses)} channels OK in Slack")
+    unchecked = {p.channel for p in problems} - bad
+    print(f"{len(uses) - len(bad) - len(unchecked)} of {len(uses)} channels OK in Slack"
+          + (f", {len(unchecked)} not checked" if unchecked else ""))
     return EXIT_PROBLEMS if bad else 0
 
 
