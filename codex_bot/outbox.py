@@ -87,7 +87,7 @@ add_migration(
     "outbox/002-failure-reports",
     "ALTER TABLE deliveries ADD COLUMN error_code TEXT",  # Slack's error code of the last failure
     "ALTER TABLE deliveries ADD COLUMN report INTEGER NOT NULL DEFAULT 1",  # tell people if it fails for good
-    "ALTER TABLE deliveries ADD COLUMN reported_at REAL",
+    "ALTER TABLE deliveries ADD COLUMN reported_at REAL",  # status may now also be 'superseded' (retry_failed)
 )
 NOTICE_PREFIX = "delivery-failed:"
 QUIET_KEY = "outbox/failure-notice/"
@@ -162,7 +162,7 @@ def transient(exc: BaseException) -> tuple[bool, float | None]:
 @dataclass
 class RetryReport:
     queued: list[str] = field(default_factory=list)  # failed deliveries put back in the queue
-    superseded: list[str] = field(default_factory=list)  # left failed: a later message of their chain went out
+    superseded: list[str] = field(default_factory=list)  # dropped: a later message of their chain went out
 
 
 class Outbox:
@@ -301,7 +301,8 @@ class Outbox:
 
     def retry_failed(self) -> RetryReport:
         """Put every reported failed delivery back in the queue (send with :meth:`flush`), unless a later
-        message of its chain went out meanwhile (a stale FIRING after its RESOLVED would mislead)."""
+        message of its chain went out meanwhile: then it is marked ``superseded`` (a stale FIRING after
+        its RESOLVED would mislead)."""
         result = RetryReport()
         with self.store.transaction() as tx:
             rows = tx.execute("SELECT key, chain, seq FROM deliveries WHERE status = 'failed' AND report = 1"
@@ -314,13 +315,15 @@ class Outbox:
                 "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, error_code = NULL,"
                 " reported_at = NULL, claimed_until = NULL WHERE key = ?",
                 [(self.clock(), key) for key in result.queued])
+            tx.executemany("UPDATE deliveries SET status = 'superseded' WHERE key = ?",
+                           [(key,) for key in result.superseded])
             tx.execute("DELETE FROM kv WHERE key LIKE ?", (QUIET_KEY + "%",))
         return result
 
     def _ready(self, row: sqlite3.Row) -> bool:
         """A reply or edit is ready once its parent was sent or has definitely failed."""
         parent = row["edit_of"] or row["thread_of"]
-        return parent is None or self.status(parent) in ("sent", "failed", None)
+        return parent is None or self.status(parent) in ("sent", "failed", "superseded", None)
 
     def _claim(self, key: str, now: float) -> bool:
         with self.store.transaction() as tx:

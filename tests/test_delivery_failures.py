@@ -80,6 +80,21 @@ def test_a_refused_alert_is_told_to_the_admins_kept_and_sent_after_the_fix(tmp_p
     assert {m["thread_ts"] for m in posted if "thread_ts" in m} == {firing["FIRING rule-1"], firing["FIRING rule-2"]}
 
 
+def test_a_retry_leaves_out_a_message_whose_chain_went_on_without_it(tmp_path, slack):
+    outbox = Outbox(Store.open(tmp_path / "state.sqlite"), notices=FailureNotices(admins=(ADMIN,)))
+    slack.fail("chat.postMessage", "is_archived")  # only the firing message is refused
+    alert(outbox, 1, slack.channel("codex-ops").id)
+    outbox.flush(transport(slack))
+    assert texts(slack, "codex-ops") == ["Still firing rule-1"]  # posted on its own, so it is not lost
+    retried = outbox.retry_failed()
+    assert (retried.queued, retried.superseded) == ([], ["alert:1:firing"])
+    assert outbox.status("alert:1:firing") == "superseded" and not outbox.failed()
+    outbox.put(Outgoing("alert:1:reminder:2", slack.channel("codex-ops").id, Message("Still firing again"),
+                        thread_of="alert:1:firing"))
+    outbox.flush(transport(slack))
+    assert texts(slack, "codex-ops") == ["Still firing rule-1", "Still firing again"]
+
+
 def test_without_anyone_to_tell_the_failure_is_logged_with_the_settings_to_set(tmp_path, slack, caplog):
     outbox = Outbox(Store.open(tmp_path / "state.sqlite"), notices=FailureNotices())
     slack.archive("codex-ops")
