@@ -32,6 +32,7 @@ from codex_bot.slack.app import build_app
 from codex_bot.slack.channel_check import ChannelProblem, check_channels
 from codex_bot.slack.client import build_web_client
 from codex_bot.slack.delivery_failures import FailureNotices, notice_message
+from codex_bot.slack.mrkdwn import escape
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.slack.transport import Transport
 from codex_bot.store import Store
@@ -103,7 +104,7 @@ class Bot:
 
     def _tell_channel_problems(self, problems: Sequence[ChannelProblem]) -> None:
         text = ":warning: I can't post to some channels the alert rules or digests use:\n" + "\n".join(
-            f"• {p}" for p in problems)
+            f"• {escape(str(p))}" for p in problems)
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
         day = datetime.now(UTC).strftime("%Y-%m-%d")
         outbox = Outbox(self.store)

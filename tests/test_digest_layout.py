@@ -25,7 +25,7 @@ from codex_bot.digests.layout import (
     text_sections,
 )
 from codex_bot.metrics.ranges import parse_range
-from codex_bot.slack.blocks import MAX_HEADER, MAX_SECTION_TEXT
+from codex_bot.slack.mrkdwn import MAX_HEADER, MAX_TEXT as MAX_SECTION_TEXT
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

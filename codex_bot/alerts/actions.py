@@ -9,13 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    Block,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 
 from codex_bot.alerts import messages
 from codex_bot.alerts.loader import RuleSet
@@ -27,6 +21,7 @@ from codex_bot.formatting import humanize
 from codex_bot.outbox import Outbox, Outgoing
 from codex_bot.slack.blocks import when
 from codex_bot.slack.message import Message
+from codex_bot.slack.mrkdwn import mrkdwn, plain
 from codex_bot.store import Store
 
 MAX_SILENCE = timedelta(days=30)
@@ -77,12 +72,12 @@ def overview(store: Store, rules: RuleSet, at: datetime, tz: ZoneInfo) -> Messag
     silenced = [_line(s.rule, s.matchers, f"until {when(s.ends_at, tz)} {tz.key} by <@{s.created_by}>")
                 for s in silences]
     sections.append(("Silenced", silenced))
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Codex alerts"))]
+    blocks: list[Block] = [HeaderBlock(text=plain("Codex alerts"))]
     for title, lines in sections:
         body = "\n".join(lines[:MAX_LISTED]) or "_none_"
         if len(lines) > MAX_LISTED:
             body += f"\n… and {len(lines) - MAX_LISTED} more"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{title}* ({len(lines)})\n{body}"[:3000])))
+        blocks.append(SectionBlock(text=mrkdwn(f"*{title}* ({len(lines)})\n{body}")))
     counts = ", ".join(f"{len(lines)} {title.lower()}" for title, lines in sections)
     return Message(f"Codex alerts: {counts}", blocks)
 

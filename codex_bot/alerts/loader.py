@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from codex_bot.alerts.messages import cut_texts
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.rules import Rule
 
@@ -40,6 +41,7 @@ class RuleSet:
     routing: Routing = field(default_factory=Routing)
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # the rules load, but e.g. a text will be cut in Slack
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
@@ -51,6 +53,7 @@ class _Parsed:
     routing: Routing | None = None
     routing_line: int = 0
     lines: dict[str, int] = field(default_factory=dict)  # rule name → line of its entry
+    warnings: list[Problem] = field(default_factory=list)
 
 
 class _Lines:
@@ -115,6 +118,7 @@ def load_rules(rules_dir: Path, exclude: Iterable[Path] = ()) -> RuleSet:
             result.problems += problems
             continue
         result.rules += parsed.rules
+        result.warnings += parsed.warnings
         where.update({name: Problem(file, line, "") for name, line in parsed.lines.items()})
         if parsed.routing is not None:
             result.routing = parsed.routing
@@ -169,10 +173,14 @@ def _rules(items: Any, lines: _Lines, parsed: _Parsed) -> list[Problem]:
     problems = []
     for index, item in enumerate(items):
         try:
-            parsed.rules.append(Rule.model_validate(item))
-            parsed.lines[parsed.rules[-1].name] = lines.line(("rules", index))
+            rule = Rule.model_validate(item)
         except ValidationError as exc:
             problems += _explain(exc, lines, ("rules", index))
+            continue
+        parsed.rules.append(rule)
+        parsed.lines[rule.name] = lines.line(("rules", index))
+        parsed.warnings += [Problem(lines.file, lines.line(("rules", index, key)), f"{key}: {why}")
+                            for key, why in cut_texts(rule).items()]
     return problems
 
 

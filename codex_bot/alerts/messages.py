@@ -11,16 +11,15 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.alerts.rules import Rule
 from codex_bot.formatting import humanize
-from codex_bot.slack.blocks import MAX_HEADER, when
+from codex_bot.slack.blocks import when
 from codex_bot.slack.message import ChartImage, Message
+from codex_bot.slack.mrkdwn import MAX_FIELD, MAX_HEADER, MAX_TEXT, code, escape, fit_fallback, link, mrkdwn, plain
 
 # Button action ids (the Slack listeners in codex_bot.commands.alerts_commands match these).
 SILENCE_1H = "codex_alert_silence_1h"
@@ -30,7 +29,8 @@ SEVERITY_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:"
 
 
 def labels_text(labels: dict[str, str]) -> str:
-    return " ".join(f"`{k}={v}`" for k, v in sorted(labels.items()))
+    """``model=gpt-5`` pairs as inline code, escaped: label values come from telemetry."""
+    return " ".join(f"`{code(k)}={code(v)}`" for k, v in sorted(labels.items()))
 
 
 def span(delta: timedelta) -> str:
@@ -52,24 +52,25 @@ def threshold_text(rule: Rule, threshold: float | None) -> str:
 
 
 def _title(episode: EpisodeRecord, state: str) -> str:
+    """Plain text (a header shows it as typed, so label values need no escaping there)."""
     labels = " ".join(f"{k}={v}" for k, v in sorted(episode.labels.items()))
     return f"{state} · {episode.rule}" + (f" · {labels}" if labels else "")
 
 
 def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=text[:MAX_HEADER], emoji=True))
+    return HeaderBlock(text=plain(text, MAX_HEADER))
 
 
 def _context(rule: Rule, tz: ZoneInfo, extra: str = "") -> ContextBlock:
     parts = [f"rule `{rule.name}`", f"`{rule.figure}` over {rule.window}", f"severity {rule.severity}"]
     parts += [labels_text(rule.filters)] if rule.filters else []
-    parts += [extra] if extra else []
-    return ContextBlock(elements=[MarkdownTextObject(text=" · ".join(parts))])
+    parts += [escape(extra)] if extra else []
+    return ContextBlock(elements=[mrkdwn(" · ".join(parts))])
 
 
 def _fields(*fields: tuple[str, str]) -> SectionBlock:
     """Labelled fields, each *label* over its value."""
-    return SectionBlock(fields=[MarkdownTextObject(text=f"*{label}*\n{value}") for label, value in fields])
+    return SectionBlock(fields=[mrkdwn(f"*{label}*\n{value}", MAX_FIELD) for label, value in fields])
 
 
 def _fired_and_ended(episode: EpisodeRecord, tz: ZoneInfo, ended: str) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -80,8 +81,8 @@ def _fired_and_ended(episode: EpisodeRecord, tz: ZoneInfo, ended: str) -> tuple[
 
 
 def _plain(text: str) -> Message:
-    """A message of one text section (thread replies and notices)."""
-    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text))])
+    """A message of one mrkdwn text section (thread replies and notices); untrusted parts escaped by the caller."""
+    return Message(fit_fallback(text), [SectionBlock(text=mrkdwn(text))])
 
 
 def _facts(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> SectionBlock:
@@ -94,12 +95,31 @@ def _facts(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> SectionBlock:
 
 
 def _about(rule: Rule, episode: EpisodeRecord) -> list[Block]:
-    lines = [rule.description] if rule.description else []
-    if episode.labels:
-        lines.append(labels_text(episode.labels))
+    """The rule's description (shown as written: its ``<…>`` make no mentions or links), labels and runbook;
+    a description too long for Slack is cut with "…" (``codex-bot rules check`` warns about it)."""
+    lines = _about_lines(rule, episode.labels)
+    return [SectionBlock(text=mrkdwn("\n".join(lines)))] if lines else []
+
+
+def _about_lines(rule: Rule, labels: dict[str, str]) -> list[str]:
+    lines = [escape(rule.description)] if rule.description else []
+    if labels:
+        lines.append(labels_text(labels))
     if rule.runbook:
-        lines.append(f":book: <{rule.runbook}|Runbook>")
-    return [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))] if lines else []
+        lines.append(f":book: {link(rule.runbook, 'Runbook')}")
+    return lines
+
+
+def cut_texts(rule: Rule) -> dict[str, str]:
+    """The rule's texts that its alert messages will cut to fit Slack ("…"), each with why: for ``rules check``."""
+    cut = {}
+    about = len("\n".join(_about_lines(rule, {})))
+    if about > MAX_TEXT:
+        cut["description"] = (f"the description is {about} characters in Slack (with its runbook link, `&<>` "
+                              f"written as entities); alerts show only the first {MAX_TEXT}, cut with \"…\"")
+    if len(title := f"RESOLVED · {rule.name}") > MAX_HEADER:
+        cut["name"] = f"the alert title {title!r} is over Slack's {MAX_HEADER} characters; it will be cut with \"…\""
+    return cut
 
 
 def _buttons(episode: EpisodeRecord, acknowledged: bool) -> ActionsBlock:
@@ -122,12 +142,12 @@ def firing_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo, chart: Char
         ack = f":eyes: Acknowledged by <@{episode.acknowledged_by}>"
         if episode.acknowledged_at:
             ack += f" at {when(episode.acknowledged_at, tz)}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=ack)))
+        blocks.append(SectionBlock(text=mrkdwn(ack)))
     blocks.append(_buttons(episode, acknowledged=bool(episode.acknowledged_by)))
     blocks.append(_context(rule, tz, chart_note))
     value = humanize(episode.value, rule.figure.unit)
     text = f"{emoji} FIRING {rule.name}: {value} ({threshold_text(rule, episode.threshold)})"
-    return Message(text, blocks, [chart] if chart else [])
+    return Message(fit_fallback(text), blocks, [chart] if chart else [])
 
 
 def resolved_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> Message:
@@ -156,7 +176,7 @@ def retired_message(episode: EpisodeRecord, tz: ZoneInfo) -> Message:
                     *_fired_and_ended(episode, tz, "Closed"))
     context = f"rule `{episode.rule}` is no longer in the rule files, so this alert is no longer evaluated"
     blocks: list[Block] = [_header(_title(episode, "CLOSED")), facts,
-                           ContextBlock(elements=[MarkdownTextObject(text=context)])]
+                           ContextBlock(elements=[mrkdwn(context)])]
     return Message(f":heavy_minus_sign: CLOSED {episode.rule}: its rule was removed", blocks)
 
 
@@ -177,7 +197,7 @@ def action_reply(text: str) -> Message:
 
 
 def failing_notice(reason: str, since: datetime, tz: ZoneInfo) -> Message:
-    text = (f":warning: Alert evaluation is failing since {when(since, tz)} {tz.key}: {reason} "
+    text = (f":warning: Alert evaluation is failing since {when(since, tz)} {tz.key}: {escape(reason)} "
             "Alerts keep their current state (nothing fires or resolves) until it works again.")
     return _plain(text)
 

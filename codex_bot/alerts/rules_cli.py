@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check = commands.add_parser(
         "check", help="validate every rules file and the digests file",
         description="Validate every rules file and the digests file (CODEX_BOT_DIGESTS_FILE); prints "
-        "FILE:LINE: REASON for each problem and exits 1 if any. With --slack, also asks Slack "
+        "FILE:LINE: REASON for each problem and exits 1 if any, and FILE:LINE: warning: REASON for a rule "
+        "text Slack's limits will cut (the rules still load). With --slack, also asks Slack "
         "(conversations.info, with SLACK_BOT_TOKEN) whether the bot can post to every channel they route to.",
     )
     _dir_option(check)
@@ -72,6 +73,8 @@ def handle_check(args: argparse.Namespace) -> int:
     problems = [*rules.problems, *digests.problems]
     for problem in problems:
         print(problem)
+    for warning in rules.warnings:
+        print(f"{warning.file}:{warning.line}: warning: {warning.reason}")
     if problems:
         return EXIT_PROBLEMS
     print(f"{len(rules.rules)} rules in {len(rules.files)} files: OK")

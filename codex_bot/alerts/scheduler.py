@@ -37,6 +37,8 @@ class AlertScheduler:
         rules = rules or load_rules(settings.rules_dir, exclude=[settings.digests_file])
         for problem in rules.problems:
             log.error("alert rules: %s", problem)
+        for warning in rules.warnings:
+            log.warning("alert rules: %s", warning)
         interval = timedelta(seconds=settings.alert_interval_seconds)
         outbox = Outbox.from_settings(store, settings)
         engine = AlertEngine(rules, PrometheusClient.from_settings(settings), load_prices(settings.prices_file),

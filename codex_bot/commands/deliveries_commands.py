@@ -21,7 +21,7 @@ from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
 from codex_bot.errors import UserError
 from codex_bot.outbox import Outbox, Transport
-from codex_bot.slack.blocks import escape
+from codex_bot.slack.mrkdwn import escape
 from codex_bot.slack.delivery_failures import RETRY_ACTION, mention, notice_message
 from codex_bot.slack.message import Destination, Message
 from codex_bot.slack.slack_errors import explain

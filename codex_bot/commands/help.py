@@ -17,7 +17,8 @@ from codex_bot.commands.subcommand import Subcommand
 from codex_bot.metrics.ranges import CALENDAR_RANGES, RANGE_FORMS
 from codex_bot.panels.catalog import PANELS, Panel
 from codex_bot.panels.request import DEFAULT_RANGE, PUBLIC_WORD
-from codex_bot.slack.blocks import MAX_SECTION_TEXT, escape
+from codex_bot.slack.blocks import text_sections
+from codex_bot.slack.mrkdwn import escape
 from codex_bot.slack.message import Message
 
 
@@ -30,13 +31,7 @@ def panel_line(panel: Panel) -> str:
 
 def sections(title: str, lines: list[str]) -> list[SectionBlock]:
     """``lines`` (escaped) under a bold ``title``, in as many sections as Slack's text limit needs."""
-    chunks, current = [], f"*{escape(title)}*"
-    for line in map(escape, lines):
-        if len(current) + 1 + len(line) > MAX_SECTION_TEXT:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in [*chunks, current]]
+    return text_sections([escape(line) for line in lines], escape(title))
 
 
 def examples() -> list[str]:

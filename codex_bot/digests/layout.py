@@ -21,24 +21,30 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.digests.compose import Digest, Headline
 from codex_bot.formatting import MISSING, compact, humanize
-from codex_bot.slack.blocks import (
+from codex_bot.slack.blocks import table_text, text_sections, when
+from codex_bot.slack.message import Message
+from codex_bot.slack.mrkdwn import (
+    MAX_BLOCKS,
+    MAX_FALLBACK,
+    MAX_FIELD,
     MAX_FIELDS,
     MAX_HEADER,
-    MAX_SECTION_TEXT,
+    MAX_TEXT,
+    code,
+    code_block,
     escape,
-    table_text,
-    when,
+    fit_fallback,
+    fit,
+    mrkdwn,
+    plain,
 )
-from codex_bot.slack.message import Message
 
-MAX_BLOCKS = 50  # Slack: blocks per message
 MAIN_ALERTS = 5  # alerts listed in the main post; all of them go to the thread when there are more
 TOP_TITLES = {"users": "Top users", "models": "Top models", "tools": "Top tools"}
 SEVERITY_ICONS = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
@@ -55,21 +61,6 @@ class DigestMessages:
         return [self.main, *self.thread]
 
 
-def text_sections(lines: Sequence[str], title: str = "") -> list[SectionBlock]:
-    """``lines`` (under a bold ``title``) in as few sections as the text limit allows; a line is never split
-    (one longer than the limit is cut with an ellipsis)."""
-    chunks: list[str] = []
-    current = f"*{title}*" if title else ""
-    for line in lines:
-        line = line if len(line) <= MAX_SECTION_TEXT else line[: MAX_SECTION_TEXT - 1] + "…"
-        if current and len(current) + 1 + len(line) > MAX_SECTION_TEXT:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    chunks.append(current)
-    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks if chunk]
-
-
 def period_label(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     """``Mon 23 Nov 09:00 → Tue 24 Nov 09:00``; whole days as ``Mon 16 Nov → Mon 23 Nov``."""
     a, b = start.astimezone(tz), end.astimezone(tz)
@@ -82,7 +73,7 @@ def headline_field(item: Headline) -> MarkdownTextObject:
     lines = [f"*{item.label}*", humanize(item.value, item.unit)]
     if item.change != MISSING:
         lines.append(f"_{item.change}_")
-    return MarkdownTextObject(text="\n".join(lines))
+    return mrkdwn("\n".join(lines), MAX_FIELD)
 
 
 def headline_sections(items: Sequence[Headline]) -> list[SectionBlock]:
@@ -96,14 +87,10 @@ def top_section(digest: Digest, panel: str) -> SectionBlock | None:
     if result is None or not result.rows:
         return None
     limit = getattr(digest.definition.top, panel, len(result.rows))
-    title = f"*{TOP_TITLES.get(panel, result.title)}*"
-    text = ""
-    while limit >= 1:
-        text = f"{title}\n```{escape(table_text(result, limit))}```"
-        if len(text) <= MAX_SECTION_TEXT:
-            break
+    title = f"*{escape(TOP_TITLES.get(panel, result.title))}*"
+    while limit > 1 and len(title) + 1 + len(code_block(table_text(result, limit), MAX_FALLBACK)) > MAX_TEXT:
         limit -= 1
-    return SectionBlock(text=MarkdownTextObject(text=text[:MAX_SECTION_TEXT]))
+    return SectionBlock(text=mrkdwn(f"{title}\n{code_block(table_text(result, limit), MAX_TEXT - len(title) - 1)}"))
 
 
 def decision_mix(digest: Digest) -> SectionBlock | None:
@@ -142,7 +129,7 @@ def alert_sections(digest: Digest, limit: int | None) -> list[SectionBlock]:
 
 
 def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text[:MAX_SECTION_TEXT])])
+    return ContextBlock(elements=[mrkdwn(text)])
 
 
 def window_line(digest: Digest, source: str) -> ContextBlock:
@@ -150,8 +137,8 @@ def window_line(digest: Digest, source: str) -> ContextBlock:
     before = window.previous()
     parts = [f"{when(window.start, tz)} → {when(window.end, tz)} {tz.key}",
              f"changes vs {when(before.start, tz)} → {when(before.end, tz)}"]
-    parts += [f"`{escape(key)}={escape(value)}`" for key, value in sorted(digest.definition.filters.items())]
-    parts.append(f"source: {source}")
+    parts += [f"`{code(key)}={code(value)}`" for key, value in sorted(digest.definition.filters.items())]
+    parts.append(f"source: {escape(source)}")
     return context(" · ".join(parts))
 
 
@@ -162,11 +149,11 @@ def notes(digest: Digest) -> list[str]:
 
 def title(digest: Digest) -> str:
     d = digest.definition
-    return f"{d.heading} · {period_label(digest.window.start, digest.window.end, d.tz)}"[:MAX_HEADER]
+    return fit(f"{d.heading} · {period_label(digest.window.start, digest.window.end, d.tz)}", MAX_HEADER)
 
 
 def main_blocks(digest: Digest, source: str) -> list[Block]:
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title(digest), emoji=True)), window_line(digest, source)]
+    blocks: list[Block] = [HeaderBlock(text=plain(title(digest), MAX_HEADER)), window_line(digest, source)]
     blocks += headline_sections(digest.headline())
     tops = [top_section(digest, name) for name in TOP_TITLES]
     mix = decision_mix(digest)
@@ -199,13 +186,13 @@ def pack(main: list[Block], details: list[Block], max_blocks: int = MAX_BLOCKS) 
 
 def fallback(digest: Digest) -> str:
     """Notification text: ``Codex yesterday · Mon 23 Nov 09:00 → …: Input tokens 12.3M, …``."""
-    shown = ", ".join(f"{h.label} {humanize(h.value, h.unit)}" for h in digest.headline()[:4])
-    return f"{title(digest)}: {shown}" if shown else title(digest)
+    shown = ", ".join(f"{escape(h.label)} {humanize(h.value, h.unit)}" for h in digest.headline()[:4])
+    return fit_fallback(f"{escape(title(digest))}: {shown}" if shown else escape(title(digest)))
 
 
 def digest_messages(digest: Digest, *, source: str, max_blocks: int = MAX_BLOCKS) -> DigestMessages:
     """The digest's main post (with its charts) and thread replies, each within Slack's limits."""
     main, thread = pack(main_blocks(digest, source), detail_blocks(digest), max_blocks)
     name = digest.definition.heading
-    replies = [Message(f"{name}: details {i} of {len(thread)}", blocks) for i, blocks in enumerate(thread, start=1)]
+    replies = [Message(f"{escape(name)}: details {i} of {len(thread)}", blocks) for i, blocks in enumerate(thread, start=1)]
     return DigestMessages(Message(fallback(digest), main, list(digest.charts)), replies)

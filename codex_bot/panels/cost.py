@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from codex_bot.panels.rows import Column
 
 PER_TOKENS = 1_000_000
+UNPRICED_LISTED = 10  # unpriced models named in the note; the rows list them all
 ESTIMATE_NOTE = "estimate from list prices per 1M tokens (CODEX_BOT_PRICES_FILE overrides them)"
 
 
@@ -101,8 +102,10 @@ def cost_notes(measured: Measured) -> list[str]:
     if not unpriced:
         return [ESTIMATE_NOTE]
     tokens = {m: measured.group("input").get(m, 0.0) + measured.group("output").get(m, 0.0) for m in unpriced}
-    listed = ", ".join(f"{m} ({humanize(tokens[m], 'tokens')} tokens)" for m in unpriced)
-    return [ESTIMATE_NOTE, f"unpriced, not in the total: {listed}"]
+    named = sorted(unpriced, key=lambda m: (-tokens[m], m))[:UNPRICED_LISTED]
+    listed = ", ".join(f"{m} ({humanize(tokens[m], 'tokens')} tokens)" for m in named)
+    more = f" and {len(unpriced) - len(named)} more" if len(unpriced) > len(named) else ""
+    return [ESTIMATE_NOTE, f"unpriced, not in the total: {listed}{more}"]
 
 
 @dataclass(frozen=True)

@@ -19,23 +19,28 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     ImageBlock,
     MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
 from codex_bot.charts.frame import words
 from codex_bot.formatting import MISSING, humanize, humanize_change
 from codex_bot.panels.result import PanelResult
+from codex_bot.slack.mrkdwn import (
+    MAX_ALT_TEXT,
+    MAX_FALLBACK,
+    MAX_FIELD,
+    MAX_FIELDS,
+    MAX_HEADER,
+    MAX_TEXT,
+    code,
+    code_block,
+    escape,
+    fit,
+    mrkdwn,
+    plain,
+)
 
-MAX_FIELDS = 10  # Slack: fields per section
-MAX_SECTION_TEXT = 3000  # Slack: characters per section text
-MAX_HEADER = 150  # Slack: characters per header
 MAX_TABLE_ROWS = 15
-
-
-def escape(text: str) -> str:
-    """Text safe inside Slack mrkdwn: ``&``, ``<`` and ``>`` are control characters there (links, mentions)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def label(key: str) -> str:
@@ -61,8 +66,7 @@ def window(result: PanelResult, tz: ZoneInfo) -> str:
 
 
 def header(result: PanelResult) -> HeaderBlock:
-    text = f"{result.title} · {result.range.label}"
-    return HeaderBlock(text=PlainTextObject(text=text[:MAX_HEADER], emoji=True))
+    return HeaderBlock(text=plain(f"{result.title} · {result.range.label}", MAX_HEADER))
 
 
 def figure_field(key: str, result: PanelResult, unit: str) -> MarkdownTextObject:
@@ -73,7 +77,7 @@ def figure_field(key: str, result: PanelResult, unit: str) -> MarkdownTextObject
         delta = humanize_change(value, result.previous[key], unit)
         if delta != MISSING:
             lines.append(f"_{delta} vs {result.range.previous_label}_")
-    return MarkdownTextObject(text="\n".join(lines))
+    return mrkdwn("\n".join(lines), MAX_FIELD)
 
 
 def figure_sections(result: PanelResult) -> list[SectionBlock]:
@@ -106,28 +110,41 @@ def table_text(result: PanelResult, limit: int = MAX_TABLE_ROWS) -> str:
 
 
 def table_section(result: PanelResult) -> SectionBlock:
+    """The table in one section: fewer rows until it fits, then (very long cells) cut with "…"."""
     limit = MAX_TABLE_ROWS
-    text = escape(table_text(result, limit))
-    while len(text) + 6 > MAX_SECTION_TEXT and limit > 1:
+    while limit > 1 and len(code_block(table_text(result, limit), MAX_FALLBACK)) > MAX_TEXT:
         limit //= 2
-        text = escape(table_text(result, limit))
-    return SectionBlock(text=MarkdownTextObject(text=f"```{text[: MAX_SECTION_TEXT - 6]}```"))
+    return SectionBlock(text=mrkdwn(code_block(table_text(result, limit))))
+
+
+def text_sections(lines: Sequence[str], title: str = "") -> list[SectionBlock]:
+    """mrkdwn ``lines`` (under a bold ``title``) in as few sections as the text limit allows; a line is never
+    split (one longer than the limit is cut with "…")."""
+    chunks: list[str] = []
+    current = f"*{title}*" if title else ""
+    for line in (fit(line) for line in lines):
+        if current and len(current) + 1 + len(line) > MAX_TEXT:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    chunks.append(current)
+    return [SectionBlock(text=mrkdwn(chunk)) for chunk in chunks if chunk]
 
 
 def context_line(result: PanelResult, tz: ZoneInfo, source: str) -> ContextBlock:
     """Exact window and timezone, filters, and where the figures come from."""
     parts = [window(result, tz)]
-    parts += [f"`{escape(key)}={escape(value)}`" for key, value in sorted(result.filters.items())]
+    parts += [f"`{code(key)}={code(value)}`" for key, value in sorted(result.filters.items())]
     parts.append(f"source: {escape(source)}")
-    return ContextBlock(elements=[MarkdownTextObject(text=" · ".join(parts))])
+    return ContextBlock(elements=[mrkdwn(" · ".join(parts))])
 
 
 def notes_line(notes: Sequence[str]) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=":warning: " + " · ".join(escape(n) for n in notes))])
+    return ContextBlock(elements=[mrkdwn(":warning: " + " · ".join(escape(n) for n in notes))])
 
 
 def image(url: str, result: PanelResult) -> ImageBlock:
-    return ImageBlock(image_url=url, alt_text=f"{result.title} chart, {result.range.label}")
+    return ImageBlock(image_url=url, alt_text=fit(f"{result.title} chart, {result.range.label}", MAX_ALT_TEXT))
 
 
 def panel_blocks(
@@ -141,7 +158,7 @@ def panel_blocks(
     """The reply for one panel result; ``notes`` adds lines such as "chart unavailable"."""
     blocks: list[Block] = [header(result)]
     if not result.has_data:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="No data in this range.")))
+        blocks.append(SectionBlock(text=mrkdwn("No data in this range.")))
     else:
         blocks += figure_sections(result)
         if result.rows:
@@ -167,4 +184,4 @@ def fallback_text(result: PanelResult) -> str:
 
 def notice_blocks(text: str, emoji: str = ":x:") -> list[Block]:
     """A one-paragraph answer (errors, refusals): ``emoji`` then ``text`` (mrkdwn, ``&<>`` escaped)."""
-    return [SectionBlock(text=MarkdownTextObject(text=f"{emoji} {escape(text)}"[:MAX_SECTION_TEXT]))]
+    return [SectionBlock(text=mrkdwn(f"{emoji} {escape(text)}"))]

@@ -14,17 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, SectionBlock
 
 from codex_bot.settings import Settings
-from codex_bot.slack.blocks import escape
 from codex_bot.slack.message import Message
+from codex_bot.slack.mrkdwn import code, escape, fit, fit_fallback, mrkdwn
 from codex_bot.slack.slack_errors import explain
 
 RETRY_ACTION = "codex_deliveries_retry"
@@ -57,17 +51,16 @@ def is_user_id(ref: str) -> bool:
 
 def mention(channel: str) -> str:
     """How a channel is shown in mrkdwn: ``<#C0123>`` for IDs (Slack shows the name), the escaped name otherwise."""
-    return f"<#{channel}>" if is_conversation_id(channel) else f"`{escape(channel)}`"
+    return f"<#{channel}>" if is_conversation_id(channel) else code(channel)
 
 
-def notice_message(mrkdwn: str) -> Message:
+def notice_message(text: str) -> Message:
     """A one-section notice whose mrkdwn was built by the bot (outside text already escaped)."""
-    return Message(mrkdwn, [SectionBlock(text=MarkdownTextObject(text=mrkdwn[:3000]))])
+    return Message(fit_fallback(text), [SectionBlock(text=mrkdwn(text))])
 
 
 def _first_line(text: str) -> str:
-    line = (text.strip().splitlines() or [""])[0]
-    return escape(line[:150] + ("…" if len(line) > 150 else ""))
+    return fit(escape((text.strip().splitlines() or [""])[0]), 150)
 
 
 @dataclass(frozen=True)
@@ -87,18 +80,18 @@ class FailureNotices:
         return [r for r in [*found, *self.admins] if r != failing_channel]
 
     @staticmethod
-    def message(channel: str, code: str | None, failed: Sequence[FailedDelivery]) -> Message:
-        """The notice for ``failed`` deliveries to ``channel`` that Slack refused with ``code``."""
-        why = explain(code, channel=channel) if code else escape(failed[0].error[:300])
+    def message(channel: str, error: str | None, failed: Sequence[FailedDelivery]) -> Message:
+        """The notice for ``failed`` deliveries to ``channel`` that Slack refused with the code ``error``."""
+        why = explain(error, channel=channel) if error else fit(escape(failed[0].error), 300)
         count = f"{len(failed)} message{'s' if len(failed) != 1 else ''}"
         head = f":warning: *I couldn't post {count} to {mention(channel)}*: {why}."
         lines = [f"• {_first_line(f.text)}" for f in failed[:LISTED]]
         if len(failed) > LISTED:
             lines.append(f"… and {len(failed) - LISTED} more")
         blocks = [
-            SectionBlock(text=MarkdownTextObject(text=head)),
-            SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
-            ContextBlock(elements=[MarkdownTextObject(text=RETRY_HOW)]),
+            SectionBlock(text=mrkdwn(head)),
+            SectionBlock(text=mrkdwn("\n".join(lines))),
+            ContextBlock(elements=[mrkdwn(RETRY_HOW)]),
             ActionsBlock(elements=[ButtonElement(text="Retry", action_id=RETRY_ACTION, value="all", style="primary")]),
         ]
-        return Message(f"I couldn't post {count} to {channel}: {why}.", blocks)
+        return Message(fit_fallback(f"I couldn't post {count} to {channel}: {why}."), blocks)

@@ -14,8 +14,9 @@ from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.errors import ChartUnavailable
 from codex_bot.panels.result import PanelResult
-from codex_bot.slack.blocks import escape, fallback_text, notice_blocks, panel_blocks
+from codex_bot.slack.blocks import fallback_text, notice_blocks, panel_blocks
 from codex_bot.slack.message import ChartImage, Message
+from codex_bot.slack.mrkdwn import escape, fit_fallback
 
 
 def source_label(prometheus_url: str) -> str:
@@ -50,7 +51,7 @@ class PanelReplies:
             except ChartUnavailable as exc:
                 notes.append(str(exc))
         blocks = panel_blocks(result, self.tz, source=self.source, image_url=url, notes=notes)
-        return Message(escape(fallback_text(result)), blocks, charts)
+        return Message(fit_fallback(escape(fallback_text(result))), blocks, charts)
 
     def _image(self, result: PanelResult, png: bytes) -> ChartImage:
         title = f"{result.title} · {result.range.label}"
@@ -59,4 +60,4 @@ class PanelReplies:
 
 def notice(text: str, emoji: str = ":x:") -> Message:
     """A short answer such as an error or a refusal."""
-    return Message(escape(text), notice_blocks(text, emoji))
+    return Message(fit_fallback(escape(text)), notice_blocks(text, emoji))

@@ -15,12 +15,12 @@ import logging
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+from slack_sdk.models.blocks import ContextBlock
 from slack_sdk.webhook import WebhookClient
 
-from codex_bot.slack.blocks import escape
 from codex_bot.slack.delivery_failures import is_user_id
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
+from codex_bot.slack.mrkdwn import escape, mrkdwn
 from codex_bot.slack.slack_errors import (
     DELIVERY_FAILURES,
     DeliveryError,
@@ -36,7 +36,7 @@ SLACK_FAILURES = (SlackClientError, OSError)  # SlackApiError is a SlackClientEr
 
 def with_note(message: Message, note: str) -> Message:
     """``message`` with one more context line (mrkdwn; ``&<>`` escaped) at the end."""
-    block = ContextBlock(elements=[MarkdownTextObject(text=escape(note))])
+    block = ContextBlock(elements=[mrkdwn(escape(note))])
     return Message(message.text, [*message.blocks, block], message.charts)
 
 
