@@ -60,7 +60,10 @@ def notice_message(text: str) -> Message:
 
 
 def _first_line(text: str) -> str:
-    return fit(escape((text.strip().splitlines() or [""])[0]), 150)
+    """The first line of a message's text, shown literally (entities it already has are not doubled)."""
+    line = (text.strip().splitlines() or [""])[0]
+    literal = line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return fit(escape(literal), 150)
 
 
 @dataclass(frozen=True)
