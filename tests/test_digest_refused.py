@@ -22,12 +22,15 @@ def answer_text(emulator, served, text: str, name: str, **fields: str) -> str:
     return blocks_to_text(blocks_of(answers[0].body))
 
 
-def test_digest_in_a_dm_between_people_says_what_works(slack):  # noqa: F811
+def test_digest_in_a_dm_or_group_dm_says_what_works(slack):  # noqa: F811
     emulator, served = slack
     dm = emulator.add_channel("bob-carol", kind="im", member=False, user="U0CAROL")
     text = answer_text(emulator, served, "digest 7d", "dm", channel_id=dm.id)
     assert "couldn't post the digest here" in text and "direct message between other people" in text
     assert "my own DM" in text and "/invite" not in text and "retr" not in text
+    group = emulator.add_channel("mpdm-alice--bob--carol-1", kind="mpim", member=False)
+    text = answer_text(emulator, served, "digest 7d", "group-dm", channel_id=group.id, channel_name=group.name)
+    assert "group DM" in text and "my own DM" in text and "/invite" not in text
 
 
 def test_a_public_panel_answer_in_a_dm_between_people_says_what_works(slack):  # noqa: F811

@@ -92,7 +92,8 @@ def digest_reply(args: Sequence[str], invocation: Invocation, deps: DigestComman
         return notice(f"Posted the digest here: {title(digest)}.", ":white_check_mark:"), invocation.private()
     failed = deps.outbox.failure(key)
     if status == "failed" and failed is not None:  # Slack refused it for good: say why and what works
-        why = explain(failed.code, channel=invocation.channel_id) if failed.code else failed.error
+        why = (explain(failed.code, channel=invocation.channel_id, channel_name=invocation.channel_name)
+               if failed.code else failed.error)
         return notice(f"I couldn't post the digest here: {why}."), invocation.private()
     return notice("Slack did not take the digest yet (it is busy or unreachable); I'll retry it shortly.",
                   ":hourglass:"), invocation.private()

@@ -38,13 +38,20 @@ class DeliveryError(UserError):
 DELIVERY_FAILURES: tuple[type[Exception], ...] = (SlackClientError, OSError, DeliveryError)
 
 
-def explain(code: str, needed_scope: str | None = None, channel: str | None = None) -> str:
+def _kind(channel: str | None, name: str | None) -> str:
+    """``im`` (a DM: ``D…``, named ``directmessage`` in slash commands), ``mpim`` (a group DM, ``mpdm-…``) or ``""``."""
+    if (channel or "").startswith("D") or name == "directmessage":
+        return "im"
+    return "mpim" if (name or "").startswith("mpdm-") else ""
+
+
+def explain(code: str, needed_scope: str | None = None, channel: str | None = None,
+            channel_name: str | None = None) -> str:
     """A phrase for Slack error ``code`` that says what to do; ``missing_scope`` names the scope to add, and
-    "not in this conversation" depends on its kind (``channel``: a ``D…`` DM or ``G…`` group DM)."""
-    if code in _NOT_HERE and channel and channel.startswith("D"):
-        return _IN_A_DM
-    if code in _NOT_HERE and channel and channel.startswith("G"):
-        return _IN_A_GROUP_DM
+    "not in this conversation" depends on its kind (a DM or group DM can't take ``/invite``)."""
+    kind = _kind(channel, channel_name) if code in _NOT_HERE else ""
+    if kind:
+        return _IN_A_DM if kind == "im" else _IN_A_GROUP_DM
     if code == "missing_scope":
         scope = f" `{needed_scope}`" if needed_scope else ""
         return f"the app is missing the{scope} permission: reinstall it from deploy/slack-manifest.yaml"
@@ -58,15 +65,15 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
-def reason(exc: Exception, channel: str | None = None) -> str:
-    """A short reason for a failed Slack call (API error, response_url refusal, network)."""
+def reason(exc: Exception, channel: str | None = None, channel_name: str | None = None) -> str:
+    """A short reason for a failed Slack call (API error, response_url refusal, network) in ``channel``."""
     if isinstance(exc, SlackApiError):
-        return explain(str(error_code(exc)), exc.response.get("needed"), channel)
+        return explain(str(error_code(exc)), exc.response.get("needed"), channel, channel_name)
     if isinstance(exc, DeliveryError):
         return str(exc)
     return f"Slack could not be reached ({type(exc).__name__})"
 
 
-def failure_text(exc: Exception, channel: str | None = None) -> str:
+def failure_text(exc: Exception, channel: str | None = None, channel_name: str | None = None) -> str:
     """What to tell the asker when their answer could not be posted in ``channel``."""
-    return f"I couldn't post the answer: {reason(exc, channel)}."
+    return f"I couldn't post the answer: {reason(exc, channel, channel_name)}."
