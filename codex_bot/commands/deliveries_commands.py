@@ -8,6 +8,7 @@ unarchived, a new token), ``retry`` sends them, in order, and says what went out
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -21,7 +22,7 @@ from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
 from codex_bot.errors import UserError
 from codex_bot.outbox import Outbox, Transport
-from codex_bot.slack.mrkdwn import escape
+from codex_bot.slack.mrkdwn import escape, fit
 from codex_bot.slack.delivery_failures import RETRY_ACTION, mention, notice_message
 from codex_bot.slack.message import Destination, Message
 from codex_bot.slack.slack_errors import explain
@@ -43,12 +44,11 @@ def kept_failures(outbox: Outbox) -> str:
     failed = outbox.failed()
     if not failed:
         return "No failed deliveries are kept."
-    counts: dict[tuple[str, str | None], int] = {}
-    for f in failed:
-        counts[(f.channel, f.code)] = counts.get((f.channel, f.code), 0) + 1
+    counts = Counter((f.channel, f.code) for f in failed)
     lines = [f"• {n} to {mention(channel)}: {explain(code, channel=channel) if code else 'failed'}"
              for (channel, code), n in counts.items()]
-    return f"{len(failed)} failed deliveries are kept:\n" + "\n".join(lines) + "\nFix the cause, then `/codex deliveries retry`."
+    kept = f"{len(failed)} failed deliver{'y is' if len(failed) == 1 else 'ies are'} kept"
+    return f"{kept}:\n" + "\n".join(lines) + "\nFix the cause, then `/codex deliveries retry`."
 
 
 def retry(outbox: Outbox, transport: Transport) -> str:
@@ -58,14 +58,15 @@ def retry(outbox: Outbox, transport: Transport) -> str:
         return "No failed deliveries are kept: nothing to retry."
     outbox.flush(transport)
     sent = sum(outbox.status(key) == "sent" for key in result.queued)
-    again = [f for f in outbox.failed() if f.key in set(result.queued)]
+    queued = set(result.queued)
+    again = [f for f in outbox.failed() if f.key in queued]
     pending = len(result.queued) - sent - len(again)
     parts = [f"Retried {len(result.queued)}: {sent} sent"]
     if pending:
         parts.append(f"{pending} waiting for Slack (retried automatically)")
     if again:
         first = again[0]
-        why = explain(first.code, channel=first.channel) if first.code else escape(first.error)
+        why = explain(first.code, channel=first.channel) if first.code else fit(escape(first.error), 300)
         parts.append(f"{len(again)} failed again ({mention(first.channel)}: {why})")
     text = ", ".join(parts) + "."
     if result.superseded:
