@@ -14,7 +14,9 @@ strict the way Slack is:
   channel or someone else's DM the bot is not in answers ``channel_not_found`` (Slack does not show a bot
   conversations it cannot see); an archived one ``is_archived``;
 - :meth:`SlackEmulator.revoke` makes a token answer ``token_revoked`` (or ``invalid_auth``);
-- a ``response_url`` takes 5 posts within 30 minutes, then answers 404 ``used_url`` / ``expired_url``.
+- a ``response_url`` takes 5 posts within 30 minutes, then answers 404 ``used_url`` / ``expired_url``;
+- a reply whose ``thread_ts`` is no message of that conversation is answered ``ok`` but shows nowhere, as
+  in Slack (:meth:`SlackEmulator.orphans` lists such replies); a malformed one is ``invalid_thread_ts``.
 ``SocketModeEndpoint`` is the websocket Slack would open for a Socket Mode app (aiohttp).
 ``signed_headers`` / ``slash_command_form`` build what Slack sends to an app in HTTP mode.
 """
@@ -217,6 +219,19 @@ class SlackEmulator:
         with self._lock:
             return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1]) if c == target]
 
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of message ``ts`` of conversation ``channel``, oldest first."""
+        shown = self.posted(channel)
+        if not any(m["ts"] == ts for m in shown):
+            return []  # no such message here: replies to it show nowhere
+        return [m for m in shown if m.get("thread_ts") == ts and m["ts"] != ts]
+
+    def orphans(self) -> list[dict[str, Any]]:
+        """Replies Slack took (``ok``) whose ``thread_ts`` is no message of their conversation: nobody sees them."""
+        with self._lock:
+            return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
+                    if m.get("thread_ts") and (c, m["thread_ts"]) not in self.messages]
+
     # --- configuring failures ---
     def fail(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``."""
@@ -353,7 +368,7 @@ def _post_message(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     channel = _writable(emu, body.get("channel"))
     if isinstance(channel, dict):
         return channel
-    problem = _message_problem(body)
+    problem = _message_problem(body) or _thread_problem(body)
     if problem:
         return problem
     ts = emu._ts()
@@ -364,6 +379,14 @@ def _post_message(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     with emu._lock:
         emu.messages[(channel.id, ts)] = message
     return {"ok": True, "channel": channel.id, "ts": ts, "message": message}
+
+
+def _thread_problem(body: dict[str, Any]) -> dict[str, Any] | None:
+    thread = body.get("thread_ts")
+    if thread is None or re.fullmatch(r"\d+\.\d+", str(thread)):
+        return None
+    message = f"[ERROR] {thread} is not a valid thread_ts"
+    return {"ok": False, "error": "invalid_thread_ts", "response_metadata": {"messages": [message]}}
 
 
 def _post_ephemeral(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:

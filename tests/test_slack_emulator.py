@@ -67,6 +67,7 @@ def test_invalid_blocks_name_the_json_pointer_like_slack(slack, blocks, pointer)
     assert not slack.posted("C0ENG")
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_text_limits_and_no_text(slack):
     post = client(slack).chat_postMessage
     assert error_of(post, channel="C0ENG", text="x" * 40_001)["error"] == "msg_too_long"
@@ -104,6 +105,18 @@ def test_update_needs_the_id_and_a_message_the_bot_posted(slack):
     assert slack.posted("eng")[0]["text"] == "resolved"
     slack.archive("eng")
     assert error_of(client(slack).chat_update, channel="C0ENG", ts=ts, text="x")["error"] == "is_archived"
+
+
+def test_a_reply_to_a_message_of_another_conversation_is_taken_but_lost(slack):
+    slack.add_channel("alerts")
+    post = client(slack).chat_postMessage
+    parent = post(channel="#eng", text="firing")["ts"]
+    post(channel="#eng", text="resolved", thread_ts=parent)
+    lost = post(channel="#alerts", text="resolved again", thread_ts=parent)
+    assert lost["ok"], "Slack answers ok"
+    assert [m["text"] for m in slack.thread("eng", parent)] == ["resolved"]
+    assert [m["text"] for m in slack.orphans()] == ["resolved again"] and not slack.thread("alerts", parent)
+    assert error_of(post, channel="#eng", text="x", thread_ts="0")["error"] == "invalid_thread_ts"
 
 
 def test_revoked_and_invalid_tokens(slack):

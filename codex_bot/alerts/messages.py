@@ -164,7 +164,7 @@ def resolved_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> Messag
 def resolved_reply(rule: Rule, episode: EpisodeRecord) -> Message:
     assert episode.resolved_at is not None
     value = humanize(episode.resolved_value, rule.figure.unit)
-    reason = episode.resolve_reason or "recovered"
+    reason = escape(episode.resolve_reason or "recovered")
     return _plain(f":white_check_mark: Resolved after {span(episode.resolved_at - episode.fired_at)}: "
                   f"{rule.figure.key} is {value} ({reason}).")
 

@@ -93,14 +93,13 @@ def top_section(digest: Digest, panel: str) -> SectionBlock | None:
     return SectionBlock(text=mrkdwn(f"{title}\n{code_block(table_text(result, limit), MAX_TEXT - len(title) - 1)}"))
 
 
-def decision_mix(digest: Digest) -> SectionBlock | None:
+def decision_mix(digest: Digest) -> list[SectionBlock]:
     """``approved 120 (80.0 %) · denied 10 (6.7 %) · …``."""
     rows = digest.rows("decisions")
     if not rows:
-        return None
+        return []
     parts = [f"{escape(str(r['decision']))} {compact(r['count'])} ({humanize(r['share_pct'], 'percent')})" for r in rows]
-    (section,) = text_sections([" · ".join(parts)], "Decisions")
-    return section
+    return text_sections([" · ".join(parts)], "Decisions")
 
 
 def alert_line(alert: EpisodeRecord, tz: ZoneInfo) -> str:
@@ -159,7 +158,7 @@ def main_blocks(digest: Digest, source: str) -> list[Block]:
     mix = decision_mix(digest)
     if any(tops) or mix:
         blocks.append(DividerBlock())
-    blocks += [block for block in [*tops, mix] if block is not None]
+    blocks += [block for block in tops if block is not None] + mix
     if digest.definition.alerts:
         blocks.append(DividerBlock())
         blocks += alert_sections(digest, MAIN_ALERTS)
