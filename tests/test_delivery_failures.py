@@ -9,11 +9,15 @@ invited; ``codex-bot rules check --slack`` and the start-up check name each bad 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from slack_block_rules import message_error
 from slack_emulator import BOT_TOKEN, ServedApp, SlackEmulator, blocks_of, build_bot, signed_headers
 from slack_sdk import WebClient
 
@@ -21,12 +25,17 @@ from codex_bot.bot import assemble
 from codex_bot.cli import main
 from codex_bot.outbox import Backoff, Outbox, Outgoing
 from codex_bot.settings import load_settings
-from codex_bot.slack.delivery_failures import RETRY_ACTION, FailureNotices
+from codex_bot.slack.delivery_failures import RETRY_ACTION, FailedDelivery, FailureNotices
 from codex_bot.slack.message import Message
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 
 ADMIN = "U0ADMIN"
+NASTY = ["<!channel>", "<@U0ALICE>", "<#C0GENERAL>", "<https://evil.example|click>", "&amp;", "&lt;!here&gt;", "&",
+         "```", "`", "*", "\n", "\u202eevil\u202c", "שלום", "👩‍💻", ":warning:", "|", ">"]
+hostile = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=8)), max_size=10).map("".join)
+hostile_or_huge = st.one_of(hostile, st.builds(lambda text, n: (text or "x") * n, hostile, st.integers(1, 600)))
+LIVE = re.compile(r"<(?:!|@|#|https?:)")  # a live mention or link
 
 
 @pytest.fixture
@@ -188,3 +197,15 @@ def test_rules_check_slack_and_the_start_up_check_name_each_bad_channel(tmp_path
     assert "C0OLDALERTS (routing.default): is_archived" in told["text"]
     bot.check_channels()  # a restart the same day tells nobody again
     assert len(slack.posted(ADMIN)) == 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(texts=st.lists(hostile_or_huge, min_size=1, max_size=12), error=hostile_or_huge,
+       code=st.sampled_from([None, "not_in_channel", "channel_not_found", "is_archived", "token_revoked"]))
+def test_a_failure_notice_from_hostile_messages_passes_slack_and_links_only_the_channel(texts, error, code):
+    failed = [FailedDelivery(f"k{i}", "C0ONCALL", code, error, text) for i, text in enumerate(texts)]
+    message = FailureNotices.message("C0ONCALL", code, failed)
+    payload = message.blocks_json()
+    assert message_error(message.text, payload) is None
+    for text in [message.text, *(json.dumps(block) for block in payload)]:
+        assert not LIVE.search(text.replace("<#C0ONCALL>", "")), text[:300]
