@@ -4,11 +4,16 @@ child (when installed) and says once which renderer charts come from."""
 from __future__ import annotations
 
 import logging
+import os
+import re
 from zoneinfo import ZoneInfo
 
+import pytest
 import requests
 from chart_fixtures import every_panel
 from prometheus_fleet import free_port
+from slack_emulator import BOT_TOKEN, SIGNING_SECRET, SlackEmulator
+from test_slack_serve import serve, wait_listening
 
 from codex_bot.charts.managed import start_renderer
 from codex_bot.charts.renderer import ChartRenderer
@@ -55,3 +60,17 @@ def test_without_the_bundled_renderer_installed_the_log_says_how_to_get_charts(c
     settings, child = start_renderer(unconfigured(free_port()), directory=tmp_path)
     assert child is None
     assert "answers are text only" in caplog.text and "make setup" in caplog.text
+
+
+def test_codex_bot_serve_runs_the_bundled_renderer_and_stops_it_with_itself(tmp_path):
+    port = free_port()
+    with SlackEmulator() as slack:
+        env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+               "CODEX_BOT_SLACK_API_URL": slack.base_url, "CODEX_BOT_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"}
+        with serve(["--listen", f"127.0.0.1:{port}"], env, tmp_path) as process:
+            wait_listening(port, process)
+        output = process.stdout.read().decode()
+    said = re.findall(r"charts: rendered by the bundled renderer at (http://127\.0\.0\.1:\d+) \(pid (\d+)", output)
+    assert len(said) == 1 and output.count("charts: ") == 1, output
+    with pytest.raises(ProcessLookupError):  # stopped with serve
+        os.kill(int(said[0][1]), 0)
