@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "codex_bot.panels.query_cli",
     "codex_bot.alerts.rules_cli",
     "codex_bot.slack.serve_cli",
+    "codex_bot.commands.deliveries_cli",
     "codex_bot.digests.digest_cli",
     "codex_bot.demo.demo_cli",
 )

@@ -9,8 +9,12 @@ loses both or keeps both.  :meth:`Outbox.flush` sends what is due:
   restart never posts it again;
 * a transient failure (HTTP 429 or 5xx, Slack's ``ratelimited``/``internal_error``/…,
   network errors) is retried with exponential backoff (at least ``Retry-After``) until it
-  succeeds; any other error marks the delivery ``failed`` and is logged;
-* a reply (``thread_of``) or an edit (``edit_of``) waits for the message it refers to; if that
+  succeeds; any other error marks the delivery ``failed`` (kept, with Slack's error code), logs it
+  and, for deliveries enqueued with ``report=True``, tells the admins and/or the fallback channel
+  (:mod:`codex_bot.slack.delivery_failures`); :meth:`Outbox.retry_failed` sends them once the
+  cause is fixed;
+* a reply (``thread_of``) or an edit (``edit_of``) waits for the message it refers to and goes to
+  the channel that message is in (its stored reference), even if routing changed since; if that
   message could never be posted, the reply or edit is posted as a new message instead, so a
   resolution is never lost;
 * deliveries of one chain (a message, its edits and its thread) go out in the order they were
@@ -38,7 +42,10 @@ from dataclasses import dataclass, field
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 
+from codex_bot.settings import Settings
+from codex_bot.slack.delivery_failures import QUIET_SECONDS, FailedDelivery, FailureNotices
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
+from codex_bot.slack.slack_errors import error_code
 from codex_bot.slack.transport import Transport
 from codex_bot.store import MessageRef, Store, add_migration
 
@@ -76,6 +83,15 @@ add_migration(
     )""",
 )
 
+add_migration(
+    "outbox/002-failure-reports",
+    "ALTER TABLE deliveries ADD COLUMN error_code TEXT",  # Slack's error code of the last failure
+    "ALTER TABLE deliveries ADD COLUMN report INTEGER NOT NULL DEFAULT 1",  # tell people if it fails for good
+    "ALTER TABLE deliveries ADD COLUMN reported_at REAL",  # status may now also be 'superseded' (retry_failed)
+)
+NOTICE_PREFIX = "delivery-failed:"
+QUIET_KEY = "outbox/failure-notice/"
+
 _TRANSIENT_CODES = frozenset({
     "ratelimited", "rate_limited", "internal_error", "service_unavailable", "fatal_error", "request_timeout",
     "unreachable",
@@ -91,6 +107,7 @@ class Outgoing:
     message: Message
     thread_of: str | None = None
     edit_of: str | None = None
+    report: bool = True  # tell admins / the fallback channel if Slack refuses it for good (False: the asker is told)
 
 
 @dataclass
@@ -142,15 +159,27 @@ def transient(exc: BaseException) -> tuple[bool, float | None]:
     return False, None
 
 
+@dataclass
+class RetryReport:
+    queued: list[str] = field(default_factory=list)  # failed deliveries put back in the queue
+    superseded: list[str] = field(default_factory=list)  # dropped: a later message of their chain went out
+
+
 class Outbox:
     def __init__(self, store: Store, *, backoff: Backoff = Backoff(), lease_seconds: float = 120.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, notices: FailureNotices | None = None) -> None:
         self.store = store
+        self.notices = notices
         self.backoff = backoff
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         store.migrate()
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: Settings) -> Outbox:
+        """The bot's outbox: permanent failures are told to CODEX_BOT_ADMIN_USERS / CODEX_BOT_FALLBACK_CHANNEL."""
+        return cls(store, notices=FailureNotices.from_settings(settings))
 
     # --- enqueue ---
 
@@ -160,9 +189,9 @@ class Outbox:
         chain = self._chain(tx, parent) if parent else item.key
         cursor = tx.execute(
             "INSERT OR IGNORE INTO deliveries (key, chain, channel, thread_of, edit_of, text, blocks, status,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            " next_attempt_at, created_at, report) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
             (item.key, chain, item.channel, item.thread_of, item.edit_of, item.message.text,
-             json.dumps(item.message.blocks_json()), self.clock(), self.clock()),
+             json.dumps(item.message.blocks_json()), self.clock(), self.clock(), int(item.report)),
         )
         if cursor.rowcount == 0:
             return False
@@ -193,6 +222,16 @@ class Outbox:
         row = self.store.fetchone("SELECT channel FROM deliveries WHERE key = ?", (key,))
         return row["channel"] if row else None
 
+    def failure(self, key: str) -> FailedDelivery | None:
+        """The delivery ``key`` if Slack refused it for good."""
+        row = self.store.fetchone("SELECT * FROM deliveries WHERE key = ? AND status = 'failed'", (key,))
+        return _failed_delivery(row) if row else None
+
+    def failed(self) -> list[FailedDelivery]:
+        """Every delivery kept as failed that :meth:`retry_failed` would consider, oldest first."""
+        rows = self.store.fetchall("SELECT * FROM deliveries WHERE status = 'failed' AND report = 1 ORDER BY seq")
+        return [_failed_delivery(row) for row in rows]
+
     def pending_count(self) -> int:
         row = self.store.fetchone("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
         return int(row["n"]) if row else 0
@@ -219,12 +258,72 @@ class Outbox:
             getattr(report, outcome).append(row["key"])
             if outcome == "retrying":
                 blocked.add(row["chain"])
+        if report.failed and self._report_failures():
+            self.flush(transport, limit=limit)  # the notices (never reported themselves, so this ends)
         return report
+
+    # --- permanent failures: tell people, keep the deliveries for a retry ---
+
+    def _report_failures(self) -> bool:
+        """Enqueue a notice per channel and error for failures not yet reported; True if any was enqueued."""
+        rows = self.store.fetchall(
+            "SELECT * FROM deliveries WHERE status = 'failed' AND report = 1 AND reported_at IS NULL ORDER BY seq")
+        groups: dict[tuple[str, str | None], list[FailedDelivery]] = {}
+        for row in rows:
+            failed = _failed_delivery(row)
+            groups.setdefault((failed.channel, failed.code), []).append(failed)
+        enqueued = False
+        now = self.clock()
+        with self.store.transaction() as tx:
+            for (channel, code), group in groups.items():
+                enqueued |= self._notice(tx, channel, code, group, now)
+                tx.executemany("UPDATE deliveries SET reported_at = ? WHERE key = ?", [(now, f.key) for f in group])
+        return enqueued
+
+    def _notice(self, tx: sqlite3.Connection, channel: str, code: str | None, failed: list[FailedDelivery],
+                now: float) -> bool:
+        recipients = self.notices.recipients(channel) if self.notices else []
+        if not recipients:
+            log.error("%d deliveries to %s failed for good (%s) and nobody was told: set CODEX_BOT_ADMIN_USERS or "
+                      "CODEX_BOT_FALLBACK_CHANNEL; `codex-bot deliveries retry` sends them once fixed",
+                      len(failed), channel, code)
+            return False
+        quiet = f"{QUIET_KEY}{channel}/{code}"
+        last = tx.execute("SELECT value FROM kv WHERE key = ?", (quiet,)).fetchone()
+        if last is not None and now - float(last["value"]) < QUIET_SECONDS:
+            return False
+        self.store.put_value(tx, quiet, str(now))
+        message = FailureNotices.message(channel, code, failed)
+        for recipient in recipients:
+            key = f"{NOTICE_PREFIX}{channel}:{code}:{failed[0].key}:{recipient}"
+            self.enqueue(tx, Outgoing(key, recipient, message, report=False))
+        return True
+
+    def retry_failed(self) -> RetryReport:
+        """Put every reported failed delivery back in the queue (send with :meth:`flush`), unless a later
+        message of its chain went out meanwhile: then it is marked ``superseded`` (a stale FIRING after
+        its RESOLVED would mislead)."""
+        result = RetryReport()
+        with self.store.transaction() as tx:
+            rows = tx.execute("SELECT key, chain, seq FROM deliveries WHERE status = 'failed' AND report = 1"
+                              " ORDER BY seq").fetchall()
+            for row in rows:
+                later = tx.execute("SELECT 1 FROM deliveries WHERE chain = ? AND seq > ? AND status = 'sent'",
+                                   (row["chain"], row["seq"])).fetchone()
+                (result.superseded if later else result.queued).append(row["key"])
+            tx.executemany(
+                "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, error_code = NULL,"
+                " reported_at = NULL, claimed_until = NULL WHERE key = ?",
+                [(self.clock(), key) for key in result.queued])
+            tx.executemany("UPDATE deliveries SET status = 'superseded' WHERE key = ?",
+                           [(key,) for key in result.superseded])
+            tx.execute("DELETE FROM kv WHERE key LIKE ?", (QUIET_KEY + "%",))
+        return result
 
     def _ready(self, row: sqlite3.Row) -> bool:
         """A reply or edit is ready once its parent was sent or has definitely failed."""
         parent = row["edit_of"] or row["thread_of"]
-        return parent is None or self.status(parent) in ("sent", "failed", None)
+        return parent is None or self.status(parent) in ("sent", "failed", "superseded", None)
 
     def _claim(self, key: str, now: float) -> bool:
         with self.store.transaction() as tx:
@@ -257,7 +356,9 @@ class Outbox:
             if target is not None:
                 return transport.update(target, message)
         thread = self.store.message_ref(row["thread_of"]) if row["thread_of"] else None
-        return transport.send(message, Destination(row["channel"], thread_ts=thread.ts if thread else None))
+        if thread is not None:  # the thread lives where its message went, whatever the routing says now
+            return transport.send(message, Destination(thread.channel, thread_ts=thread.ts))
+        return transport.send(message, Destination(row["channel"], charts_in_thread=True))
 
     def _failed(self, row: sqlite3.Row, exc: Exception) -> str:
         retry, retry_after = transient(exc)
@@ -272,9 +373,9 @@ class Outbox:
                 )
             else:
                 tx.execute(
-                    "UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?, claimed_until = NULL"
-                    " WHERE key = ?",
-                    (attempts, error, row["key"]),
+                    "UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?, error_code = ?,"
+                    " claimed_until = NULL WHERE key = ?",
+                    (attempts, error, next(filter(None, map(error_code, _causes(exc))), None), row["key"]),
                 )
         if retry:
             log.warning("delivery %s failed (attempt %d), will retry: %s", row["key"], attempts, error)
@@ -291,3 +392,7 @@ class Outbox:
         ]
         blocks = [Block.parse(b) for b in json.loads(row["blocks"])]
         return Message(row["text"], [b for b in blocks if b is not None], charts)
+
+
+def _failed_delivery(row: sqlite3.Row) -> FailedDelivery:
+    return FailedDelivery(row["key"], row["channel"], row["error_code"], row["last_error"] or "", row["text"])

@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     """Slack user ids (comma-separated) who may see per-user figures privately, anywhere."""
     admin_users: CsvList = Field(default_factory=list)
     """Slack user ids (comma-separated) who may run admin actions (silencing alerts)."""
+    fallback_channel: str = ""
+    """Channel ID told about alerts and digests Slack refused for good (besides the admins' DMs)."""
 
     # --- alerts, digests, state ---
     rules_dir: Path = Path("rules")

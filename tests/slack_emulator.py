@@ -651,11 +651,12 @@ def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict
 
 
 def slash_command_payload(text: str, response_url: str, *, user_id: str = "U0ALICE",
-                          channel_id: str = "C0GENERAL", command: str = "/codex") -> dict[str, str]:
+                          channel_id: str = "C0GENERAL", command: str = "/codex",
+                          channel_name: str = "general") -> dict[str, str]:
     """The fields of a slash-command invocation, as Slack sends them."""
     return {
         "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "emulated",
-        "channel_id": channel_id, "channel_name": "general", "user_id": user_id, "user_name": "alice",
+        "channel_id": channel_id, "channel_name": channel_name, "user_id": user_id, "user_name": "alice",
         "command": command, "text": text, "api_app_id": "A0CODEXBOT", "is_enterprise_install": "false",
         "response_url": response_url, "trigger_id": "1.2.3",
     }

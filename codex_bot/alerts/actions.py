@@ -115,7 +115,7 @@ def silence_episode(store: Store, outbox: Outbox, rules: RuleSet, episode_id: in
     silence = Silences(store).add(rule.name, at, at + length, user, matchers=episode.labels)
     text = f":no_bell: Silenced by <@{user}> until {when(silence.ends_at, tz)} {tz.key}."
     if episode.posted_key:
-        channel = _channel(rules, rule, episode)
+        channel = _channel(rules, rule, episode, outbox)
         key = f"alert:{episode.id}:silence:{silence.id}"
         outbox.put(Outgoing(key, channel, messages.action_reply(text), thread_of=episode.posted_key))
     return text
@@ -133,7 +133,7 @@ def acknowledge(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, u
         AlertRecords.mark(tx, episode.id, acknowledged_by=user, acknowledged_at=at)
         if episode.posted_key and episode.open:
             acked = _episode(store, episode.id)
-            channel = _channel(rules, rule, episode)
+            channel = _channel(rules, rule, episode, outbox)
             outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack", channel,
                                         messages.firing_message(rule, acked, tz), edit_of=episode.posted_key))
             outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack-reply", channel, messages.action_reply(text),
@@ -141,9 +141,10 @@ def acknowledge(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, u
     return text
 
 
-
-def _channel(rules: RuleSet, rule: Rule, episode: EpisodeRecord) -> str:
+def _channel(rules: RuleSet, rule: Rule, episode: EpisodeRecord, outbox: Outbox) -> str:
+    """The alert's channel now; its thread replies go where its message is (the outbox follows the reference)."""
     channel = rules.routing.channel_for(rule, episode.labels)
+    channel = channel or (outbox.channel_of(episode.posted_key) if episode.posted_key else None)
     if channel is None:
         raise UserError(f"Alert rule {rule.name} has no channel to post to.")
     return channel

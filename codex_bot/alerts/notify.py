@@ -70,7 +70,7 @@ class Notifier:
                 if not episode.open and episode.posted_key is not None:
                     self._retire(episode, report)
                 continue
-            channel = routing.channel_for(rule, episode.labels)
+            channel = routing.channel_for(rule, episode.labels) or self._posted_channel(episode)
             if channel is None:
                 log.error("alert %s has no channel: set routing.default or the rule's channel", rule.name)
                 report.held.append(episode.id)
@@ -83,6 +83,10 @@ class Notifier:
             else:
                 self._remind(rule, episode, channel, at, states.get((rule.name, group_key(episode.labels))), report)
         return report
+
+    def _posted_channel(self, episode: EpisodeRecord) -> str | None:
+        """Where the episode's firing message went (its replies follow it there, see the outbox)."""
+        return self.outbox.channel_of(episode.posted_key) if episode.posted_key else None
 
     def _fire(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime, report: NoticeReport) -> None:
         sampler = self.sampler() if self.sampler else None
@@ -101,7 +105,7 @@ class Notifier:
 
     def _retire(self, episode: EpisodeRecord, report: NoticeReport) -> None:
         """Close the Slack thread of an alert whose rule was removed, in the channel its firing message went to."""
-        channel = self.outbox.channel_of(episode.posted_key) if episode.posted_key else None
+        channel = self._posted_channel(episode)
         if channel is not None:
             self._close_thread(episode, channel, messages.retired_message(episode, self.tz),
                                messages.retired_reply(episode), report)

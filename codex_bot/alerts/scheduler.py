@@ -43,7 +43,7 @@ class AlertScheduler:
         for warning in rules.warnings:
             log.warning("alert rules: %s", warning)
         interval = timedelta(seconds=settings.alert_interval_seconds)
-        outbox = Outbox(store)
+        outbox = Outbox.from_settings(store, settings)
         engine = AlertEngine(rules, PrometheusClient.from_settings(settings), load_prices(settings.prices_file),
                              store, outbox, settings.tz, interval=interval, renderer=renderer, transport=transport)
         return cls(engine, outbox, transport, interval)

@@ -51,7 +51,7 @@ class AlertCommandDeps:
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> AlertCommandDeps:
         rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
-        return cls(store, rules, Outbox(store), transport, AccessPolicy.from_settings(settings), settings.tz)
+        return cls(store, rules, Outbox.from_settings(store, settings), transport, AccessPolicy.from_settings(settings), settings.tz)
 
 
 def _usage(words: Sequence[str], count: int, usage: str) -> None:

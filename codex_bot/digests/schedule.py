@@ -66,11 +66,13 @@ def slot_key(digest: str, slot: datetime) -> str:
     return f"{JOB_PREFIX}{digest}:{slot.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
-def enqueue_digest(outbox: Outbox, tx: sqlite3.Connection, channel: str, key: str, messages: DigestMessages) -> bool:
-    """Put the main message and its thread replies in the outbox (caller's transaction); False if known."""
-    fresh = outbox.enqueue(tx, Outgoing(key, channel, messages.main))
+def enqueue_digest(outbox: Outbox, tx: sqlite3.Connection, channel: str, key: str, messages: DigestMessages,
+                   *, report: bool = True) -> bool:
+    """Put the main message and its thread replies in the outbox (caller's transaction); False if known.
+    ``report``: tell the admins if Slack refuses it for good (False when an asker is told directly)."""
+    fresh = outbox.enqueue(tx, Outgoing(key, channel, messages.main, report=report))
     for index, reply in enumerate(messages.thread, start=1):
-        outbox.enqueue(tx, Outgoing(f"{key}:thread:{index}", channel, reply, thread_of=key))
+        outbox.enqueue(tx, Outgoing(f"{key}:thread:{index}", channel, reply, thread_of=key, report=report))
     return fresh
 
 

@@ -91,6 +91,7 @@ def start_digest_scheduler(settings: Settings, store: Store, transport: Transpor
     if definitions.problems:
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
-    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox(store), transport, personal=personal)
+    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox.from_settings(store, settings), transport,
+                                personal=personal)
     scheduler.start(f"sqlite:///{settings.state_db}")
     return scheduler

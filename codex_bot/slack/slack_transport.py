@@ -1,7 +1,9 @@
 """Delivering messages to Slack: chat.postMessage / response_url / chat.postEphemeral, charts by files_upload_v2.
 
 Public messages go into the conversation and their charts are uploaded right after, into the same
-conversation (and thread).  Ephemeral replies must stay private, and Slack has no private file
+conversation and thread, or, for alerts and digests (``Destination.charts_in_thread``), into the new
+message's own thread, so a chart is never a separate post.  A user ID as channel means that
+person's DM with the bot.  Ephemeral replies must stay private, and Slack has no private file
 upload, so their charts go to the asker's direct conversation with the bot (the same conversation
 when they asked there) and the reply says so.  Rate limits, 5xx and connection errors are retried by
 the WebClient's retry handlers (see :func:`codex_bot.slack.app.retry_handlers`).
@@ -16,6 +18,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import ContextBlock
 from slack_sdk.webhook import WebhookClient
 
+from codex_bot.slack.delivery_failures import is_user_id
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.mrkdwn import escape, mrkdwn
 from codex_bot.slack.slack_errors import (
@@ -59,10 +62,12 @@ class SlackTransport:
 
     # --- public: the message, then its charts in the same place ---
     def _send_public(self, message: Message, to: Destination) -> Delivery:
-        posted = self.client.chat_postMessage(channel=to.channel, text=message.text,
+        channel = self._direct_conversation(to.channel) if is_user_id(to.channel) else to.channel
+        posted = self.client.chat_postMessage(channel=channel, text=message.text,
                                               blocks=message.blocks_json(), thread_ts=to.thread_ts)
         delivery = Delivery(channel=posted["channel"], ts=posted["ts"])
-        self._upload(message.charts, delivery.channel, to.thread_ts, delivery)
+        thread = to.thread_ts or (delivery.ts if to.charts_in_thread else None)
+        self._upload(message.charts, delivery.channel, thread, delivery)
         if delivery.problems and to.user:
             self._tell_privately(to, "; ".join(delivery.problems))
         return delivery
