@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     personal_data_users: CsvList = Field(default_factory=list)
     """Slack user ids (comma-separated) who may see per-user figures privately, anywhere."""
     admin_users: CsvList = Field(default_factory=list)
-    """Slack user ids (comma-separated) who may run admin actions (silencing alerts)."""
+    """Slack user ids (comma-separated) who may silence alerts and retry refused deliveries; told of refusals by DM."""
     fallback_channel: str = ""
     """Channel ID told about alerts and digests Slack refused for good (besides the admins' DMs)."""
 
