@@ -61,7 +61,7 @@ class Bot:
             self.settings, self.store, self.transport, ChartRenderer.from_settings(self.settings), self.alerts.rules
         )
         self._alerts.start()
-        self._digests = start_digest_scheduler(self.settings, self.store, self.transport, self.digests.definitions,
+        self._digests = start_digest_scheduler(self.store, self.transport, self.digests.definitions,
                                                self.digests.digests)
         log.info("alert evaluation every %d s and digest schedules started", self.settings.alert_interval_seconds)
 
@@ -78,7 +78,7 @@ def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     """The bot wired from ``settings``; raises SlackSetupError when Slack rejects the token."""
     client = build_web_client(settings)
     transport = SlackTransport(client)
-    store = Store.open(settings.state_db)
+    store = Store.open(settings.state_target)
     digests = definitions_for_bot(settings)
     deps, alert_deps, digest_deps = command_deps(settings, transport, store, digests)
     app = build_app(client, deps, signing_secret=signing_secret)

@@ -1,7 +1,7 @@
 """Durable pending deliveries: render → outbox → send with retry/backoff → record.
 
 A caller enqueues a rendered :class:`~codex_bot.slack.message.Message` under an idempotency
-key, in the same SQLite transaction as the state change that caused it, so a crash either
+key, in the same state-database transaction as the state change that caused it, so a crash either
 loses both or keeps both.  :meth:`Outbox.flush` sends what is due:
 
 * a key is enqueued at most once (a second enqueue with the same key is ignored), and a sent
@@ -16,7 +16,9 @@ loses both or keeps both.  :meth:`Outbox.flush` sends what is due:
 * deliveries of one chain (a message, its edits and its thread) go out in the order they were
   enqueued, each chain independently;
 * a delivery is claimed with a short lease before sending, so two bot processes sharing the
-  database never send the same delivery twice.
+  database never send the same delivery twice: the claim is one conditional ``UPDATE`` of the row
+  (on PostgreSQL through ``SELECT … FOR UPDATE SKIP LOCKED``: a row another process is claiming is
+  passed over, not waited for).
 
 The one window that remains at-least-once is a crash between Slack's answer and the commit
 that records it (milliseconds); Slack's API has no idempotency key to close it.
@@ -29,7 +31,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -37,17 +38,18 @@ from dataclasses import dataclass, field
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
+from sqlalchemy import RowMapping
 
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.transport import Transport
-from codex_bot.store import MessageRef, Store, add_migration
+from codex_bot.store import MessageRef, Store, Tx, add_migration
 
 log = logging.getLogger(__name__)
 
 add_migration(
     "outbox/001-deliveries",
     """CREATE TABLE deliveries (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq {id},
         key TEXT NOT NULL UNIQUE,
         chain TEXT NOT NULL,           -- key of the root message; a chain is sent in order
         channel TEXT NOT NULL,
@@ -57,12 +59,12 @@ add_migration(
         blocks TEXT NOT NULL,          -- JSON list of Block Kit blocks
         status TEXT NOT NULL,          -- pending | sent | failed
         attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL,
+        next_attempt_at {real} NOT NULL,
         last_error TEXT,
         claimed_by TEXT,
-        claimed_until REAL,
-        created_at REAL NOT NULL,
-        sent_at REAL
+        claimed_until {real},
+        created_at {real} NOT NULL,
+        sent_at {real}
     )""",
     "CREATE INDEX deliveries_pending ON deliveries (status, seq)",
     """CREATE TABLE delivery_charts (
@@ -71,7 +73,7 @@ add_migration(
         filename TEXT NOT NULL,
         title TEXT NOT NULL,
         alt_text TEXT NOT NULL,
-        png BLOB NOT NULL,
+        png {blob} NOT NULL,
         PRIMARY KEY (key, position)
     )""",
 )
@@ -154,22 +156,25 @@ class Outbox:
 
     # --- enqueue ---
 
-    def enqueue(self, tx: sqlite3.Connection, item: Outgoing) -> bool:
+    def enqueue(self, tx: Tx, item: Outgoing) -> bool:
         """Add ``item`` inside the caller's transaction; False if its key was already enqueued."""
         parent = item.edit_of or item.thread_of
         chain = self._chain(tx, parent) if parent else item.key
         cursor = tx.execute(
-            "INSERT OR IGNORE INTO deliveries (key, chain, channel, thread_of, edit_of, text, blocks, status,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-            (item.key, chain, item.channel, item.thread_of, item.edit_of, item.message.text,
-             json.dumps(item.message.blocks_json()), self.clock(), self.clock()),
+            "INSERT INTO deliveries (key, chain, channel, thread_of, edit_of, text, blocks, status,"
+            " next_attempt_at, created_at) VALUES (:key, :chain, :channel, :thread_of, :edit_of, :text, :blocks,"
+            " 'pending', :now, :now) ON CONFLICT (key) DO NOTHING",
+            {"key": item.key, "chain": chain, "channel": item.channel, "thread_of": item.thread_of,
+             "edit_of": item.edit_of, "text": item.message.text, "blocks": json.dumps(item.message.blocks_json()),
+             "now": self.clock()},
         )
         if cursor.rowcount == 0:
             return False
-        tx.executemany(
-            "INSERT INTO delivery_charts VALUES (?, ?, ?, ?, ?, ?)",
-            [(item.key, i, c.filename, c.title, c.alt_text, c.png) for i, c in enumerate(item.message.charts)],
-        )
+        charts = [{"key": item.key, "position": i, "filename": c.filename, "title": c.title, "alt_text": c.alt_text,
+                   "png": c.png} for i, c in enumerate(item.message.charts)]
+        if charts:
+            tx.execute("INSERT INTO delivery_charts (key, position, filename, title, alt_text, png)"
+                       " VALUES (:key, :position, :filename, :title, :alt_text, :png)", charts)
         return True
 
     def put(self, item: Outgoing) -> bool:
@@ -178,19 +183,19 @@ class Outbox:
             return self.enqueue(tx, item)
 
     @staticmethod
-    def _chain(tx: sqlite3.Connection, parent: str) -> str:
-        row = tx.execute("SELECT chain FROM deliveries WHERE key = ?", (parent,)).fetchone()
+    def _chain(tx: Tx, parent: str) -> str:
+        row = tx.one("SELECT chain FROM deliveries WHERE key = :key", {"key": parent})
         return row["chain"] if row else parent
 
     # --- inspect ---
 
     def status(self, key: str) -> str | None:
-        row = self.store.fetchone("SELECT status FROM deliveries WHERE key = ?", (key,))
+        row = self.store.fetchone("SELECT status FROM deliveries WHERE key = :key", {"key": key})
         return row["status"] if row else None
 
     def channel_of(self, key: str) -> str | None:
         """The channel the delivery ``key`` went (or goes) to."""
-        row = self.store.fetchone("SELECT channel FROM deliveries WHERE key = ?", (key,))
+        row = self.store.fetchone("SELECT channel FROM deliveries WHERE key = :key", {"key": key})
         return row["channel"] if row else None
 
     def pending_count(self) -> int:
@@ -205,7 +210,7 @@ class Outbox:
         now = self.clock()
         blocked: set[str] = set()
         rows = self.store.fetchall(
-            "SELECT * FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT ?", (limit,)
+            "SELECT * FROM deliveries WHERE status = 'pending' ORDER BY seq LIMIT :limit", {"limit": limit}
         )
         for row in rows:
             if row["chain"] in blocked or row["next_attempt_at"] > now or not self._ready(row):
@@ -221,21 +226,23 @@ class Outbox:
                 blocked.add(row["chain"])
         return report
 
-    def _ready(self, row: sqlite3.Row) -> bool:
+    def _ready(self, row: RowMapping) -> bool:
         """A reply or edit is ready once its parent was sent or has definitely failed."""
         parent = row["edit_of"] or row["thread_of"]
         return parent is None or self.status(parent) in ("sent", "failed", None)
 
     def _claim(self, key: str, now: float) -> bool:
+        """Take the delivery for this process unless another holds a live claim (or it is no longer pending)."""
         with self.store.transaction() as tx:
             cursor = tx.execute(
-                "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE key = ? AND status = 'pending'"
-                " AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)",
-                (self.owner, now + self.lease_seconds, key, now, self.owner),
+                "UPDATE deliveries SET claimed_by = :owner, claimed_until = :until WHERE seq IN (SELECT seq FROM"
+                " deliveries WHERE key = :key AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < :now"
+                f" OR claimed_by = :owner){tx.for_update(skip_locked=True)})",
+                {"owner": self.owner, "until": now + self.lease_seconds, "key": key, "now": now},
             )
             return cursor.rowcount == 1
 
-    def _send_one(self, transport: Transport, row: sqlite3.Row) -> str:
+    def _send_one(self, transport: Transport, row: RowMapping) -> str:
         message = self._message(row)
         try:
             delivery = self._deliver(transport, row, message)
@@ -243,15 +250,15 @@ class Outbox:
             return self._failed(row, exc)
         with self.store.transaction() as tx:
             tx.execute(
-                "UPDATE deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = ?,"
-                " claimed_until = NULL WHERE key = ?",
-                (self.clock(), "; ".join(delivery.problems) or None, row["key"]),
+                "UPDATE deliveries SET status = 'sent', sent_at = :at, attempts = attempts + 1, last_error = :error,"
+                " claimed_until = NULL WHERE key = :key",
+                {"at": self.clock(), "error": "; ".join(delivery.problems) or None, "key": row["key"]},
             )
             if delivery.ts:
                 self.store.put_message_ref(tx, row["key"], MessageRef(delivery.channel, delivery.ts))
         return "sent"
 
-    def _deliver(self, transport: Transport, row: sqlite3.Row, message: Message) -> Delivery:
+    def _deliver(self, transport: Transport, row: RowMapping, message: Message) -> Delivery:
         if row["edit_of"]:
             target = self.store.message_ref(row["edit_of"])
             if target is not None:
@@ -259,22 +266,23 @@ class Outbox:
         thread = self.store.message_ref(row["thread_of"]) if row["thread_of"] else None
         return transport.send(message, Destination(row["channel"], thread_ts=thread.ts if thread else None))
 
-    def _failed(self, row: sqlite3.Row, exc: Exception) -> str:
+    def _failed(self, row: RowMapping, exc: Exception) -> str:
         retry, retry_after = transient(exc)
         attempts = row["attempts"] + 1
         error = f"{type(exc).__name__}: {exc}"[:500]
         with self.store.transaction() as tx:
             if retry:
                 tx.execute(
-                    "UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?, claimed_until = NULL"
-                    " WHERE key = ?",
-                    (attempts, error, self.clock() + self.backoff.delay(attempts, retry_after), row["key"]),
+                    "UPDATE deliveries SET attempts = :attempts, last_error = :error, next_attempt_at = :due,"
+                    " claimed_until = NULL WHERE key = :key",
+                    {"attempts": attempts, "error": error, "due": self.clock() + self.backoff.delay(attempts, retry_after),
+                     "key": row["key"]},
                 )
             else:
                 tx.execute(
-                    "UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?, claimed_until = NULL"
-                    " WHERE key = ?",
-                    (attempts, error, row["key"]),
+                    "UPDATE deliveries SET status = 'failed', attempts = :attempts, last_error = :error,"
+                    " claimed_until = NULL WHERE key = :key",
+                    {"attempts": attempts, "error": error, "key": row["key"]},
                 )
         if retry:
             log.warning("delivery %s failed (attempt %d), will retry: %s", row["key"], attempts, error)
@@ -282,11 +290,11 @@ class Outbox:
         log.error("delivery %s failed for good: %s", row["key"], error)
         return "failed"
 
-    def _message(self, row: sqlite3.Row) -> Message:
+    def _message(self, row: RowMapping) -> Message:
         charts = [
-            ChartImage(c["png"], c["filename"], c["title"], c["alt_text"])
+            ChartImage(bytes(c["png"]), c["filename"], c["title"], c["alt_text"])
             for c in self.store.fetchall(
-                "SELECT * FROM delivery_charts WHERE key = ? ORDER BY position", (row["key"],)
+                "SELECT * FROM delivery_charts WHERE key = :key ORDER BY position", {"key": row["key"]}
             )
         ]
         blocks = [Block.parse(b) for b in json.loads(row["blocks"])]

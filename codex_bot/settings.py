@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from typing_extensions import Annotated
 
 UserLabelMode = Literal["email", "account_id", "hash", "none"]
@@ -87,6 +89,9 @@ class Settings(BaseSettings):
     digests_file: Path = Path("rules/digests.yaml")
     alert_interval_seconds: int = Field(60, gt=0)
     state_db: Path = Path("codex-bot.sqlite")
+    database_url: SecretStr | None = Field(
+        None, description="state in PostgreSQL instead of the state_db file: postgresql+psycopg://user@host:port/db"
+    )
 
     # --- demo ---
     demo_channel: str = Field("", description="with SLACK_BOT_TOKEN, `codex-bot demo` posts to this channel id")
@@ -107,6 +112,25 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @field_validator("database_url")
+    @classmethod
+    def _state_database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            backend = make_url(value.get_secret_value()).get_backend_name()
+        except ArgumentError:
+            backend = ""
+        if backend not in ("postgresql", "sqlite"):
+            raise ValueError("give a postgresql+psycopg://user@host:port/db URL (or leave it unset for the SQLite"
+                             " file CODEX_BOT_STATE_DB)")
+        return value
+
+    @property
+    def state_target(self) -> Path | str:
+        """Where the state lives: the database URL when set, else the SQLite file ``state_db``."""
+        return self.database_url.get_secret_value() if self.database_url else self.state_db
 
 
 _SLACK_NAMES = {

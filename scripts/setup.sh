@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything codex-bot's demo and tests need on a fresh Debian machine, idempotently:
-# Debian packages (Prometheus, fonts for charts, Node.js), a virtual environment in .venv with the
+# Debian packages (Prometheus, PostgreSQL for the state tests, fonts for charts, Node.js), a virtual environment in .venv with the
 # project and its test dependencies, and the bundled chart renderer's npm packages.
 # Re-running it is quick: each step is skipped when already done.
 set -euo pipefail
@@ -13,6 +13,7 @@ PYTHON=${PYTHON:-$(command -v python3 || command -v python || true)}
 missing=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 command -v npm >/dev/null || missing+=(nodejs npm)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
 [ -n "$PYTHON" ] || missing+=(python3)
 if [ -n "$PYTHON" ] && ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi
@@ -27,6 +28,12 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
 elif command -v update-rc.d >/dev/null && [ -e /etc/init.d/prometheus ]; then
     $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
+fi
+# Likewise Debian's postgresql package starts a cluster on :5432; the tests initdb and start their own.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || true
+elif command -v update-rc.d >/dev/null && [ -e /etc/init.d/postgresql ]; then
+    $SUDO update-rc.d postgresql disable >/dev/null 2>&1 || true
 fi
 
 stamp=.venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)

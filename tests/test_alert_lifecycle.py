@@ -165,7 +165,7 @@ def test_a_broken_rule_file_keeps_the_alerts_of_its_rules(tmp_path, fleet, slack
     fixed = Bot(tmp_path / "state.sqlite", fleet, slack)
     fixed.engine.run_cycle(episode.fired_at + 2 * step)
     assert len(top_posts(slack)) == 1 and slack.calls_to("chat.update") == []
-    assert fixed.store.fetchone("SELECT COUNT(*) FROM alert_episodes WHERE resolved_at IS NULL")[0] == 1
+    assert fixed.store.fetchone("SELECT COUNT(*) AS n FROM alert_episodes WHERE resolved_at IS NULL")["n"] == 1
     fixed.stop()
 
 
@@ -182,7 +182,7 @@ def test_a_delivery_that_failed_before_a_restart_is_posted_once_after_it(tmp_pat
     second.outbox.flush(second.transport)  # a 429
     second.outbox.flush(second.transport)
     assert len(top_posts(slack)) == 1 and second.outbox.pending_count() == 0
-    assert second.store.fetchone("SELECT COUNT(*) FROM alert_episodes")[0] == 1
+    assert second.store.fetchone("SELECT COUNT(*) AS n FROM alert_episodes")["n"] == 1
     second.stop()
 
 

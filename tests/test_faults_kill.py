@@ -186,7 +186,8 @@ def one_cycle_alert(reference: Reference, first: float) -> int:
     """The index of a cycle at which some alert fires that resolves at the very next cycle."""
     store = Store.open(reference.db)
     try:
-        row = store.fetchone("SELECT MIN(fired_at) AS at FROM alert_episodes WHERE resolved_at - fired_at = ?", (STEP,))
+        row = store.fetchone("SELECT MIN(fired_at) AS at FROM alert_episodes WHERE resolved_at - fired_at = :step",
+                             {"step": STEP})
     finally:
         store.close()
     assert row and row["at"] is not None, "no alert lasted exactly one cycle"

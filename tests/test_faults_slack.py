@@ -52,7 +52,7 @@ def drain(outbox: Outbox, transport: SlackTransport, clock: ManualClock) -> int:
         if not outbox.pending_count():
             return flushes
         due = outbox.store.fetchone("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'"
-                                    " AND next_attempt_at > ?", (clock.now,))
+                                    " AND next_attempt_at > :now", {"now": clock.now})
         clock.now = due["t"] or clock.now
     raise AssertionError(f"{outbox.pending_count()} deliveries still pending")
 

@@ -83,7 +83,7 @@ def definitions_for_bot(settings: Settings) -> DigestFile:
     return definitions
 
 
-def start_digest_scheduler(settings: Settings, store: Store, transport: Transport, definitions: DigestFile,
+def start_digest_scheduler(store: Store, transport: Transport, definitions: DigestFile,
                            digests: Digests) -> DigestScheduler | None:
     """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database).  None
     while the file has problems: the stored schedules and slot ledger stay as they are, so once the
@@ -92,5 +92,5 @@ def start_digest_scheduler(settings: Settings, store: Store, transport: Transpor
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
     scheduler = DigestScheduler(definitions.digests, digests, store, Outbox(store), transport)
-    scheduler.start(f"sqlite:///{settings.state_db}")
+    scheduler.start()  # jobs in the state database, through its engine
     return scheduler
