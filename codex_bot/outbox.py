@@ -232,12 +232,13 @@ class Outbox:
         return parent is None or self.status(parent) in ("sent", "failed", None)
 
     def _claim(self, key: str, now: float) -> bool:
-        """Take the delivery for this process unless another holds a live claim (or it is no longer pending)."""
+        """Take the delivery unless a live claim holds it (another process's, or another thread's of this one:
+        the alert cycle, the delivery job and the digest tick flush side by side) or it is no longer pending."""
         with self.store.transaction() as tx:
             cursor = tx.execute(
                 "UPDATE deliveries SET claimed_by = :owner, claimed_until = :until WHERE seq IN (SELECT seq FROM"
-                " deliveries WHERE key = :key AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < :now"
-                f" OR claimed_by = :owner){tx.for_update(skip_locked=True)})",
+                " deliveries WHERE key = :key AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < :now)"
+                f"{tx.for_update(skip_locked=True)})",
                 {"owner": self.owner, "until": now + self.lease_seconds, "key": key, "now": now},
             )
             return cursor.rowcount == 1

@@ -126,8 +126,13 @@ class AlertRecords:
         )
 
     def _open(self, tx: Tx, state: AlertState, rule: Rule) -> None:
-        """Open an episode unless one is open already (another replica's overlapping cycle opened it):
-        the unique index on open episodes turns the second INSERT into nothing."""
+        """Open an episode unless one is open already (another replica's overlapping cycle opened it).
+
+        Looked up first, so PostgreSQL draws no episode number for nothing; when two replicas race past the
+        look-up, the unique index on open episodes turns the second INSERT into nothing."""
+        if tx.one("SELECT id FROM alert_episodes WHERE rule = :rule AND group_key = :key AND resolved_at IS NULL",
+                  {"rule": state.rule, "key": state.key}):
+            return
         tx.execute(
             "INSERT INTO alert_episodes (rule, group_key, labels, severity, unit, started_at, fired_at, value,"
             " threshold) VALUES (:rule, :key, :labels, :severity, :unit, :started, :fired, :value, :threshold)"
