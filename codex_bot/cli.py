@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "codex_bot.alerts.rules_cli",
     "codex_bot.slack.serve_cli",
     "codex_bot.digests.digest_cli",
+    "codex_bot.state_cli",
     "codex_bot.demo.demo_cli",
 )
 
