@@ -145,6 +145,12 @@ def env_name(field: str) -> str:
     return _SLACK_NAMES.get(field, "CODEX_BOT_" + field.upper())
 
 
+def _secret(field: str) -> bool:
+    """A setting whose value is never shown (tokens, passwords, a database URL with its password)."""
+    info = Settings.model_fields.get(field)
+    return info is not None and "SecretStr" in str(info.annotation)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; a bad value raises :class:`SettingsError` naming its variable."""
     try:
@@ -154,6 +160,7 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
             given = error.get("input")
-            shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+            hidden = isinstance(given, dict) or given is None or _secret(field)
+            shown = "" if hidden else f" (got {given!r})"
             problems.append(f"{env_name(field)}: {error['msg']}{shown}")
         raise SettingsError("bad setting: " + "; ".join(problems)) from None

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import inspect
 
 from codex_bot import store as store_module
-from codex_bot.store import MessageRef, Store, StateDatabaseError, add_migration
+from codex_bot.settings import SettingsError, load_settings
+from codex_bot.store import MessageRef, StateDatabaseError, Store, add_migration
 
 
 @pytest.fixture
@@ -184,3 +185,34 @@ def test_of_processes_racing_for_a_lease_exactly_one_wins_each_time(state_target
         assert worker.exitcode == 0
     won = sorted(wins.get(timeout=5) for _ in range(40))
     assert won == list(range(40)) and wins.empty()
+
+
+def test_the_database_url_setting_puts_the_state_in_postgresql(postgres, monkeypatch, tmp_path):
+    url = postgres.new_database()
+    monkeypatch.setenv("CODEX_BOT_STATE_DB", str(tmp_path / "unused.sqlite"))
+    monkeypatch.setenv("CODEX_BOT_DATABASE_URL", url.replace("postgresql+psycopg://", "postgresql://"))
+    settings = load_settings()
+    store = Store.open(settings.state_target)  # plain postgresql:// means psycopg 3, the driver installed
+    try:
+        assert store.dialect == "postgresql" and store.engine.url.drivername == "postgresql+psycopg"
+        assert "kv" in tables(store) and not (tmp_path / "unused.sqlite").exists()
+    finally:
+        store.close()
+        postgres.drop_database(url)
+    monkeypatch.delenv("CODEX_BOT_DATABASE_URL")
+    assert load_settings().state_target == tmp_path / "unused.sqlite"  # unset: the SQLite file, as before
+
+
+def test_a_bad_database_url_setting_names_the_variable(monkeypatch):
+    monkeypatch.setenv("CODEX_BOT_DATABASE_URL", "mysql://root:secret@db/state")
+    with pytest.raises(SettingsError, match="CODEX_BOT_DATABASE_URL: .*postgresql\\+psycopg://") as caught:
+        load_settings()
+    assert "secret" not in str(caught.value)  # the password is not echoed
+
+
+def test_the_store_names_its_database_without_the_password(postgres):
+    store = Store.open(postgres.url.replace("postgres@", "postgres:hunter2@"))  # trust auth ignores it
+    try:
+        assert "hunter2" not in store.url and store.url.endswith(f":{postgres.port}/postgres")
+    finally:
+        store.close()
