@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import RowMapping
+
 from codex_bot.alerts.evaluate import StateKey, Transition
 from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.state import AlertState
-from sqlalchemy import RowMapping
-
 from codex_bot.store import Store, Tx, add_migration
 
 add_migration("alerts/002-episode-unit", "ALTER TABLE alert_episodes ADD COLUMN unit TEXT NOT NULL DEFAULT ''")
@@ -122,7 +122,7 @@ class AlertRecords:
         tx.execute(f"DELETE FROM alert_states WHERE rule IN ({marks})", names)
         tx.execute(
             f"UPDATE alert_episodes SET resolved_at = :now, resolve_reason = 'rule removed'"
-            f" WHERE rule IN ({marks}) AND resolved_at IS NULL", {**names, "now": float(int(time.time()))},
+            f" WHERE rule IN ({marks}) AND resolved_at IS NULL", {**names, "now": time.time()},
         )
 
     def _open(self, tx: Tx, state: AlertState, rule: Rule) -> None:
@@ -188,4 +188,5 @@ class AlertRecords:
             raise ValueError(f"not an episode notification column: {set(columns) - allowed}")
         values = {name: _ts(v) if isinstance(v, datetime) else v for name, v in columns.items()}
         assignments = ", ".join(f"{name} = :{name}" for name in columns)
-        tx.execute(f"UPDATE alert_episodes SET {assignments} WHERE id = :episode_id", {**values, "episode_id": episode_id})
+        tx.execute(f"UPDATE alert_episodes SET {assignments} WHERE id = :episode_id",
+                   {**values, "episode_id": episode_id})

@@ -4,8 +4,9 @@ A slot is claimed (``INSERT``, or taking over a claim whose lease ran out) befor
 composed, and marked ``queued`` in the same transaction that puts its messages in the outbox,
 so a restart or a second bot process never posts a slot twice: the claim is an
 ``INSERT … ON CONFLICT DO NOTHING`` (of two processes inserting the same slot, one row wins) or an
-``UPDATE`` that re-checks the expired lease on the row it locks (of two takers, the second finds it renewed).  A claim left by a crash
-expires after its lease and the slot can be taken again (within the digest's grace period).
+``UPDATE`` that re-checks the expired lease on the row it locks (of two takers, the second finds it
+renewed).  A claim left by a crash expires after its lease and the slot can be taken again (within
+the digest's grace period).
 """
 
 from __future__ import annotations
