@@ -14,12 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import Connection, Engine, Integer, MetaData, Table, func, select, text
 
 # The modules that register the state's migrations, so the target gets every table.
 import codex_bot.alerts.records  # noqa: F401
-import codex_bot.digests.ledger  # noqa: F401
+import codex_bot.digests.schedule  # noqa: F401
 import codex_bot.outbox  # noqa: F401
 from codex_bot.errors import UserError
 from codex_bot.settings import load_settings
@@ -73,7 +72,6 @@ def copy_state(source: Path, target: str) -> tuple[list[Copied], str]:
     reader = create_state_engine(source)
     store = Store.open(target)
     try:
-        SQLAlchemyJobStore(engine=store.engine).jobs_t.create(store.engine, checkfirst=True)
         tables = _tables(store)
         _refuse_unless_empty(store, tables)
         found = MetaData()

@@ -62,18 +62,24 @@ def test_migrations_apply_once_and_packages_can_extend_the_list(state_target, mo
         (1, "a", 1800000000.123456, b"\x89PNG\x00"), (2, "b", 0.5, b"")]
 
 
-def test_two_processes_migrating_at_once_apply_each_migration_once(state_target):
-    Store.open(state_target).close()
+def test_replicas_starting_at_once_on_an_empty_database_apply_each_migration_once(state_target):
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_open, args=(state_target,)) for _ in range(3)]
+    together = ctx.Barrier(3)
+    workers = [ctx.Process(target=_open_everything, args=(state_target, together)) for _ in range(3)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(60)
         assert worker.exitcode == 0
+    store = Store.open(state_target)
+    assert {"deliveries", "digest_slots", "apscheduler_jobs", "alert_episodes"} <= tables(store)
+    assert store.fetchone("SELECT COUNT(*) AS n FROM schema_migrations")["n"] >= 6
 
 
-def _open(target: str) -> None:
+def _open_everything(target: str, together: multiprocessing.synchronize.Barrier) -> None:
+    import codex_bot.state_cli  # noqa: F401 - registers every package's migrations, as `serve` does
+
+    together.wait(30)
     Store.open(target).close()
 
 

@@ -38,9 +38,21 @@ from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.ledger import QUEUED, SKIPPED, SlotLedger
 from codex_bot.digests.slots import latest_slot, slots_between
 from codex_bot.outbox import Outbox, Outgoing, Transport
-from codex_bot.store import Store, Tx
+from codex_bot.store import Store, Tx, add_migration
 
 log = logging.getLogger(__name__)
+
+# APScheduler's SQLAlchemyJobStore table, made here (its own CREATE at start would race when replicas start
+# together on PostgreSQL); IF NOT EXISTS: older SQLite files have it from APScheduler already.
+add_migration(
+    "digests/002-job-store",
+    """CREATE TABLE IF NOT EXISTS apscheduler_jobs (
+        id VARCHAR(191) NOT NULL PRIMARY KEY,
+        next_run_time {real},
+        job_state {blob} NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_apscheduler_jobs_next_run_time ON apscheduler_jobs (next_run_time)",
+)
 
 JOB_PREFIX = "digest:"
 TICK_JOB = "digests-tick"
