@@ -419,9 +419,8 @@ def _digest_scheduler(args: argparse.Namespace, store: Any, outbox: Any, transpo
     from codex_bot.digests.schedule import DigestScheduler
     from codex_bot.slack.message import Message
 
-    epoch, speed = args.digests
-    wall_start = epoch  # both replicas are given the same EPOCH: their clocks agree
-    clock = lambda: datetime.fromtimestamp(epoch + (time.time() - wall_start) * speed, UTC)  # noqa: E731
+    epoch, speed = args.digests  # both replicas are given the same EPOCH: their clocks agree
+    clock = lambda: datetime.fromtimestamp(epoch + (time.time() - epoch) * speed, UTC)  # noqa: E731
     hourly = DigestDefinition(name="hourly", channel=DIGEST_CHANNEL, schedule="0 * * * *", grace="3h")
     compose = lambda digest, slot: DigestMessages(Message(f"digest {digest.name} {slot:%Y-%m-%dT%H:%M}Z"), [])  # noqa: E731
     digests = DigestScheduler([hourly], compose, store, outbox, transport, clock=clock, tick_seconds=1)
