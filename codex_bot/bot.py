@@ -79,6 +79,7 @@ def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     client = build_web_client(settings)
     transport = SlackTransport(client)
     store = Store.open(settings.state_target)
+    log.info("state database: %s", store.url)
     digests = definitions_for_bot(settings)
     deps, alert_deps, digest_deps = command_deps(settings, transport, store, digests)
     app = build_app(client, deps, signing_secret=signing_secret)

@@ -29,8 +29,10 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, RowMapping, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
+
+from codex_bot.errors import UserError
 
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
@@ -43,8 +45,8 @@ _MIGRATION_LOCK = 0x636F646578  # pg_advisory_xact_lock key: one migrating proce
 _READONLY = "codex_bot_readonly"  # execution option: a read, no write lock on SQLite
 
 
-class StateDatabaseError(ValueError):
-    """The state database location is not usable; the message says what to give instead."""
+class StateDatabaseError(UserError):
+    """The state database is not usable (unsupported URL, unreachable server); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,12 @@ class Store:
     def open(cls, target: Path | str, *, busy_timeout_ms: int = 10_000) -> Store:
         """Open (creating if needed) the database at ``target`` (file path or URL); apply pending migrations."""
         store = cls(create_state_engine(target, busy_timeout_ms=busy_timeout_ms))
-        store.migrate()
+        try:
+            store.migrate()
+        except OperationalError as exc:
+            store.close()
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise StateDatabaseError(f"cannot open the state database {store.url}: {reason}") from None
         return store
 
     @property

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import inspect
 
 from codex_bot import store as store_module
+from codex_bot.cli import main
+from codex_bot.demo.prometheus import free_port
 from codex_bot.settings import SettingsError, load_settings
 from codex_bot.store import MessageRef, StateDatabaseError, Store, add_migration
 
@@ -222,3 +224,14 @@ def test_the_store_names_its_database_without_the_password(postgres):
         assert "hunter2" not in store.url and store.url.endswith(f":{postgres.port}/postgres")
     finally:
         store.close()
+
+
+def test_an_unreachable_database_is_a_clear_error_naming_it_without_the_password(tmp_path, capsys):
+    url = f"postgresql+psycopg://codex:hunter2@127.0.0.1:{free_port()}/state"
+    with pytest.raises(StateDatabaseError, match=r"cannot open the state database .*127\.0\.0\.1.*/state: ") as caught:
+        Store.open(url)
+    assert "hunter2" not in str(caught.value)
+    Store.open(tmp_path / "state.sqlite").close()
+    assert main(["state", "migrate", "--from", str(tmp_path / "state.sqlite"), "--to", url]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("codex-bot: cannot open the state database") and "Traceback" not in error
