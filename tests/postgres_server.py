@@ -88,13 +88,27 @@ class PostgresServer:
                 [str(bin_dir / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.folder),
                  "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", *speed],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **drop)
+        self._wait_ready(timeout)
+        return self.url
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Stop the server (fast shutdown: clients are disconnected) and start it again on the same port."""
+        assert self.process is not None
+        command = self.process.args
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=30)
+        with (self.folder / "postgres.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            **self._as_postgres())
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 psycopg.connect(self._dsn("postgres"), connect_timeout=2).close()
-                return self.url
+                return
             except psycopg.OperationalError:
                 time.sleep(0.1)
         log_tail = (self.folder / "postgres.log").read_text(errors="replace")[-2000:]

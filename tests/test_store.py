@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from postgres_server import PostgresServer
 from sqlalchemy import inspect
 
 from codex_bot import store as store_module
@@ -235,3 +236,19 @@ def test_an_unreachable_database_is_a_clear_error_naming_it_without_the_password
     assert main(["state", "migrate", "--from", str(tmp_path / "state.sqlite"), "--to", url]) == 2
     error = capsys.readouterr().err
     assert error.startswith("codex-bot: cannot open the state database") and "Traceback" not in error
+
+
+def test_the_store_carries_on_once_a_restarted_postgresql_is_back():
+    """A bot keeps its Store while PostgreSQL restarts: the first call after the restart works (pooled
+    connections are checked before use), no failed cycle."""
+    server = PostgresServer()
+    try:
+        server.start()
+        store = Store.open(server.new_database())
+        assert store.lease("alerts/cycle", "bot-1", 60)
+        server.restart()
+        assert store.lease("alerts/cycle", "bot-1", 60)  # the pooled connection died; a new one is used
+        assert store.value("lease/alerts/cycle").startswith("bot-1@")
+        store.close()
+    finally:
+        server.stop()
