@@ -151,7 +151,8 @@ def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     """The bot wired from ``settings``; raises SlackSetupError when Slack rejects the token."""
     client = build_web_client(settings)
     transport = SlackTransport(client)
-    store = Store.open(settings.state_db)
+    store = Store.open(settings.state_target)
+    log.info("state database: %s", store.url)
     digests = definitions_for_bot(settings)
     directory = SlackDirectory(client)
     identities = Identities.from_settings(settings, directory)

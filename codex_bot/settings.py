@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from codex_bot.log_config import LogFormat
 
@@ -123,6 +125,8 @@ class Settings(BaseSettings):
     """Seconds between alert evaluation cycles."""
     state_db: Path = Path("codex-bot.sqlite")
     """SQLite state: alert states, silences, digest slots, outgoing messages."""
+    database_url: SecretStr | None = None
+    """State in PostgreSQL instead of the `state_db` file: `postgresql+psycopg://user@host:port/db`."""
 
     # --- demo ---
     demo_channel: str = ""
@@ -156,6 +160,25 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @field_validator("database_url")
+    @classmethod
+    def _state_database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            backend = make_url(value.get_secret_value()).get_backend_name()
+        except ArgumentError:
+            backend = ""
+        if backend not in ("postgresql", "sqlite"):
+            raise ValueError("give a postgresql+psycopg://user@host:port/db URL (or leave it unset for the SQLite"
+                             " file CODEX_BOT_STATE_DB)")
+        return value
+
+    @property
+    def state_target(self) -> Path | str:
+        """Where the state lives: the database URL when set, else the SQLite file ``state_db``."""
+        return self.database_url.get_secret_value() if self.database_url else self.state_db
+
 
 _SLACK_NAMES = {
     "slack_bot_token": "SLACK_BOT_TOKEN",
@@ -169,6 +192,12 @@ def env_name(field: str) -> str:
     return _SLACK_NAMES.get(field, "CODEX_BOT_" + field.upper())
 
 
+def _secret(field: str) -> bool:
+    """A setting whose value is never shown (tokens, passwords, a database URL with its password)."""
+    info = Settings.model_fields.get(field)
+    return info is not None and "SecretStr" in str(info.annotation)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a bad value raises :class:`SettingsError` naming its variable."""
     try:
@@ -178,6 +207,7 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
             given = error.get("input")
-            shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+            hidden = isinstance(given, dict) or given is None or _secret(field)
+            shown = "" if hidden else f" (got {given!r})"
             problems.append(f"{env_name(field)}: {error['msg']}{shown}")
         raise SettingsError("bad setting: " + "; ".join(problems)) from None

@@ -141,8 +141,8 @@ def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # no
         alert_ref = MessageRef(posted["channel"], posted["ts"])
         with store.transaction() as tx:
             tx.execute("INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value,"
-                       " threshold, posted_key) VALUES ('success-rate-drop', ?, ?, 'critical', ?, ?, 81.5, 90,"
-                       " 'alert:1')", (json.dumps({"model": "gpt-5-codex"}),) * 2 + (fired_at.timestamp(),) * 2)
+                       " threshold, posted_key) VALUES ('success-rate-drop', :labels, :labels, 'critical', :at, :at,"
+                       " 81.5, 90, 'alert:1')", {"labels": json.dumps({"model": "gpt-5-codex"}), "at": fired_at.timestamp()})
             store.put_message_ref(tx, "alert:1", alert_ref)
         permalink = f"https://emulated.slack.test/archives/{alert_ref.channel}/p{alert_ref.ts.replace('.', '')}"
         slack.add_person(ALICE, email)

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    store = Store.open(settings.state_db)
+    store = Store.open(settings.state_target)
     try:
         outbox = Outbox.from_settings(store, settings)
         if args.action == "list":

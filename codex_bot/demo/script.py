@@ -98,7 +98,8 @@ def demo_settings(base: Settings, services: Services, state_db: Path, channel: s
     return base.model_copy(update={
         "prometheus_url": services.prometheus_url, "prometheus_bearer_token": None, "prometheus_basic_auth": None,
         "prometheus_headers": {}, "quickchart_url": services.renderer_url, "chart_public_urls": False,
-        "state_db": state_db, "personal_data_channels": [channel.lstrip("#")], "alert_interval_seconds": step,
+        "state_db": state_db, "database_url": None, "personal_data_channels": [channel.lstrip("#")],
+        "alert_interval_seconds": step,
     })
 
 

@@ -93,5 +93,5 @@ def start_digest_scheduler(settings: Settings, store: Store, transport: Transpor
         return None
     scheduler = DigestScheduler(definitions.digests, digests, store, Outbox.from_settings(store, settings), transport,
                                 personal=personal)
-    scheduler.start(f"sqlite:///{settings.state_db}")
+    scheduler.start()  # jobs in the state database, through its engine
     return scheduler
