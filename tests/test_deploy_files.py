@@ -373,9 +373,6 @@ def test_collector_produces_the_metric_contract() -> None:
 
 SCALE_OUT = DEPLOY / "scale-out"
 SCALE_OUT_K8S = SCALE_OUT / "kubernetes"
-# Settings the scale-out files use that come with the PostgreSQL state change (issue 16, part 1), which
-# lands separately; drop a name from here once Settings has it.
-PENDING_SETTINGS = {"CODEX_BOT_DATABASE_URL"}
 
 
 def scale_out_services() -> dict[str, dict[str, Any]]:
@@ -402,7 +399,7 @@ def test_scale_out_compose_runs_two_bots_on_postgresql() -> None:
     assert url.path.lstrip("/") == postgres["environment"]["POSTGRES_DB"]
     assert url.username == postgres["environment"]["POSTGRES_USER"]
     assert serve["depends_on"][url.hostname]["condition"] == "service_healthy"
-    real = {env_name(field) for field in Settings.model_fields} | PENDING_SETTINGS
+    real = {env_name(field) for field in Settings.model_fields}
     assert {name for name in environment if name.startswith("CODEX_BOT_")} <= real
 
 
