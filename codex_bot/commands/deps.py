@@ -25,7 +25,7 @@ HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
 
 
 class PanelRunner(Protocol):
-    def run(self, request: PanelRequest, at: datetime | None = None) -> PanelResult: ...
+    def run(self, request: PanelRequest, at: datetime | None = None, *, choices: bool = False) -> PanelResult: ...
 
 
 

@@ -47,6 +47,7 @@ class Destination:
     ephemeral: bool = False
     response_url: str | None = None
     thread_ts: str | None = None
+    replace_original: bool = False  # an ephemeral reply through response_url replaces the message acted on
 
     def __post_init__(self) -> None:
         if self.ephemeral and not self.user:

@@ -10,6 +10,8 @@ import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.blocks import Block
+
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.errors import ChartUnavailable
@@ -38,8 +40,8 @@ class PanelReplies:
         self.renderer = renderer
         self.source = source
 
-    def compose(self, result: PanelResult) -> Message:
-        """The reply for ``result``: figures, table, context, and its chart (uploaded or linked)."""
+    def compose(self, result: PanelResult, pickers: Block | None = None) -> Message:
+        """The reply for ``result``: figures, table, context, its chart (uploaded or linked) and ``pickers``."""
         config = chart_config(result, self.tz) if self.renderer is not None else None
         url, charts, notes = None, [], []
         if config is not None and self.renderer is not None:
@@ -50,6 +52,8 @@ class PanelReplies:
             except ChartUnavailable as exc:
                 notes.append(str(exc))
         blocks = panel_blocks(result, self.tz, source=self.source, image_url=url, notes=notes)
+        if pickers is not None:
+            blocks.append(pickers)
         return Message(escape(fallback_text(result)), blocks, charts)
 
     def _image(self, result: PanelResult, png: bytes) -> ChartImage:
