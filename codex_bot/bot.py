@@ -35,7 +35,7 @@ def command_deps(settings: Settings, transport: Transport, store: Store,
     """``/codex`` with panels, help, alerts, silence, unsilence and digest, answering through ``transport``;
     the alert and digest parts are returned too, for the schedulers to share."""
     deps = build_deps(settings, transport)
-    alert_deps = AlertCommandDeps.from_settings(settings, store, transport)
+    alert_deps = AlertCommandDeps.from_settings(settings, store, transport, deps.panels, deps.replies)
     alerts_commands.register(deps, alert_deps)
     digest_deps = DigestCommandDeps.from_settings(settings, store, transport, digests)
     digest_commands.register(deps, digest_deps)

@@ -16,6 +16,8 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
+from codex_bot.dashboard import check_template
+
 UserLabelMode = Literal["email", "account_id", "hash", "none"]
 
 
@@ -82,6 +84,10 @@ class Settings(BaseSettings):
     personal_data_users: CsvList = Field(default_factory=list)
     admin_users: CsvList = Field(default_factory=list)
 
+    dashboard_url_template: str | None = Field(
+        None, description="a link shown on replies, alerts and digests, e.g. https://grafana/d/x?from={from}&to={to}"
+    )
+
     # --- alerts, digests, state ---
     rules_dir: Path = Path("rules")
     digests_file: Path = Path("rules/digests.yaml")
@@ -103,6 +109,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from exc
         return value
+
+    @field_validator("dashboard_url_template")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        return check_template(value) if value else None
 
     @property
     def tz(self) -> ZoneInfo:

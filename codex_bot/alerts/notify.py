@@ -27,6 +27,7 @@ from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.silences import Silences
 from codex_bot.alerts.state import AlertState, group_key
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.dashboard import DashboardLink
 from codex_bot.outbox import Outbox, Outgoing
 from codex_bot.slack.message import Message
 from codex_bot.store import Store
@@ -54,6 +55,7 @@ class Notifier:
     tz: ZoneInfo
     renderer: ChartRenderer | None = None
     sampler: Callable[[], Sampler] | None = None  # a fresh sampler for chart history
+    dashboard: DashboardLink | None = None  # CODEX_BOT_DASHBOARD_URL_TEMPLATE, linked from each alert
 
     def __post_init__(self) -> None:
         self.records = AlertRecords(self.store)
@@ -88,7 +90,7 @@ class Notifier:
         sampler = self.sampler() if self.sampler else None
         chart, note = (alert_chart(rule, episode.labels, episode.threshold, episode.started_at, at, sampler,
                                    self.renderer, self.tz) if sampler else (None, ""))
-        message = messages.firing_message(rule, episode, self.tz, chart, note)
+        message = messages.firing_message(rule, episode, self.tz, chart, note, dashboard=self.dashboard)
         key = firing_key(episode.id)
         with self.store.transaction() as tx:
             self.outbox.enqueue(tx, Outgoing(key, channel, message))

@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from codex_bot.alerts.engine import AlertEngine
 from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.dashboard import dashboard_link
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.outbox import Outbox, Transport
 from codex_bot.panels.cost import load_prices
@@ -40,7 +41,8 @@ class AlertScheduler:
         interval = timedelta(seconds=settings.alert_interval_seconds)
         outbox = Outbox(store)
         engine = AlertEngine(rules, PrometheusClient.from_settings(settings), load_prices(settings.prices_file),
-                             store, outbox, settings.tz, interval=interval, renderer=renderer, transport=transport)
+                             store, outbox, settings.tz, interval=interval, renderer=renderer, transport=transport,
+                             dashboard=dashboard_link(settings.dashboard_url_template))
         return cls(engine, outbox, transport, interval)
 
     def __init__(self, engine: AlertEngine, outbox: Outbox, transport: Transport,

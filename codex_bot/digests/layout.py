@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 )
 
 from codex_bot.alerts.records import EpisodeRecord
+from codex_bot.dashboard import DashboardLink
 from codex_bot.digests.compose import Digest, Headline
 from codex_bot.formatting import MISSING, compact, humanize
 from codex_bot.slack.blocks import (
@@ -145,13 +146,15 @@ def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text[:MAX_SECTION_TEXT])])
 
 
-def window_line(digest: Digest, source: str) -> ContextBlock:
+def window_line(digest: Digest, source: str, dashboard: DashboardLink | None = None) -> ContextBlock:
     tz, window = digest.definition.tz, digest.window
     before = window.previous()
     parts = [f"{when(window.start, tz)} → {when(window.end, tz)} {tz.key}",
              f"changes vs {when(before.start, tz)} → {when(before.end, tz)}"]
     parts += [f"`{escape(key)}={escape(value)}`" for key, value in sorted(digest.definition.filters.items())]
     parts.append(f"source: {source}")
+    if dashboard is not None:
+        parts.append(dashboard.mrkdwn(window.start, window.end, digest.definition.filters))
     return context(" · ".join(parts))
 
 
@@ -165,8 +168,9 @@ def title(digest: Digest) -> str:
     return f"{d.heading} · {period_label(digest.window.start, digest.window.end, d.tz)}"[:MAX_HEADER]
 
 
-def main_blocks(digest: Digest, source: str) -> list[Block]:
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title(digest), emoji=True)), window_line(digest, source)]
+def main_blocks(digest: Digest, source: str, dashboard: DashboardLink | None = None) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title(digest), emoji=True)),
+                           window_line(digest, source, dashboard)]
     blocks += headline_sections(digest.headline())
     tops = [top_section(digest, name) for name in TOP_TITLES]
     mix = decision_mix(digest)
@@ -203,9 +207,10 @@ def fallback(digest: Digest) -> str:
     return f"{title(digest)}: {shown}" if shown else title(digest)
 
 
-def digest_messages(digest: Digest, *, source: str, max_blocks: int = MAX_BLOCKS) -> DigestMessages:
+def digest_messages(digest: Digest, *, source: str, max_blocks: int = MAX_BLOCKS,
+                    dashboard: DashboardLink | None = None) -> DigestMessages:
     """The digest's main post (with its charts) and thread replies, each within Slack's limits."""
-    main, thread = pack(main_blocks(digest, source), detail_blocks(digest), max_blocks)
+    main, thread = pack(main_blocks(digest, source, dashboard), detail_blocks(digest), max_blocks)
     name = digest.definition.heading
     replies = [Message(f"{name}: details {i} of {len(thread)}", blocks) for i, blocks in enumerate(thread, start=1)]
     return DigestMessages(Message(fallback(digest), main, list(digest.charts)), replies)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from codex_bot.errors import BadFilter
 from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
@@ -32,6 +32,12 @@ from codex_bot.telemetry.contract import MetricFamily
 Share = Callable[[list[Sample]], list[Sample]]  # a query's answer out of what its PromQL returned
 MAX_SUGGESTIONS = 3
 MAX_LISTED = 10
+
+
+class PanelRunner(Protocol):
+    """What answers panel requests (:class:`Panels`, or a stand-in in tests)."""
+
+    def run(self, request: PanelRequest, at: datetime | None = None, *, choices: bool = False) -> PanelResult: ...
 
 
 class Panels:

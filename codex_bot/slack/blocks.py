@@ -114,11 +114,12 @@ def table_section(result: PanelResult) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=f"```{text[: MAX_SECTION_TEXT - 6]}```"))
 
 
-def context_line(result: PanelResult, tz: ZoneInfo, source: str) -> ContextBlock:
-    """Exact window and timezone, filters, and where the figures come from."""
+def context_line(result: PanelResult, tz: ZoneInfo, source: str, link: str | None = None) -> ContextBlock:
+    """Exact window and timezone, filters, where the figures come from, and the dashboard ``link`` (mrkdwn)."""
     parts = [window(result, tz)]
     parts += [f"`{escape(key)}={escape(value)}`" for key, value in sorted(result.filters.items())]
     parts.append(f"source: {escape(source)}")
+    parts += [link] if link else []
     return ContextBlock(elements=[MarkdownTextObject(text=" · ".join(parts))])
 
 
@@ -137,8 +138,10 @@ def panel_blocks(
     source: str,
     image_url: str | None = None,
     notes: Sequence[str] = (),
+    link: str | None = None,
 ) -> list[Block]:
-    """The reply for one panel result; ``notes`` adds lines such as "chart unavailable"."""
+    """The reply for one panel result; ``notes`` adds lines such as "chart unavailable", ``link`` a
+    dashboard link (mrkdwn) to the context line."""
     blocks: list[Block] = [header(result)]
     if not result.has_data:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No data in this range.")))
@@ -148,7 +151,7 @@ def panel_blocks(
             blocks.append(table_section(result))
         if image_url:
             blocks.append(image(image_url, result))
-    blocks.append(context_line(result, tz, source))
+    blocks.append(context_line(result, tz, source, link))
     all_notes = [*result.notes, *notes]
     if all_notes:
         blocks.append(notes_line(all_notes))

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import Block
 
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
+from codex_bot.dashboard import DashboardLink
 from codex_bot.errors import ChartUnavailable
 from codex_bot.panels.result import PanelResult
 from codex_bot.slack.blocks import escape, fallback_text, notice_blocks, panel_blocks
@@ -35,10 +36,12 @@ def chart_filename(result: PanelResult) -> str:
 class PanelReplies:
     """Renders panel results as reply messages, with the chart from ``renderer`` (None: no charts)."""
 
-    def __init__(self, tz: ZoneInfo, renderer: ChartRenderer | None, *, source: str) -> None:
+    def __init__(self, tz: ZoneInfo, renderer: ChartRenderer | None, *, source: str,
+                 dashboard: DashboardLink | None = None) -> None:
         self.tz = tz
         self.renderer = renderer
         self.source = source
+        self.dashboard = dashboard
 
     def compose(self, result: PanelResult, pickers: Block | None = None) -> Message:
         """The reply for ``result``: figures, table, context, its chart (uploaded or linked) and ``pickers``."""
@@ -51,7 +54,8 @@ class PanelReplies:
                     charts.append(self._image(result, self.renderer.png(config)))
             except ChartUnavailable as exc:
                 notes.append(str(exc))
-        blocks = panel_blocks(result, self.tz, source=self.source, image_url=url, notes=notes)
+        link = self.dashboard.mrkdwn(result.range.start, result.range.end, result.filters) if self.dashboard else None
+        blocks = panel_blocks(result, self.tz, source=self.source, image_url=url, notes=notes, link=link)
         if pickers is not None:
             blocks.append(pickers)
         return Message(escape(fallback_text(result)), blocks, charts)
