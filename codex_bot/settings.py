@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     # --- alerts, digests, state ---
     rules_dir: Path = Path("rules")
     digests_file: Path = Path("rules/digests.yaml")
+    budgets_file: Path = Path("rules/budgets.yaml")
     alert_interval_seconds: int = Field(60, gt=0)
     state_db: Path = Path("codex-bot.sqlite")
 
@@ -118,6 +119,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def not_rules(self) -> list[Path]:
+        """Files in the rules folder that are not alert rules: the digests and budgets files."""
+        return [self.digests_file, self.budgets_file]
 
 
 _SLACK_NAMES = {

@@ -49,6 +49,10 @@ class AccessPolicy:
     def _channel_allowed(self, channel_id: str, channel_name: str | None) -> bool:
         return bool({channel_id.lower(), (channel_name or "").lower()} & self.personal_data_channels)
 
+    def channel_allowed(self, channel: str) -> bool:
+        """Whether the channel (an id, or a name with or without ``#``) may show per-user figures."""
+        return self._channel_allowed(channel.strip().lstrip("#"), None)
+
     def may_see_personal(self, user_id: str, channel_id: str, channel_name: str | None, public: bool) -> bool:
         """Whether ``user_id`` may see per-user figures here (publicly if asked)."""
         in_channel = self._channel_allowed(channel_id, channel_name)

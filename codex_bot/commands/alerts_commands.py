@@ -71,7 +71,7 @@ class AlertCommandDeps:
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, transport: Transport, panels: PanelRunner | None = None,
                       replies: PanelReplies | None = None) -> AlertCommandDeps:
-        rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
+        rules = load_rules(settings.rules_dir, exclude=settings.not_rules)
         return cls(store, rules, Outbox(store), transport, AccessPolicy.from_settings(settings), settings.tz,
                    panels=panels, replies=replies, dashboard=dashboard_link(settings.dashboard_url_template))
 
