@@ -172,17 +172,28 @@ def test_the_silence_modal_silences_with_a_comment_and_edits_the_alert_over_http
     alert.bot.stop()
 
 
-def test_a_silence_button_edits_the_alert_over_socket_mode(tmp_path, fleet, episode):
+def test_evidence_the_modal_and_a_silence_button_over_socket_mode(tmp_path, fleet, episode):
     endpoint = SocketModeEndpoint().start()
     try:
         with SlackEmulator(ws_url=endpoint.url) as slack:
             alert = Followups(tmp_path, fleet, slack, episode.fired_at)
             handler = socket_mode_handler(alert.app, APP_TOKEN)
             handler.connect()
+
+            def send(envelope_id: str, payload: dict[str, Any]) -> None:
+                endpoint.send({"envelope_id": envelope_id, "type": "interactive", "payload": payload,
+                               "accepts_response_payload": payload["type"] == "view_submission"})
             try:
                 assert slack.wait_for(endpoint.connected)
-                endpoint.send({"envelope_id": "silence", "type": "interactive", "accepts_response_payload": False,
-                               "payload": alert.click(SILENCE_1H, ADMIN, "socket")})
+                send("evidence", alert.click(EVIDENCE, "U0ALICE", "socket-evidence"))
+                assert "is in its thread" in alert.answer("socket-evidence")
+                send("modal", alert.click(SILENCE_CUSTOM, ADMIN, "socket-modal"))
+                (opened,) = slack.wait_calls("views.open")
+                view = json.loads(opened.body["view"]) if isinstance(opened.body["view"], str) else opened.body["view"]
+                send("submit", view_submission_payload(view, {
+                    DURATION_BLOCK: {DURATION_INPUT: {"type": "plain_text_input", "value": "45d"}}}, user_id=ADMIN))
+                refused = slack.wait_for(lambda: [m for m in endpoint.received if m["envelope_id"] == "submit"])
+                send("silence", alert.click(SILENCE_1H, ADMIN, "socket"))
                 (edit,) = slack.wait_calls("chat.update")
                 answer = alert.answer("socket")
             finally:
@@ -190,8 +201,13 @@ def test_a_silence_button_edits_the_alert_over_socket_mode(tmp_path, fleet, epis
             alert.bot.stop()
     finally:
         endpoint.stop()
+    (evidence,) = [c for c in alert.in_thread() if "Model call success rate" in c.body["text"]]
+    truth = success_rate_truth(fleet, episode.fired_at - timedelta(hours=1), episode.fired_at)
+    assert f"Success rate: {humanize(truth, 'percent')}" in blocks_to_text(blocks_of(evidence.body))
+    assert refused[0]["payload"] == {"response_action": "errors",
+                                     "errors": {DURATION_BLOCK: "A silence lasts from 1m to 30d."}}
     until = (episode.fired_at + timedelta(minutes=1, hours=1)).strftime("%Y-%m-%d %H:%M")
     assert f":no_bell: Silenced by <@{ADMIN}> until {until} UTC." in json.dumps(edit.body["blocks"])
     assert SILENCE_24H not in json.dumps(edit.body["blocks"]) and edit.body["ts"] == alert.ts
     assert f"Silenced by <@{ADMIN}> until {until} UTC." in answer
-    assert "silence" in {m["envelope_id"] for m in endpoint.received}
+    assert {"evidence", "modal", "silence"} <= {m["envelope_id"] for m in endpoint.received}
