@@ -23,6 +23,7 @@ from codex_bot.cli import main as codex_bot
 from codex_bot.commands.access import AccessPolicy
 from codex_bot.formatting import humanize
 from codex_bot.metrics.client import PrometheusClient
+from codex_bot.metrics.ranges import floor_to_grid
 from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.service import Panels
@@ -152,7 +153,7 @@ def test_each_threshold_is_posted_once_per_month_with_the_true_figures(tmp_path,
     forecast = tokens(middle) / elapsed
     assert f"{humanize(forecast, 'tokens')} ({humanize(100 * forecast / limit, 'percent')} of the limit)" in half
     assert FORECAST_METHOD in half
-    runs_out = month.start + (middle - month.start) * limit / tokens(middle)
+    runs_out = floor_to_grid(month.start + (middle - month.start) * limit / tokens(middle))
     if runs_out < month.end:
         assert f"At this rate the limit is reached on {when(runs_out, BERLIN)} Europe/Berlin." in half
     else:

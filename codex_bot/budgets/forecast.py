@@ -55,11 +55,11 @@ class Standing:
         return [t for t in self.budget.thresholds if self.spent >= self.budget.limit * t / 100]
 
     def runs_out(self) -> datetime | None:
-        """When the limit is reached at the month-so-far rate, if that is before the month ends."""
+        """When the limit is reached at the month-so-far rate (to the minute), if that is before the month ends."""
         elapsed = (self.at - self.month.start).total_seconds()
         if self.spent <= 0 or self.spent >= self.budget.limit:
             return None
-        moment = self.month.start + timedelta(seconds=elapsed * self.budget.limit / self.spent)
+        moment = floor_to_grid(self.month.start + timedelta(seconds=elapsed * self.budget.limit / self.spent))
         return moment if moment < self.month.end else None
 
 
