@@ -35,7 +35,6 @@ from codex_bot.slack.replies import PanelReplies
 from codex_bot.store import Store
 
 MAX_SILENCE = timedelta(days=30)
-
 MAX_LISTED = 25
 
 

@@ -25,8 +25,8 @@ from codex_bot.metrics.client import PrometheusClient
 from codex_bot.outbox import Outbox, Transport
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.service import Panels
-from codex_bot.slack.replies import source_label
 from codex_bot.settings import Settings
+from codex_bot.slack.replies import source_label
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)

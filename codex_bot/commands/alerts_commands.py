@@ -39,13 +39,13 @@ from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
-from codex_bot.errors import UserError
 from codex_bot.dashboard import DashboardLink, dashboard_link
+from codex_bot.errors import UserError
 from codex_bot.outbox import Outbox, Transport
 from codex_bot.panels.service import PanelRunner
 from codex_bot.settings import Settings
-from codex_bot.slack.replies import PanelReplies
 from codex_bot.slack.message import Destination, Message
+from codex_bot.slack.replies import PanelReplies
 from codex_bot.slack.slack_errors import DELIVERY_FAILURES
 from codex_bot.store import Store
 
