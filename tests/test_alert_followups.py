@@ -169,6 +169,13 @@ def test_the_silence_modal_silences_with_a_comment_and_edits_the_alert_over_http
     (silence,) = Silences(alert.bot.store).active(episode.fired_at + timedelta(hours=2))
     assert silence.comment == "deploying <a fix> & more" and silence.created_by == ADMIN
     assert silence.ends_at == episode.fired_at + timedelta(minutes=1, hours=3)
+    step = timedelta(seconds=fleet.step_seconds)
+    Silences(alert.bot.store).end(RULE.name, episode.fired_at + step)  # ended early, while it still fires
+    alert.bot.engine.run_cycle(episode.fired_at + 2 * step)
+    alert.bot.engine.run_cycle(episode.fired_at + 3 * step)
+    restored = slack.calls_to("chat.update")[1:]
+    assert len(restored) == 1 and restored[0].body["ts"] == alert.ts
+    assert SILENCE_1H in json.dumps(restored[0].body["blocks"]) and "Silenced by" not in json.dumps(restored[0].body)
     alert.bot.stop()
 
 

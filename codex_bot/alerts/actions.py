@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 
 from codex_bot.alerts import messages
 from codex_bot.alerts.loader import RuleSet
+from codex_bot.alerts.notify import silence_key
 from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.alerts.rules import Rule, parse_duration
 from codex_bot.alerts.silences import Silences
@@ -128,7 +129,7 @@ def silence_episode(store: Store, outbox: Outbox, rules: RuleSet, episode_id: in
     text = messages.silenced_text(silence, tz)
     if episode.posted_key:
         channel = _channel(rules, rule, episode)
-        key = f"alert:{episode.id}:silence:{silence.id}"
+        key = silence_key(episode.id, silence.id)
         with store.transaction() as tx:
             if episode.open:
                 edited = messages.firing_message(rule, episode, tz, silence=silence, dashboard=dashboard)

@@ -40,6 +40,11 @@ def firing_key(episode_id: int) -> str:
     return f"alert:{episode_id}:firing"
 
 
+def silence_key(episode_id: int, silence_id: int) -> str:
+    """The thread note of a silence set from the alert's message (its edit is ``…:edit``, its end ``…:ended``)."""
+    return f"alert:{episode_id}:silence:{silence_id}"
+
+
 @dataclass
 class NoticeReport:
     posted: list[int] = field(default_factory=list)
@@ -83,6 +88,7 @@ class Notifier:
             elif episode.posted_key is None:
                 self._fire(rule, episode, channel, at, report)
             else:
+                self._unsilence(rule, episode, channel, at)
                 self._remind(rule, episode, channel, at, states.get((rule.name, group_key(episode.labels))), report)
         return report
 
@@ -119,6 +125,15 @@ class Notifier:
             self.outbox.enqueue(tx, Outgoing(key, channel, reply, thread_of=parent))
             self.records.mark(tx, episode.id, resolution_key=key)
         report.resolved.append(episode.id)
+
+    def _unsilence(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime) -> None:
+        """Once a silence that edited a still firing alert's message ends, edit it back (Silence buttons again)."""
+        ended = [s for s in self.silences.ended(rule.name, episode.labels, episode.fired_at, at)
+                 if self.outbox.status(silence_key(episode.id, s.id) + ":edit") is not None]
+        if ended and episode.posted_key is not None:
+            message = messages.firing_message(rule, episode, self.tz, dashboard=self.dashboard)
+            self.outbox.put(Outgoing(silence_key(episode.id, ended[-1].id) + ":ended", channel, message,
+                                     edit_of=episode.posted_key))
 
     def _remind(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime,
                 state: AlertState | None, report: NoticeReport) -> None:
