@@ -179,3 +179,27 @@ def test_budgets_are_checked_on_the_alert_schedule(tmp_path, fleet):
         posts = slack.calls_to("chat.postMessage")
     assert len(posts) == 1 and posts[0].body["channel"] == "C0BUDGETS"
     assert "Budget team-cost passed 50.0 %, 80.0 % and 100.0 %" in json.dumps(posts[0].body["blocks"])
+
+
+@pytest.mark.prometheus
+def test_a_models_cost_and_a_users_tokens_equal_the_ground_truth(tmp_path, fleet):
+    month, at = month_with_data(fleet)
+    prices = load_prices()
+    models = sorted(m for m in fleet.truth.values("model", "input_tokens") if prices.get(m) is not None)
+    model = models[0]
+    user = sorted(fleet.truth.values("user", "input_tokens"))[0]
+    file = write(tmp_path / "budgets.yaml", f"timezone: Europe/Berlin\nbudgets:\n"
+                 f"  - {{name: model-cost, model: {model}, limit: 1000000, channel: C0B}}\n"
+                 f"  - {{name: user-tokens, measure: tokens, user: '{user}', limit: 1e12, channel: C0LEADS}}\n")
+    store = Store.open(tmp_path / "state.sqlite")
+    panels = Panels(PrometheusClient(fleet.prometheus_url), BERLIN, load_prices())
+    report = BudgetWatch(load_budgets(file), panels, store, Outbox(store), "Prometheus").check(at)
+    cost, tokens = (s.spent for s in report.standings)
+    where = {"model": model}
+    total = lambda measure, **w: fleet.truth.total(measure, month.start, at, where=w)  # noqa: E731
+    expected = prices.get(model).usd(total("input_tokens", **where), total("cached_input_tokens", **where),
+                                     total("output_tokens", **where))
+    assert cost == pytest.approx(expected, rel=1e-9) and expected > 0
+    assert tokens == total("input_tokens", user=user) + total("output_tokens", user=user) > 0
+    assert report.announced == [] and report.failures == {}
+    store.close()

@@ -193,4 +193,6 @@ def test_pickers_keep_slack_limits_with_many_and_long_values():
     select = block.to_dict()["elements"][1]
     assert len(select["options"]) == MAX_OPTIONS and select["initial_option"]["value"] == "=model-250"
     assert all(len(o["value"]) <= 150 and len(o["text"]["text"]) <= 75 for o in select["options"])
+    unfiltered = picker_block("tokens 7d", "7d", {}, {"model": values}, share=False).to_dict()["elements"][1]
+    assert len(unfiltered["options"]) == MAX_OPTIONS and unfiltered["initial_option"]["value"] == ANY
     assert picker_block("tokens 7d model=" + "y" * 300, "7d", {"model": "y" * 300}, {}, share=True) is None

@@ -39,7 +39,8 @@ def range_select(current: str) -> StaticSelectElement:
 def filter_select(key: str, values: Sequence[str], current: str | None) -> StaticSelectElement:
     """``any <key>`` and the values that fit Slack's limits (the current one always among them)."""
     fitting = [v for v in values if len("=" + v) <= MAX_VALUE and v != current]
-    shown = ([current] if current is not None else []) + fitting[: MAX_OPTIONS - 2]
+    first = [current] if current is not None else []
+    shown = first + fitting[: MAX_OPTIONS - 1 - len(first)]  # "any" takes one place
     options = [_option(f"any {key}", ANY), *(_option(f"{key}={v}", "=" + v) for v in shown)]
     chosen = options[1] if current is not None else options[0]
     return StaticSelectElement(action_id=PICK_FILTER + key, placeholder=key, options=options, initial_option=chosen)
