@@ -91,7 +91,7 @@ class Followups:
 
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
+    with SlackEmulator(channels=["alerts"]) as emulator:
         yield emulator
 
 
@@ -182,7 +182,7 @@ def test_the_silence_modal_silences_with_a_comment_and_edits_the_alert_over_http
 def test_evidence_the_modal_and_a_silence_button_over_socket_mode(tmp_path, fleet, episode):  # noqa: F811 - episode is a fixture
     endpoint = SocketModeEndpoint().start()
     try:
-        with SlackEmulator(ws_url=endpoint.url) as slack:
+        with SlackEmulator(ws_url=endpoint.url, channels=["alerts"]) as slack:
             alert = Followups(tmp_path, fleet, slack, episode.fired_at)
             handler = socket_mode_handler(alert.app, APP_TOKEN)
             handler.connect()
