@@ -52,7 +52,7 @@ def command_deps(settings: Settings, transport: Transport, store: Store, digests
     returned too, for the schedulers to share."""
     deps = build_deps(settings, transport)
     me.register(deps, identities)
-    alert_deps = AlertCommandDeps.from_settings(settings, store, transport)
+    alert_deps = AlertCommandDeps.from_settings(settings, store, transport, deps.panels, deps.replies)
     alerts_commands.register(deps, alert_deps)
     digest_deps = DigestCommandDeps.from_settings(settings, store, transport, digests)
     digest_commands.register(deps, digest_deps)

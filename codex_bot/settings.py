@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from codex_bot.dashboard import check_template
 from codex_bot.log_config import LogFormat
 
 UserLabelMode = Literal["email", "account_id", "hash", "none"]
@@ -116,11 +117,17 @@ class Settings(BaseSettings):
     fallback_channel: str = ""
     """Channel ID told about alerts and digests Slack refused for good (besides the admins' DMs)."""
 
+    dashboard_url_template: str | None = Field(
+        None, description="a link shown on replies, alerts and digests, e.g. https://grafana/d/x?from={from}&to={to}"
+    )
+
     # --- alerts, digests, state ---
     rules_dir: Path = Path("rules")
     """Folder of alert rule files (`*.yaml`, except the digests file)."""
     digests_file: Path = Path("rules/digests.yaml")
     """The digest definitions."""
+    budgets_file: Path = Path("rules/budgets.yaml")
+    """Monthly budgets: per team, model or user, with thresholds announced once a month."""
     alert_interval_seconds: int = Field(60, gt=0)
     """Seconds between alert evaluation cycles."""
     state_db: Path = Path("codex-bot.sqlite")
@@ -156,6 +163,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from exc
         return value
 
+    @field_validator("dashboard_url_template")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        return check_template(value) if value else None
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -178,6 +190,11 @@ class Settings(BaseSettings):
     def state_target(self) -> Path | str:
         """Where the state lives: the database URL when set, else the SQLite file ``state_db``."""
         return self.database_url.get_secret_value() if self.database_url else self.state_db
+
+    @property
+    def not_rules(self) -> list[Path]:
+        """Files in the rules folder that are not alert rules: the digests and budgets files."""
+        return [self.digests_file, self.budgets_file]
 
 
 _SLACK_NAMES = {

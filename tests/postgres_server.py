@@ -46,12 +46,19 @@ def binaries() -> Path:
     return Path(initdb).resolve().parent
 
 
+def _traversable_tmp() -> str:
+    """A temporary folder the ``postgres`` user can enter: the usual one unless it is private (0700 pytest
+    folders, a private TMPDIR), then /tmp."""
+    usual = tempfile.gettempdir()
+    return usual if os.stat(usual).st_mode & 0o001 else "/tmp"
+
+
 class PostgresServer:
     """One PostgreSQL cluster as a child process.  ``durable=False`` (the tests) turns fsync off."""
 
     def __init__(self, *, durable: bool = False) -> None:
         self.durable = durable
-        self.folder = Path(tempfile.mkdtemp(prefix="codex-bot-postgres-"))  # not under a 0700 pytest folder
+        self.folder = Path(tempfile.mkdtemp(prefix="codex-bot-postgres-", dir=_traversable_tmp()))
         self.data = self.folder / "data"
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0

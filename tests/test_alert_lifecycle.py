@@ -48,7 +48,7 @@ from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
-RULE = next(r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml"]).rules
+RULE = next(r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml", RULES_DIR / "budgets.yaml"]).rules
             if r.name == "success-rate-drop").model_copy(update={"repeat": timedelta(minutes=4)})
 CHANNEL = "C0ALERTS"
 UTC = ZoneInfo("UTC")

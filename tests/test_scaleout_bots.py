@@ -47,7 +47,7 @@ rules:
 
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
-    with SlackEmulator(channels=["alerts"]) as emulator:
+    with SlackEmulator(channels=["alerts", "digests"]) as emulator:  # DIGEST_CHANNEL is #digests
         yield emulator
 
 

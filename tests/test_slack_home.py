@@ -79,6 +79,7 @@ class Setup:
     fired_at: datetime
     renderer: ChartRenderer
     permalink: str  # of the firing alert's message
+    state_db: Path
 
     @property
     def source(self) -> str:
@@ -152,7 +153,7 @@ def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # no
         deps.clock = lambda: at
         served = ServedApp(app)
         panels = Panels(PrometheusClient(fleet.prometheus_url), TZ, load_prices())
-        yield Setup(fleet, slack, served, panels, store, at, email, fired_at, chart_renderer, permalink)
+        yield Setup(fleet, slack, served, panels, store, at, email, fired_at, chart_renderer, permalink, state_db)
         served.stop()
         store.close()
 
@@ -268,7 +269,7 @@ def test_socket_mode_home_and_me(setup: Setup):
             again = WebClient(token=BOT_TOKEN, base_url=slack.base_url).chat_postMessage(channel="alerts", text="alert")
             assert setup.permalink.endswith(f"/{again['channel']}/p{again['ts'].replace('.', '')}")  # the same ref
             app, deps = build_bot(slack, prometheus_url=setup.fleet.prometheus_url, timezone=TZ.key,
-                                  quickchart_url=setup.renderer.base_url, state_db=setup.store.path)
+                                  quickchart_url=setup.renderer.base_url, state_db=setup.state_db)
             deps.clock = lambda: setup.at
             handler = socket_mode_handler(app, APP_TOKEN)
             handler.connect()

@@ -12,6 +12,8 @@ from codex_bot.alerts.evaluate import Evaluation, evaluate
 from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.bot import routed_channels
+from codex_bot.budgets.definitions import load_budgets
+from codex_bot.commands.access import AccessPolicy
 from codex_bot.digests.definitions import DigestFile
 from codex_bot.digests.service import checked_definitions
 from codex_bot.errors import UserError
@@ -34,11 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     commands = parser.add_subparsers(dest="rules_command", metavar="{check,eval}", required=True)
     check = commands.add_parser(
-        "check", help="validate every rules file and the digests file",
-        description="Validate every rules file and the digests file (CODEX_BOT_DIGESTS_FILE); prints "
-        "FILE:LINE: REASON for each problem and exits 1 if any, and FILE:LINE: warning: REASON for a rule "
-        "text Slack's limits will cut (the rules still load). With --slack, also asks Slack "
-        "(conversations.info, with SLACK_BOT_TOKEN) whether the bot can post to every channel they route to.",
+        "check", help="validate every rules file, the digests file and the budgets file",
+        description="Validate every rules file, the digests file (CODEX_BOT_DIGESTS_FILE) and the budgets file "
+        "(CODEX_BOT_BUDGETS_FILE); prints FILE:LINE: REASON for each problem and exits 1 if any, and "
+        "FILE:LINE: warning: REASON for a rule text Slack's limits will cut (the rules still load). With --slack, "
+        "also asks Slack (conversations.info, with SLACK_BOT_TOKEN) whether the bot can post to every channel "
+        "they route to.",
     )
     _dir_option(check)
     check.add_argument("--slack", action="store_true",
@@ -63,14 +66,16 @@ def _dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def load(settings: Settings, folder: Path | None) -> RuleSet:
-    return load_rules(folder or settings.rules_dir, exclude=[settings.digests_file])
+    return load_rules(folder or settings.rules_dir, exclude=settings.not_rules)
 
 
 def handle_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     rules = load(settings, args.dir)
     digests = checked_definitions(settings)
-    problems = [*rules.problems, *digests.problems]
+    budgets = load_budgets(settings.budgets_file, settings.timezone)
+    problems = [*rules.problems, *digests.problems, *budgets.problems,
+                *budgets.access_problems(AccessPolicy.from_settings(settings))]
     for problem in problems:
         print(problem)
     for warning in rules.warnings:
@@ -79,6 +84,7 @@ def handle_check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(f"{len(rules.rules)} rules in {len(rules.files)} files: OK")
     print(f"{len(digests.digests)} digests in {digests.path}: OK")
+    print(f"{len(budgets.budgets)} budgets in {budgets.path}: OK")
     return check_slack(settings, rules, digests) if args.slack else 0
 
 

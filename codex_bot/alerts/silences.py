@@ -69,5 +69,14 @@ class Silences:
         )
         return [Silence.from_row(row) for row in rows]
 
+    def ended(self, rule: str, labels: Mapping[str, str], after: datetime, until: datetime) -> list[Silence]:
+        """Silences of ``rule`` matching ``labels`` that ended in (``after``, ``until``], earliest first."""
+        rows = self.store.fetchall(
+            "SELECT * FROM silences WHERE rule = :rule AND ends_at > :after AND ends_at <= :until ORDER BY ends_at",
+            {"rule": rule, "after": after.timestamp(), "until": until.timestamp()},
+        )
+        silences = [Silence.from_row(row) for row in rows]
+        return [s for s in silences if all(labels.get(k) == v for k, v in s.matchers.items())]
+
     def covering(self, rule: str, labels: Mapping[str, str], at: datetime) -> Silence | None:
         return next((s for s in self.active(at) if s.covers(rule, labels, at)), None)

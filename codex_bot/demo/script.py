@@ -107,7 +107,8 @@ def run(options: DemoOptions, settings: Settings, transport: Transport, out: Tex
     """The whole demo; every process it starts is stopped and its working folder removed, however it ends."""
     started = time.monotonic()
     settings = settings.model_copy(update={"rules_dir": local_file(settings.rules_dir),
-                                           "digests_file": local_file(settings.digests_file)})
+                                           "digests_file": local_file(settings.digests_file),
+                                           "budgets_file": local_file(settings.budgets_file)})
     say = Narrator(out or sys.stdout, settings)
     report = DemoReport()
     clear_charts(options.out)

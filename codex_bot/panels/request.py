@@ -24,6 +24,11 @@ class PanelRequest:
     filters: dict[str, str] = field(default_factory=dict)
     public: bool = False  # post in the channel rather than only to the asker
 
+    def to_text(self) -> str:
+        """The words :func:`parse_request` reads back into this request (without ``public``)."""
+        filters = [f"{key}={shlex.quote(value)}" for key, value in sorted(self.filters.items())]
+        return " ".join([self.panel, shlex.quote(self.range_text), *filters])
+
 
 def split_words(text: str) -> list[str]:
     """Shell-like words so ``user="a b"`` stays one word; plain whitespace split if quotes don't pair."""

@@ -104,17 +104,18 @@ class SlackTransport:
 
     def _post_ephemeral(self, message: Message, to: Destination) -> None:
         if to.response_url:
-            self._respond(message, to.response_url)
+            self._respond(message, to.response_url, to.replace_original)
             return
         if not to.user:
             raise ValueError(f"an ephemeral message to {to.channel} needs the user it is for")
         self.client.chat_postEphemeral(channel=to.channel, user=to.user, text=message.text,
                                        blocks=message.blocks_json(), thread_ts=to.thread_ts)
 
-    def _respond(self, message: Message, response_url: str) -> None:
+    def _respond(self, message: Message, response_url: str, replace_original: bool = False) -> None:
         hook = WebhookClient(response_url, timeout=self.client.timeout, ssl=self.client.ssl,
                              proxy=self.client.proxy, retry_handlers=self.client.retry_handlers)
-        answer = hook.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral")
+        answer = hook.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral",
+                           replace_original=replace_original or None)
         if answer.status_code != 200:
             code = (answer.body or f"http_{answer.status_code}").strip()
             raise DeliveryError(f"Slack did not take the reply: {explain(code)}.")
