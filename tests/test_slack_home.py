@@ -9,6 +9,7 @@ same instant, and its figures the generator's ground truth.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -239,7 +240,15 @@ def test_codex_me_shows_own_usage_and_share_from_the_ground_truth(setup: Setup):
     assert f"{humanize(100 * conversations / team, 'percent')} of conversations" in text
     by_model = truth.total("input_tokens", start, setup.at, where=mine, by=("model",))
     assert all(model in text for (model,) in by_model)
-    assert f"user={setup.email}" in text and "Only you see this" in text
+    for heading, measure, dim in (("Your tool calls by tool", "tool_calls", "tool"),
+                                  ("Your tool approval decisions", "decisions", "decision")):
+        own = truth.total(measure, start, setup.at, where=mine, by=(dim,))
+        team = truth.total(measure, start, setup.at, by=(dim,))
+        assert own and own != team, f"{setup.email} has {measure} of their own, not the team's"
+        table = text.split(heading, 1)[1]
+        for (value,), count in own.items():  # type: ignore[union-attr]
+            assert re.search(rf"^{re.escape(value)} +{re.escape(humanize(count, 'count'))} ", table, re.M), value
+    assert f"user={setup.email}" in text and "Only you see this" in text and "no per-person" not in text
     assert not [c for c in setup.slack.calls_to("chat.postMessage") if c.body.get("text", "").startswith("Your")]
 
 

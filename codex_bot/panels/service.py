@@ -51,16 +51,17 @@ class Panels:
         panel = find_panel(request.panel)
         panel.check_filter_keys(request.filters)
         window = parse_range(request.range_text, at or datetime.now(UTC), self.tz)
-        answers = self.client.gather(self._calls(panel, request.filters, window))
-        for label, value in request.filters.items():
+        answers = self.client.gather(self._calls(panel, request.filters, window, request.check_values))
+        for label, value in request.filters.items() if request.check_values else ():
             _check_value(label, value, answers["labels", label])
         return self._result(panel, request, window, answers)
 
     def _calls(
-        self, panel: Panel, filters: Mapping[str, str], window: TimeRange
+        self, panel: Panel, filters: Mapping[str, str], window: TimeRange, check_values: bool
     ) -> dict[tuple[str, str], Callable[[], Any]]:
         """Every request to make, keyed ("now" | "previous" | "series" | "labels", name); the previous
-        period only feeds figures' changes, so a panel of rows alone skips it."""
+        period only feeds figures' changes, so a panel of rows alone skips it, and the label values
+        are looked up only to check the filters' values."""
         step = window.step_seconds
         periods = [("now", window), ("previous", window.previous())] if panel.figures else [("now", window)]
         calls: dict[tuple[str, str], Callable[[], Any]] = {}
@@ -70,7 +71,7 @@ class Panels:
             first = window.start + timedelta(seconds=step)
             promql = spec.query.promql(filters, step)
             calls["series", spec.name] = partial(self.client.query_range, promql, first, window.end, step)
-        for label in filters:
+        for label in filters if check_values else ():
             calls["labels", label] = partial(self.client.label_values, label, _label_sources(panel, label))
         return calls
 
