@@ -50,6 +50,7 @@ from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.home_view import (
     HEADLINE_PANELS,
     RANGE_ACTION,
+    YOU_PANELS,
     Chart,
     FiringAlert,
     HomeData,
@@ -111,8 +112,7 @@ class Setup:
         return home_view(data).to_dict()
 
     def you(self, range_text: str, headline: dict[str, Any]) -> PersonalUsage:
-        usage = personal_usage(self.panels, self.email, range_text, self.at, ("tokens", "cost", "conversations"),
-                               ("conversations",))
+        usage = personal_usage(self.panels, self.email, range_text, self.at, YOU_PANELS, ("conversations",))
         return PersonalUsage(self.email, usage.mine, {**usage.team, "tokens": headline["tokens"],
                                                       "cost": headline["cost"]})
 
@@ -180,6 +180,9 @@ def test_opening_the_home_tab_publishes_the_dashboard(setup: Setup):
         "output_tokens", start, setup.at, where={"user": setup.email})
     team = truth.total("input_tokens", start, setup.at) + truth.total("output_tokens", start, setup.at)
     assert f"{humanize(100 * mine / team, 'percent')} of tokens ({humanize(mine, 'tokens')} of" in text
+    tools, decisions = (truth.total(m, start, setup.at, where={"user": setup.email}) for m in ("tool_calls", "decisions"))
+    assert tools != truth.total("tool_calls", start, setup.at), "the person's own tool calls, not the team's"
+    assert f" · {humanize(tools, 'count')} tool calls · {humanize(decisions, 'count')} approval decisions" in text
     assert f"<{setup.permalink}|see the alert>" in json.dumps(view) and "daily-eng" in text and "weekly-leads" in text
     assert "Per user" not in text, "Alice may not see other people's figures"
 

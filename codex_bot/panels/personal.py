@@ -46,6 +46,11 @@ class PersonalUsage:
     mine: dict[str, PanelResult]  # by panel name
     team: dict[str, PanelResult]
 
+    def row_total(self, panel: str, column: str) -> float | None:
+        """The sum of ``column`` over the rows of the person's ``panel`` (0 without rows; None if not asked)."""
+        result = self.mine.get(panel)
+        return None if result is None else sum(row[column] or 0 for row in result.rows)
+
     @property
     def shares(self) -> list[Share]:
         return [Share(panel, key, self.mine[panel].figures.get(key), self.team[panel].figures.get(key))
