@@ -2,11 +2,11 @@
 
 Builds ONE shared context (bench/common.py: the demo's simulated fleet — 25 developers × 30 days —
 backfilled into a real Prometheus, plus the bundled chart renderer) and runs each bench's ``measure``
-against it: ingest throughput, chart render time, panel answers, Slack ack and reply, the 200-rule
-alert cycle, the digest, panel and digest time on VictoriaMetrics vs Prometheus, and the bot's start
-time and memory.  The backfill figure of the default run
-is the shared fleet's own simulate + backfill, labelled as what it is; ``--full`` also simulates and
-backfills 500 developers × 30 days (about 2 minutes more), the fleet the < 2 min target names.
+against it: ingest throughput, chart render time, panel answers, exact counts against ``increase()``,
+Slack ack and reply, the 200-rule alert cycle, the digest, panel and digest time on VictoriaMetrics vs
+Prometheus, and the bot's start time and memory.  The backfill figure of the default run is the shared
+fleet's own simulate + backfill, labelled as what it is; ``--full`` also simulates and backfills
+500 developers × 30 days (about 2 minutes more), the fleet the < 2 min target names.
 The machine, its load average at start and end, and the date head and close the report.
 
     python bench/run_all.py [--full]        # make bench
@@ -26,6 +26,7 @@ import bench_backends
 import bench_bot
 import bench_charts
 import bench_digest
+import bench_exact_counts
 import bench_ingest
 import bench_panels
 import bench_simulate_backfill
@@ -48,6 +49,7 @@ def context_benches(ctx: Context) -> dict[str, Bench]:
     return {
         "charts": lambda: bench_charts.measure(ctx),
         "panels": lambda: bench_panels.measure(ctx),
+        "exact counts": lambda: bench_exact_counts.measure(ctx),
         "slack": lambda: bench_slack.measure(ctx),
         "alerts": lambda: bench_alerts.measure(ctx),
         "digest": lambda: bench_digest.measure(ctx),

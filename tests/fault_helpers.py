@@ -30,6 +30,8 @@ from loopback import InThread
 from prometheus_fleet import PrometheusServer, require_binaries
 from slack_emulator import SlackEmulator, blocks_of
 
+from codex_bot.metrics.increase import EDGE_MARK
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -273,8 +275,11 @@ def label_matchers(promql: str) -> list[dict[str, tuple[str, str]]]:
 
     Raises ValueError when a string literal appears anywhere but as a matcher's value, or a
     selector holds anything but ``label op "string"`` items: a value that escaped its quotes
-    would show up as one of these.
+    would show up as one of these.  The exact-count template's ``label_replace`` arguments
+    (:data:`~codex_bot.metrics.increase.EDGE_MARK`, a constant; a typed value inside a string
+    literal has its quotes escaped, so it can never read as this text) are skipped.
     """
+    promql = promql.replace(EDGE_MARK, "")
     selectors: list[dict[str, tuple[str, str]]] = []
     i, current = 0, None
     while i < len(promql):

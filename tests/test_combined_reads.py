@@ -14,6 +14,7 @@ from codex_bot.charts.spec import chart_config
 from codex_bot.digests.compose import DigestComposer
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.metrics.client import PrometheusClient, Sample
+from codex_bot.metrics.increase import window_increase
 from codex_bot.metrics.promql import one_of
 from codex_bot.panels.catalog import PANELS, find_panel
 from codex_bot.panels.combined import combined_reads
@@ -78,8 +79,8 @@ def test_each_member_gets_what_it_would_have_answered_alone(fleet, client, filte
 def test_a_combined_read_only_reads_the_values_its_members_fix():
     members = [Increase(TOKENS, (("type", "input"),)), Increase(TOKENS, (("type", "output"),), ("user",))]
     (read,) = set(combined_reads(members).values())
-    assert read.promql({"model": 'a"b'}, 3600) == (
-        'sum by (type, user) (increase(codex_tokens_total{model="a\\"b",type=~"input|output"}[3600s]))')
+    series = 'codex_tokens_total{model="a\\"b",type=~"input|output"}'
+    assert read.promql({"model": 'a"b'}, 3600) == f"sum by (type, user) ({window_increase(series, 3600)})"
 
 
 def test_one_of_takes_plain_words_only():

@@ -267,3 +267,16 @@ def test_a_client_hanging_up_before_its_answer_leaves_no_traceback(capsys, caplo
         assert requests.get(f"{server.url}/-/healthy", timeout=5).status_code == 200
     assert "Traceback" not in capsys.readouterr().err
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_every_live_series_carries_its_ingest_boot():
+    """One ``ingest_boot`` per ingest: a restarted one starts new series instead of resetting them."""
+    boots = []
+    for _ in range(2):
+        with ingest_server() as server:
+            post(server.url, to_protobuf(sample_request(SAMPLE_FILES[0])), PROTOBUF).raise_for_status()
+            codex = [s for s in settled(server.url) if s.name.startswith("codex_") and not s.name.startswith("codex_bot_")]
+            assert codex and {s.labels.get("ingest_boot") for s in codex} == {codex[0].labels["ingest_boot"]}
+            boots.append(int(codex[0].labels["ingest_boot"]))
+        time.sleep(0.002)  # boots are Unix milliseconds; two processes never start within one
+    assert boots[0] < boots[1] <= time.time() * 1000

@@ -11,7 +11,7 @@ from codex_bot.metrics.ranges import MAX_POINTS, looks_like_range, parse_instant
 UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 31, 10, 17, 33, 500000, tzinfo=UTC)  # a Monday, the day after Berlin's spring-forward
-GRID_END = datetime(2025, 3, 31, 10, 17, tzinfo=UTC)
+END = datetime(2025, 3, 31, 10, 17, 34, tzinfo=UTC)  # now, rounded up to the second: no minute of lag
 
 
 @pytest.mark.parametrize(
@@ -28,9 +28,9 @@ GRID_END = datetime(2025, 3, 31, 10, 17, tzinfo=UTC)
         ("366d", timedelta(days=366)),
     ],
 )
-def test_rolling_ranges_end_on_the_minute_grid(text, length):
+def test_rolling_ranges_end_now_to_the_second(text, length):
     window = parse_range(text, NOW, BERLIN)
-    assert window.end == GRID_END
+    assert window.end == END
     assert window.end - window.start == length  # absolute time: 7d is 168 h even across the DST change
     assert window.seconds == length.total_seconds()
     assert window.label == text.strip().lower()
@@ -50,7 +50,7 @@ def test_rolling_ranges_end_on_the_minute_grid(text, length):
 def test_calendar_ranges_follow_the_timezone(text, start_local, end_local, hours):
     window = parse_range(text, NOW, BERLIN)
     assert window.start == start_local.replace(tzinfo=BERLIN)
-    assert window.end == (end_local.replace(tzinfo=BERLIN) if end_local else GRID_END)
+    assert window.end == (end_local.replace(tzinfo=BERLIN) if end_local else END)
     if hours:
         assert window.seconds == hours * 3600
 
@@ -105,9 +105,15 @@ def test_bad_ranges_list_the_valid_forms(text):
     assert "30m" in message or "out of bounds" in message
 
 
-def test_today_at_midnight_has_no_complete_minute():
-    with pytest.raises(BadRange, match="no complete minute"):
-        parse_range("today", datetime(2025, 3, 31, 0, 0, 30, tzinfo=BERLIN), BERLIN)
+def test_today_at_midnight_has_not_started():
+    with pytest.raises(BadRange, match="has not started yet"):
+        parse_range("today", datetime(2025, 3, 31, 0, 0, 0, tzinfo=BERLIN), BERLIN)
+    assert parse_range("today", datetime(2025, 3, 31, 0, 0, 0, 1000, tzinfo=BERLIN), BERLIN).seconds == 1
+
+
+def test_a_grid_instant_stays_on_the_grid():
+    on_grid = datetime(2025, 3, 31, 10, 16, tzinfo=UTC)
+    assert parse_range("7d", on_grid, BERLIN).end == on_grid
 
 
 def test_looks_like_range():

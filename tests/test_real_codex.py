@@ -11,16 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from codex_e2e.codex_cli import (
-    CODEX_VERSION,
-    MODEL,
-    TERMINAL,
-    CodexInstallError,
-    CodexRun,
-    config_toml,
-    install_codex,
-    run_exec,
-)
+from codex_e2e.codex_cli import MODEL, TERMINAL, CodexRun, cached_codex, config_toml, run_exec
 from codex_e2e.exposition import Sample, parse, total
 from codex_e2e.fake_responses_api import FakeResponsesAPI, Served
 from codex_e2e.ingest_process import running_ingest, scrape
@@ -46,13 +37,7 @@ CONTENT_TYPES = {"binary": "application/x-protobuf", "json": "application/json"}
 @pytest.fixture(scope="module")
 def codex(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The pinned Codex CLI binary, installed with npm on first use (per run when pytest's cache is off)."""
-    cache = getattr(request.config, "cache", None)
-    folder = Path(cache.mkdir("codex-cli")) if cache else tmp_path_factory.mktemp("codex-cli")
-    prefix = folder / CODEX_VERSION
-    try:
-        return install_codex(prefix)
-    except CodexInstallError as exc:
-        pytest.fail(f"cannot install the Codex CLI: {exc}", pytrace=False)
+    return cached_codex(request.config, tmp_path_factory)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from codex_bot.alerts.engine import AlertEngine
 from codex_bot.alerts.loader import RuleSet, load_rules
@@ -58,8 +61,7 @@ class AlertScheduler:
 
     def start(self) -> None:
         seconds = self.interval.total_seconds()
-        self.scheduler.add_job(self.cycle, "interval", seconds=seconds, id="alerts-cycle",
-                               next_run_time=datetime.now(UTC))
+        self.scheduler.add_job(self.cycle, cycle_trigger(seconds), id="alerts-cycle", next_run_time=datetime.now(UTC))
         self.scheduler.add_job(self.deliver, "interval", seconds=RETRY_SECONDS, id="alerts-deliver")
         self.scheduler.start()
 
@@ -85,3 +87,12 @@ class AlertScheduler:
         except Exception:
             log.exception("delivering alert messages failed")
 
+
+def cycle_trigger(seconds: float) -> BaseTrigger:
+    """When the cycles after the first one run: 1 s past the minute when the interval is a whole number of
+    minutes dividing an hour (a cycle evaluates as of its minute, so it then holds what Prometheus scraped
+    until a second before it ran); every ``seconds`` from the first one otherwise."""
+    minutes, rest = divmod(int(seconds), 60)
+    if seconds == int(seconds) and not rest and minutes and 60 % minutes == 0:
+        return CronTrigger(minute=f"*/{minutes}", second=1, timezone=UTC)
+    return IntervalTrigger(seconds=seconds)

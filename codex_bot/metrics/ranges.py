@@ -1,7 +1,8 @@
-"""Time ranges people type (``7d``, ``yesterday``, ``last week``) → exact, grid-aligned windows.
+"""Time ranges people type (``7d``, ``yesterday``, ``last week``) → exact windows.
 
-Rolling ranges end at ``now`` floored to the minute, so ``increase()`` evaluated at the end
-sits on the 1-minute sample grid and counts exactly the events in (start, end].  Calendar
+Rolling ranges (and "today", "this week") end at ``now`` rounded up to the whole second, so they
+hold every sample Prometheus has scraped; the exact window counts (:mod:`codex_bot.metrics.increase`)
+need no grid, and on grid-aligned instants (backfilled data, ``--at``) they are the grid's.  Calendar
 ranges follow the configured timezone (weeks start on Monday); a day is 23 or 25 hours long
 across a DST change.  The step for series gives about 30–200 points and is a multiple of 60 s.
 
@@ -12,6 +13,7 @@ Convert to the configured timezone only to show them.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -49,6 +51,11 @@ def floor_to_grid(moment: datetime) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+def ceil_to_second(moment: datetime) -> datetime:
+    """The first whole second at or after ``moment``, in UTC (every window is whole seconds long)."""
+    return datetime.fromtimestamp(math.ceil(moment.timestamp()), UTC)
+
+
 def step_for(seconds: int) -> int:
     """The smallest nice step giving at most ``MAX_POINTS`` points over ``seconds``."""
     for step in NICE_STEPS:
@@ -65,7 +72,7 @@ def parse_range(text: str, now: datetime, tz: tzinfo) -> TimeRange:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     label = normalize(text)
-    end = floor_to_grid(now)
+    end = ceil_to_second(now)
     rolling = _ROLLING.fullmatch(label)
     if rolling:
         start = end - _rolling_length(int(rolling.group(1)), rolling.group(2), label)
@@ -74,7 +81,7 @@ def parse_range(text: str, now: datetime, tz: tzinfo) -> TimeRange:
     else:
         raise BadRange(f"I don't understand the range {text!r}. Use one of: {RANGE_FORMS}.")
     if end <= start:
-        raise BadRange(f"{label} has no complete minute yet; try a rolling range such as 24h.")
+        raise BadRange(f"{label} has not started yet; try a rolling range such as 24h.")
     return TimeRange(start, end, label, step_for(int((end - start).total_seconds())))
 
 

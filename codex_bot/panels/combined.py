@@ -1,11 +1,11 @@
 """Several counter queries answered by one read of their counter, added up here.
 
-A digest asks many ``sum [by (…)] (increase(counter{…}[w]))`` of one counter: tokens by type, by
-user and by model, for several panels.  Prometheus spends its time reading samples, so one read
-grouped by every label those queries group or fix by, split up in Python, costs a fraction of the
-separate reads (the sums are the same: whole numbers add up exactly in any order).  Worth it where
-total work counts, as in a digest on a small machine; a single panel's few queries run in parallel
-and answer sooner on their own.
+A digest asks many ``sum [by (…)]`` exact increases (:mod:`codex_bot.metrics.increase`) of one
+counter: tokens by type, by user and by model, for several panels.  Prometheus spends its time
+reading samples, so one read grouped by every label those queries group or fix by, split up in
+Python, costs a fraction of the separate reads (the sums are the same: whole numbers add up exactly
+in any order).  Worth it where total work counts, as in a digest on a small machine; a single
+panel's few queries run in parallel and answer sooner on their own.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from codex_bot.metrics.client import Sample
-from codex_bot.metrics.promql import duration, label_name, one_of, selector
+from codex_bot.metrics.increase import window_increase
+from codex_bot.metrics.promql import label_name, one_of, selector
 from codex_bot.panels.queries import Increase, Query
 from codex_bot.telemetry.contract import MetricFamily
 
@@ -32,7 +33,7 @@ class CombinedRead:
         restricted = [one_of(label, values) for label, values in self.only]
         series = selector(self.family.series_name, filters, restricted)
         grouping = ", ".join(label_name(label) for label in self.by)
-        return f"sum by ({grouping}) (increase({series}[{duration(window_seconds)}]))"
+        return f"sum by ({grouping}) ({window_increase(series, window_seconds)})"
 
     def answer(self, query: Increase, read: Iterable[Sample]) -> list[Sample]:
         """What ``query`` alone would have answered, added up from this read's groups."""

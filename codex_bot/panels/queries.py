@@ -1,8 +1,8 @@
 """PromQL templates over the metric contract, filled in with a panel's filters and window.
 
-Counters are read with ``increase()`` over the whole window evaluated at its end: on the
-backfill's 1-minute grid with grid-aligned ends that is exactly the events in (start, end]
-(no extrapolation: every series has a sample at both ends, or starts at 0 inside the window).
+Counters are read with :func:`~codex_bot.metrics.increase.window_increase` over the whole window,
+evaluated at its end: exactly the events Prometheus has scraped in (start, end], on the backfill's
+grid and on live data alike (no ``increase()`` extrapolation).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from codex_bot.metrics.promql import duration, label_name, selector
+from codex_bot.metrics.increase import window_increase
+from codex_bot.metrics.promql import label_name, selector
 from codex_bot.telemetry.contract import MetricFamily
 
 
@@ -20,7 +21,8 @@ def _by(labels: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class Increase:
-    """``sum [by (labels)] (increase(counter{fixed, filters}[window]))``; no series means 0 events."""
+    """``sum [by (labels)]`` of the exact increase of ``counter{fixed, filters}`` over the window; no series
+    means 0 events."""
 
     family: MetricFamily
     fixed: tuple[tuple[str, str], ...] = ()
@@ -29,12 +31,13 @@ class Increase:
 
     def promql(self, filters: Mapping[str, str], window_seconds: int) -> str:
         series = selector(self.family.series_name, {**dict(self.fixed), **filters})
-        return f"sum{_by(self.by)} (increase({series}[{duration(window_seconds)}]))"
+        return f"sum{_by(self.by)} ({window_increase(series, window_seconds)})"
 
 
 @dataclass(frozen=True)
 class Quantile:
-    """``histogram_quantile(q, sum by (le) (increase(hist_bucket{filters}[window])))``; no observations → None.
+    """``histogram_quantile(q, sum by (le) (…))`` over the exact increase of ``hist_bucket{filters}``;
+    no observations → None.
 
     Prometheus interpolates linearly inside the bucket holding the quantile, so the answer
     lies in that bucket, not necessarily on the exact observed value.
@@ -47,7 +50,7 @@ class Quantile:
 
     def promql(self, filters: Mapping[str, str], window_seconds: int) -> str:
         buckets = selector(self.family.name + "_bucket", filters)
-        inner = f"sum{_by(('le',) + self.by)} (increase({buckets}[{duration(window_seconds)}]))"
+        inner = f"sum{_by(('le',) + self.by)} ({window_increase(buckets, window_seconds)})"
         return f"histogram_quantile({self.quantile:g}, {inner})"
 
 

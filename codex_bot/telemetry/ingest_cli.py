@@ -34,8 +34,8 @@ GET  /-/healthy      liveness
 Settings (environment or .env): CODEX_BOT_INGEST_LISTEN, CODEX_BOT_INGEST_MAX_BODY_BYTES (larger
 bodies get 413), CODEX_BOT_INGEST_DEDUP_RECORDS (exact re-deliveries among this many recent records
 count once), CODEX_BOT_INGEST_MAX_SERIES, CODEX_BOT_USER_LABEL (email | account_id | hash | none),
-CODEX_BOT_USER_HASH_SALT.  Counts live in memory: a restart starts every series at 0 again, which
-Prometheus' increase() and rate() treat as a counter reset.  Stop with SIGTERM or Ctrl-C.
+CODEX_BOT_USER_HASH_SALT.  Counts live in memory: a restart starts new series at 0 (every series
+carries ingest_boot, one value per process), so no counter ever resets.  Stop with SIGTERM or Ctrl-C.
 """
 
 

@@ -8,13 +8,13 @@ from codex_bot.telemetry.dedup import RecentDigests
 from codex_bot.telemetry.events import CodexEvent
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.pipeline import Outcomes, Pipeline
-from codex_bot.telemetry.registry import LiveRegistry
+from codex_bot.telemetry.registry import LiveRegistry, new_boot
 from codex_bot.telemetry.selfmetrics import IngestStats
 
 
 class LiveTelemetry:
     def __init__(self, rule: UserLabelRule, max_series: int, dedup_records: int) -> None:
-        self.registry = LiveRegistry(max_series)
+        self.registry = LiveRegistry(max_series, new_boot())
         self.pipeline = Pipeline(rule, self.registry, RecentDigests(dedup_records))
         self.stats = IngestStats()
         self._lock = threading.Lock()

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import pytest
+
 CODEX_VERSION = "0.169.0"
 MODEL = "gpt-5.1-codex"
 TERMINAL = "xterm"  # TERM given to Codex, exported as terminal.type
@@ -177,3 +179,14 @@ def run_exec(binary: Path, home: Path, cwd: Path, proxy_url: str, prompt: str, t
 def _read(file: IO[bytes]) -> str:
     file.seek(0)
     return file.read().decode(errors="replace")
+
+
+def cached_codex(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pinned Codex CLI binary, installed with npm into pytest's cache on first use (per run when the
+    cache is off); a failed install fails the test."""
+    cache = getattr(config, "cache", None)
+    folder = Path(cache.mkdir("codex-cli")) if cache else tmp_path_factory.mktemp("codex-cli")
+    try:
+        return install_codex(folder / CODEX_VERSION)
+    except CodexInstallError as exc:
+        pytest.fail(f"cannot install the Codex CLI: {exc}", pytrace=False)

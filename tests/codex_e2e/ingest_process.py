@@ -44,15 +44,16 @@ def _wait_ready(base_url: str, process: subprocess.Popen, log: Path, timeout: fl
 
 
 @contextmanager
-def running_ingest(workdir: Path) -> Iterator[str]:
-    """Yield the base URL of a fresh ingest; its cwd is ``workdir`` (no stray ``.env``), defaults settings."""
+def running_ingest(workdir: Path, port: int | None = None) -> Iterator[str]:
+    """Yield the base URL of a fresh ingest; its cwd is ``workdir`` (no stray ``.env``), defaults settings.
+    ``port``: listen there (a restarted ingest keeps its scrape target); default a free one."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {name: value for name, value in os.environ.items() if not name.startswith("CODEX_BOT_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = workdir / "ingest.log"
-    with log.open("wb") as sink:
+    with log.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "codex_bot", "ingest", "--listen", f"127.0.0.1:{port}"],
             cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
