@@ -255,6 +255,19 @@ def test_codex_me_shows_own_usage_and_share_from_the_ground_truth(setup: Setup):
     assert not [c for c in setup.slack.calls_to("chat.postMessage") if c.body.get("text", "").startswith("Your")]
 
 
+@pytest.mark.parametrize("panel, measure, dim", [("tools", "tool_calls", "tool"), ("decisions", "decisions", "decision")])
+def test_tool_panels_per_user_follow_the_personal_data_policy(setup: Setup, panel: str, measure: str, dim: str):
+    """`/codex tools|decisions 7d user=…`: refused to Alice (not allowed), the person's own rows for the lead."""
+    refused = blocks_to_text(blocks_of(setup.ask(f"{panel} 7d user={setup.email}", f"{panel}-alice")))
+    assert "personal data" in refused and setup.email not in refused
+    text = blocks_to_text(blocks_of(setup.ask(f"{panel} 7d user={setup.email}", f"{panel}-lead", LEAD)))
+    start = setup.at - timedelta(days=7)
+    own = setup.fleet.truth.total(measure, start, setup.at, where={"user": setup.email}, by=(dim,))
+    assert own
+    for (value,), count in own.items():  # type: ignore[union-attr]
+        assert re.search(rf"^{re.escape(value)} +{re.escape(humanize(count, 'count'))} ", text, re.M), value
+
+
 @pytest.mark.parametrize("user, email, expected", [
     ("U0GHOST", None, "Slack did not tell me who you are (user_not_found)."),
     ("U0NEW", "new.hire@example.com", "I find no Codex telemetry for you (as `new.hire@example.com`)"),
