@@ -140,13 +140,18 @@ def tuned_gc() -> Iterator[None]:
         gc.set_threshold(*threshold)
 
 
-def run_alone(doc: str | None, measure: Callable[..., list[Figure]], **options: int | str) -> None:
+def run_alone(doc: str | None, measure: Callable[..., list[Figure]], *, shared: bool = True,
+              **options: int | str) -> None:
     """A bench run by itself: each option (``name=default``) read as ``--name``, then
-    ``measure(context, *options, out)`` on a shared context of its own, its details and table printed."""
+    ``measure(context, *options, out)`` on a shared context of its own (``shared=False``: a bench that
+    needs no fleet, ``measure(*options, out)``), its details and table printed."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, default in options.items():
         parser.add_argument(f"--{name}", type=type(default), default=default)
     values = vars(parser.parse_args()).values()
+    if not shared:
+        print_report(measure(*values, sys.stdout))
+        return
     with shared_context(out=sys.stdout) as ctx:
         print_report(measure(ctx, *values, sys.stdout))
 

@@ -20,7 +20,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "codex_bot.panels.query_cli",
     "codex_bot.alerts.rules_cli",
     "codex_bot.slack.serve_cli",
+    "codex_bot.commands.deliveries_cli",
     "codex_bot.digests.digest_cli",
+    "codex_bot.state_cli",
     "codex_bot.demo.demo_cli",
 )
 # Without CODEX_BOT_LOG_LEVEL: (codex-bot's level, the libraries' level) per sub-command.  The long-running ones log

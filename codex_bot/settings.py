@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from codex_bot.dashboard import check_template
 from codex_bot.log_config import LogFormat
 
 UserLabelMode = Literal["email", "account_id", "hash", "none"]
@@ -111,16 +114,26 @@ class Settings(BaseSettings):
     """Slack user ids (comma-separated) who may see per-user figures privately, anywhere."""
     admin_users: CsvList = Field(default_factory=list)
     """Slack user ids (comma-separated) who may run admin actions (silencing alerts)."""
+    fallback_channel: str = ""
+    """Channel ID told about alerts and digests Slack refused for good (besides the admins' DMs)."""
+
+    dashboard_url_template: str | None = Field(
+        None, description="a link shown on replies, alerts and digests, e.g. https://grafana/d/x?from={from}&to={to}"
+    )
 
     # --- alerts, digests, state ---
     rules_dir: Path = Path("rules")
     """Folder of alert rule files (`*.yaml`, except the digests file)."""
     digests_file: Path = Path("rules/digests.yaml")
     """The digest definitions."""
+    budgets_file: Path = Path("rules/budgets.yaml")
+    """Monthly budgets: per team, model or user, with thresholds announced once a month."""
     alert_interval_seconds: int = Field(60, gt=0)
     """Seconds between alert evaluation cycles."""
     state_db: Path = Path("codex-bot.sqlite")
     """SQLite state: alert states, silences, digest slots, outgoing messages."""
+    database_url: SecretStr | None = None
+    """State in PostgreSQL instead of the `state_db` file: `postgresql+psycopg://user@host:port/db`."""
 
     # --- demo ---
     demo_channel: str = ""
@@ -150,9 +163,38 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from exc
         return value
 
+    @field_validator("dashboard_url_template")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        return check_template(value) if value else None
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @field_validator("database_url")
+    @classmethod
+    def _state_database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            backend = make_url(value.get_secret_value()).get_backend_name()
+        except ArgumentError:
+            backend = ""
+        if backend not in ("postgresql", "sqlite"):
+            raise ValueError("give a postgresql+psycopg://user@host:port/db URL (or leave it unset for the SQLite"
+                             " file CODEX_BOT_STATE_DB)")
+        return value
+
+    @property
+    def state_target(self) -> Path | str:
+        """Where the state lives: the database URL when set, else the SQLite file ``state_db``."""
+        return self.database_url.get_secret_value() if self.database_url else self.state_db
+
+    @property
+    def not_rules(self) -> list[Path]:
+        """Files in the rules folder that are not alert rules: the digests and budgets files."""
+        return [self.digests_file, self.budgets_file]
 
 
 _SLACK_NAMES = {
@@ -167,6 +209,12 @@ def env_name(field: str) -> str:
     return _SLACK_NAMES.get(field, "CODEX_BOT_" + field.upper())
 
 
+def _secret(field: str) -> bool:
+    """A setting whose value is never shown (tokens, passwords, a database URL with its password)."""
+    info = Settings.model_fields.get(field)
+    return info is not None and "SecretStr" in str(info.annotation)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a bad value raises :class:`SettingsError` naming its variable."""
     try:
@@ -176,6 +224,7 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
             given = error.get("input")
-            shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+            hidden = isinstance(given, dict) or given is None or _secret(field)
+            shown = "" if hidden else f" (got {given!r})"
             problems.append(f"{env_name(field)}: {error['msg']}{shown}")
         raise SettingsError("bad setting: " + "; ".join(problems)) from None

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything codex-bot's demo and tests need on a fresh Debian machine, idempotently:
-# Debian packages (Prometheus, VictoriaMetrics, fonts for charts, Node.js), a virtual environment in .venv with the
+# Debian packages (Prometheus, VictoriaMetrics, PostgreSQL for the state tests, fonts for charts, Node.js), a
+# virtual environment in .venv with the
 # project and its test dependencies, and the bundled chart renderer's npm packages.
 # Re-running it is quick: each step is skipped when already done.
 set -euo pipefail
@@ -14,6 +15,7 @@ missing=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 command -v victoria-metrics >/dev/null && command -v vmagent >/dev/null || missing+=(victoria-metrics)
 command -v npm >/dev/null || missing+=(nodejs npm)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
 [ -n "$PYTHON" ] || missing+=(python3)
 if [ -n "$PYTHON" ] && ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then missing+=(python3-venv); fi
@@ -23,9 +25,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
     PYTHON=${PYTHON:-$(command -v python3)}
 fi
-# Debian's prometheus and victoria-metrics packages enable services on :9090 and :8428; codex-bot
-# starts its own instances on free loopback ports instead, so neither service may start or keep running.
-for service in prometheus victoria-metrics; do
+# Debian's prometheus, victoria-metrics and postgresql packages enable services on :9090, :8428 and :5432;
+# codex-bot's tests start their own instances on free loopback ports instead, so none may start or keep running.
+for service in prometheus victoria-metrics postgresql; do
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
         $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
     elif command -v update-rc.d >/dev/null && [ -e "/etc/init.d/$service" ]; then

@@ -1,5 +1,6 @@
 """Shared fixtures: ``fleet``, a synthetic Codex fleet backfilled into a real Prometheus, with its ground truth;
-``backend_fleet``, the same fleet on each metrics backend (Prometheus, VictoriaMetrics) in turn."""
+``backend_fleet``, the same fleet on each metrics backend (Prometheus, VictoriaMetrics) in turn; ``postgres``, a real
+PostgreSQL server; ``state_target``, a fresh state database on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from postgres_server import PostgresServer
 from prometheus_fleet import (
     BACKENDS,
     Fleet,
@@ -77,3 +79,29 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (Debian's ``postgresql`` package, fresh ``initdb``) for the session."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_target(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty state database, once as a SQLite file and once in the real PostgreSQL server: the
+    path or URL to give ``Store.open`` (and ``fault_helpers.py`` workers)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "state" / "state.sqlite")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database()
+    try:
+        yield url
+    finally:
+        server.drop_database(url)

@@ -183,11 +183,26 @@ class FlakySlack(SlackEmulator):
         return super().answer(method, body, auth)
 
 
-def slack_actions(slack: SlackEmulator) -> Counter[tuple[Any, ...]]:
+def _episode_buttons(blocks: Any, episodes: dict[str, Any]) -> Any:
+    """``blocks`` with each alert button's value (an episode number) replaced by that episode's identity."""
+    if isinstance(blocks, list):
+        return [_episode_buttons(block, episodes) for block in blocks]
+    if not isinstance(blocks, dict):
+        return blocks
+    found = {k: _episode_buttons(v, episodes) for k, v in blocks.items()}
+    if found.get("type") == "button" and str(found.get("value")) in episodes:
+        found["value"] = episodes[str(found["value"])]
+    return found
+
+
+def slack_actions(slack: SlackEmulator, episodes: dict[str, Any] | None = None) -> Counter[tuple[Any, ...]]:
     """Every message Slack accepted (posts and edits), as comparable signatures, with their counts.
 
     A signature is (method, text, blocks, signature of the parent message): thread replies and edits
-    are tied to what they reply to or edit by content, since ``ts`` values differ between runs.
+    are tied to what they reply to or edit by content, since ``ts`` values differ between runs.  With
+    ``episodes`` (episode number → identity, e.g. rule, group and firing time), buttons name the episode
+    by identity: PostgreSQL never reuses a number drawn by a transaction that a kill rolled back, so the
+    numbers of two runs may differ while they denote the same episodes.
     """
     by_ts: dict[str, tuple[Any, ...]] = {}
     actions: Counter[tuple[Any, ...]] = Counter()
@@ -195,7 +210,7 @@ def slack_actions(slack: SlackEmulator) -> Counter[tuple[Any, ...]]:
         if call.status != 200 or not isinstance(call.answer, dict) or not call.answer.get("ok"):
             continue
         body = call.body
-        content = (body.get("text"), json.dumps(blocks_of(body), sort_keys=True))
+        content = (body.get("text"), json.dumps(_episode_buttons(blocks_of(body), episodes or {}), sort_keys=True))
         if call.method == "chat.postMessage":
             parent = by_ts.get(body.get("thread_ts") or "")
             signature = ("post", *content, parent)
@@ -314,7 +329,7 @@ def label_matchers(promql: str) -> list[dict[str, tuple[str, str]]]:
 def _worker_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="fault_helpers.py")
     parser.add_argument("mode", choices=("cycles", "scheduler"))
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db", help="the state database: a SQLite file or a postgresql+psycopg:// URL")
     parser.add_argument("rules", type=Path)
     parser.add_argument("prometheus")
     parser.add_argument("slack")
@@ -326,6 +341,11 @@ def _worker_arguments(argv: Sequence[str]) -> argparse.Namespace:
                         help="SIGKILL itself when cycle K has recorded its states, before it notifies")
     parser.add_argument("--die-after-send", type=int, metavar="N",
                         help="SIGKILL itself once Slack has accepted the N-th message, before it is recorded")
+    parser.add_argument("--die-in-cycle", type=int, metavar="N",
+                        help="scheduler: SIGKILL itself in its N-th cycle once the states are recorded, before notifying")
+    parser.add_argument("--digests", type=float, nargs=2, metavar=("EPOCH", "SPEED"),
+                        help="scheduler: also post an hourly digest (slot named in its text) through the real digest"
+                             " scheduler, on a clock that starts at unix time EPOCH and runs SPEED times the wall clock")
     return parser.parse_args(argv)
 
 
@@ -335,8 +355,9 @@ def bot_worker(argv: Sequence[str]) -> int:
     ``cycles``: alert cycles at ``start + k·step`` like a bot whose clock moves forward, printing
     ``cycle K`` after each; a restarted worker resumes after the last cycle recorded in the database.
     ``scheduler``: the real alert scheduler (APScheduler, the cycle lease) at the wall clock for
-    ``seconds``, then ``cycles N``: how many cycles this process ran (it held the lease).  Either way
-    it then delivers everything pending.
+    ``seconds``, then ``cycles N``: how many cycles this process ran (it held the lease); with ``--digests``
+    also the digest scheduler (APScheduler, job store in the state database, slot ledger).  Either way it
+    then delivers everything pending.
     """
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -366,9 +387,12 @@ def bot_worker(argv: Sequence[str]) -> int:
         cycles, run_cycle = [], engine.run_cycle
         engine.run_cycle = lambda at=None: cycles.append(at) or run_cycle(at)
         scheduler = AlertScheduler(engine, outbox, transport, step)
+        digests = _digest_scheduler(args, store, outbox, transport)
         scheduler.start()
         time.sleep(args.seconds)
         scheduler.shutdown()
+        if digests is not None:
+            digests.shutdown()
         print(f"cycles {len(cycles)}", flush=True)
     else:
         row = store.fetchone("SELECT MAX(evaluated_at) AS last FROM alert_states")
@@ -386,18 +410,45 @@ def bot_worker(argv: Sequence[str]) -> int:
     return 0
 
 
+DIGEST_CHANNEL = "C0DIGESTS"
+
+
+def _digest_scheduler(args: argparse.Namespace, store: Any, outbox: Any, transport: Any) -> Any:
+    """With ``--digests``: the real digest scheduler posting an hourly digest on the fast clock; started."""
+    if args.digests is None:
+        return None
+    from datetime import UTC, datetime
+
+    from codex_bot.digests.definitions import DigestDefinition
+    from codex_bot.digests.layout import DigestMessages
+    from codex_bot.digests.schedule import DigestScheduler
+    from codex_bot.slack.message import Message
+
+    epoch, speed = args.digests  # both replicas are given the same EPOCH: their clocks agree
+    clock = lambda: datetime.fromtimestamp(epoch + (time.time() - epoch) * speed, UTC)
+    hourly = DigestDefinition(name="hourly", channel=DIGEST_CHANNEL, schedule="0 * * * *", grace="3h")
+    compose = lambda digest, slot: DigestMessages(Message(f"digest {digest.name} {slot:%Y-%m-%dT%H:%M}Z"), [])
+    digests = DigestScheduler([hourly], compose, store, outbox, transport, clock=clock, tick_seconds=1)
+    digests.start()
+    return digests
+
+
 def _arm_kills(args: argparse.Namespace, engine: Any, transport: Any) -> None:
     """Wrap the engine's notifier and the transport so the worker SIGKILLs itself at the asked point."""
-    if args.die_after_save is not None:
-        cycle_at = args.start + args.die_after_save * args.step
-        notify = engine.notifier.notify
+    if args.die_after_save is not None or args.die_in_cycle is not None:
+        cycle_at = args.start + args.die_after_save * args.step if args.die_after_save is not None else None
+        notify, run_cycle, cycles = engine.notifier.notify, engine.run_cycle, [0]
+
+        def counting(at=None):
+            cycles[0] += 1
+            return run_cycle(at)
 
         def notify_or_die(rules, routing, at, states=None):
-            if at.timestamp() == cycle_at:
+            if at.timestamp() == cycle_at or cycles[0] == args.die_in_cycle:
                 os.kill(os.getpid(), signal.SIGKILL)
             return notify(rules, routing, at, states)
 
-        engine.notifier.notify = notify_or_die
+        engine.notifier.notify, engine.run_cycle = notify_or_die, counting
     if args.die_after_send is not None:
         accepted = [0]
 

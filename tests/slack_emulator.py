@@ -425,6 +425,16 @@ def _update(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
             "message": dict(original)}
 
 
+def _views_open(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    if not body.get("trigger_id") or not body.get("view"):
+        return {"ok": False, "error": "invalid_arguments"}
+    view = body["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    if view.get("type") != "modal" or not view.get("title") or not view.get("blocks"):
+        return {"ok": False, "error": "invalid_arguments"}
+    return {"ok": True, "view": {**view, "id": emu._next("V"), "state": {"values": {}}}}
+
+
 def _conversations_open(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     users = body.get("users")
     if not users:
@@ -566,6 +576,7 @@ _ANSWERS: dict[str, Callable[[SlackEmulator, dict[str, Any]], dict[str, Any]]] =
     "conversations.open": _conversations_open,
     "conversations.info": _conversations_info,
     "conversations.join": _conversations_join,
+    "views.open": _views_open,
     "files.getUploadURLExternal": _get_upload_url,
     "files.completeUploadExternal": _complete_upload,
     "apps.connections.open": _connections_open,
@@ -651,11 +662,12 @@ def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict
 
 
 def slash_command_payload(text: str, response_url: str, *, user_id: str = "U0ALICE",
-                          channel_id: str = "C0GENERAL", command: str = "/codex") -> dict[str, str]:
+                          channel_id: str = "C0GENERAL", command: str = "/codex",
+                          channel_name: str = "general") -> dict[str, str]:
     """The fields of a slash-command invocation, as Slack sends them."""
     return {
         "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "emulated",
-        "channel_id": channel_id, "channel_name": "general", "user_id": user_id, "user_name": "alice",
+        "channel_id": channel_id, "channel_name": channel_name, "user_id": user_id, "user_name": "alice",
         "command": command, "text": text, "api_app_id": "A0CODEXBOT", "is_enterprise_install": "false",
         "response_url": response_url, "trigger_id": "1.2.3",
     }
@@ -695,6 +707,47 @@ def button_payload(user_id: str, action_id: str, value: str, response_url: str,
 def slash_command_form(text: str, response_url: str, **fields: str) -> str:
     """A slash command as Slack POSTs it (application/x-www-form-urlencoded)."""
     return urlencode(slash_command_payload(text, response_url, **fields))
+
+
+def block_actions_payload(action: dict[str, Any], response_url: str, *, user_id: str = "U0ALICE",
+                          channel_id: str = "C0GENERAL", message_ts: str = "1700000000.000001",
+                          ephemeral: bool = True, trigger_id: str = "1.2.3") -> dict[str, Any]:
+    """What Slack sends when someone uses ``action`` (a button or select, with its ``block_id``) on a message."""
+    return {
+        "type": "block_actions", "user": {"id": user_id, "username": user_id}, "team": {"id": TEAM_ID},
+        "api_app_id": "A0CODEXBOT", "token": "legacy-verification-token", "trigger_id": trigger_id,
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
+                      "is_ephemeral": ephemeral},
+        "channel": {"id": channel_id, "name": "general"}, "response_url": response_url,
+        "actions": [{"action_ts": "1700000000.1", **action}],
+    }
+
+
+def select_action(block: dict[str, Any], action_id: str, value: str) -> dict[str, Any]:
+    """A static-select choice of ``value`` in the actions ``block`` of a posted message (as Slack reports it)."""
+    element = next(e for e in block["elements"] if e["action_id"] == action_id)
+    option = next(o for o in element["options"] if o["value"] == value)
+    return {"type": "static_select", "action_id": action_id, "block_id": block["block_id"], "selected_option": option}
+
+
+def button_action(block: dict[str, Any], action_id: str) -> dict[str, Any]:
+    """A click on the button ``action_id`` in the actions ``block`` of a posted message."""
+    element = next(e for e in block["elements"] if e["action_id"] == action_id)
+    return {"type": "button", "action_id": action_id, "block_id": block["block_id"], "value": element.get("value", "")}
+
+
+def view_submission_payload(view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *,
+                            user_id: str = "U0ALICE") -> dict[str, Any]:
+    """What Slack sends when someone submits the modal ``view`` (as opened) with the input ``values``."""
+    state = {"values": values}
+    return {"type": "view_submission", "user": {"id": user_id, "username": user_id}, "team": {"id": TEAM_ID},
+            "api_app_id": "A0CODEXBOT", "token": "legacy-verification-token", "trigger_id": "1.2.4",
+            "view": {**view, "id": "V0MODAL", "state": state, "hash": "1.abc"}}
+
+
+def interaction_form(payload: dict[str, Any]) -> str:
+    """An interaction as Slack POSTs it in HTTP mode (a form with one ``payload`` field)."""
+    return urlencode({"payload": json.dumps(payload)})
 
 
 def build_bot(slack: SlackEmulator, *, panels_only: bool = False, **settings: object) -> tuple[App, CommandDeps]:
@@ -738,7 +791,7 @@ class ServedApp:
 
     def interaction(self, payload: dict[str, Any]) -> requests.Response:
         """POST an interactivity payload (``payload=<json>`` form field), signed."""
-        body = urlencode({"payload": json.dumps(payload)})
+        body = interaction_form(payload)
         return requests.post(self.url, data=body.encode(), headers=signed_headers(self.secret, body), timeout=10)
 
     def stop(self) -> None:

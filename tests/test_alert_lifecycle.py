@@ -1,8 +1,9 @@
-"""The Slack lifecycle of an alert, end to end: real Prometheus fleet → engine → SQLite → outbox → Slack emulator.
+"""The Slack lifecycle of an alert, end to end: real Prometheus fleet → engine → state database → outbox → Slack
+emulator, with the state on SQLite and on PostgreSQL (``state_target``).
 
 Firing message with chart and buttons, resolution as an edit plus a thread reply, reminders,
 acknowledgement, silences, a Prometheus outage, restarts of the process (new objects over the
-same SQLite file) and Slack failing deliveries — checked by what the emulator received.
+same database) and Slack failing deliveries — checked by what the emulator received.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
-RULE = next(r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml"]).rules
+RULE = next(r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml", RULES_DIR / "budgets.yaml"]).rules
             if r.name == "success-rate-drop").model_copy(update={"repeat": timedelta(minutes=4)})
 CHANNEL = "C0ALERTS"
 UTC = ZoneInfo("UTC")
@@ -74,9 +75,9 @@ def slack() -> Iterator[SlackEmulator]:
 
 
 class Bot:
-    """One bot process: its own Store, Outbox, Prometheus client and engine over the shared SQLite file."""
+    """One bot process: its own Store, Outbox, Prometheus client and engine over the shared state database."""
 
-    def __init__(self, path: Path, fleet, slack: SlackEmulator, renderer=None, prometheus: str | None = None,
+    def __init__(self, path: str, fleet, slack: SlackEmulator, renderer=None, prometheus: str | None = None,
                  rules: RuleSet | None = None):
         self.store = Store.open(path)
         self.outbox = Outbox(self.store, backoff=Backoff(first=0, cap=0))
@@ -101,9 +102,9 @@ def replies(slack: SlackEmulator, ts: str) -> list[str]:
             if c.answer.get("ok") and c.body.get("thread_ts") == ts]
 
 
-def test_fire_restart_and_resolve_without_duplicates(tmp_path, fleet, slack, episode, chart_renderer):  # noqa: F811
+def test_fire_restart_and_resolve_without_duplicates(state_target, fleet, slack, episode, chart_renderer):  # noqa: F811
     step = timedelta(seconds=fleet.step_seconds)
-    first = Bot(tmp_path / "state.sqlite", fleet, slack, renderer=chart_renderer)
+    first = Bot(state_target, fleet, slack, renderer=chart_renderer)
     assert first.engine.run_cycle(episode.fired_at - step).evaluation.states[0].state == "pending"
     assert top_posts(slack) == []
     report = first.engine.run_cycle(episode.fired_at)
@@ -120,7 +121,7 @@ def test_fire_restart_and_resolve_without_duplicates(tmp_path, fleet, slack, epi
     first.engine.run_cycle(episode.fired_at + step)
     first.stop()  # the process goes away while the alert fires
 
-    second = Bot(tmp_path / "state.sqlite", fleet, slack)
+    second = Bot(state_target, fleet, slack)
     second.engine.run_cycle(episode.fired_at + 2 * step)
     assert len(top_posts(slack)) == 1  # no duplicate after the restart
     assert second.engine.run_cycle(episode.resolved_at).notices.resolved
@@ -133,13 +134,13 @@ def test_fire_restart_and_resolve_without_duplicates(tmp_path, fleet, slack, epi
     second.stop()
 
 
-def test_removing_a_firing_rule_closes_its_alert_in_its_thread(tmp_path, fleet, slack, episode):
+def test_removing_a_firing_rule_closes_its_alert_in_its_thread(state_target, fleet, slack, episode):
     step = timedelta(seconds=fleet.step_seconds)
-    first = Bot(tmp_path / "state.sqlite", fleet, slack)
+    first = Bot(state_target, fleet, slack)
     first.engine.run_cycle(episode.fired_at)
     (post,) = top_posts(slack)
     first.stop()
-    without = Bot(tmp_path / "state.sqlite", fleet, slack, rules=RuleSet(routing=Routing(default=CHANNEL)))
+    without = Bot(state_target, fleet, slack, rules=RuleSet(routing=Routing(default=CHANNEL)))
     assert without.engine.run_cycle(episode.fired_at + step).notices.resolved
     without.engine.run_cycle(episode.fired_at + 2 * step)
     (edit,) = slack.calls_to("chat.update")
@@ -152,42 +153,42 @@ def test_removing_a_firing_rule_closes_its_alert_in_its_thread(tmp_path, fleet, 
     without.stop()
 
 
-def test_a_broken_rule_file_keeps_the_alerts_of_its_rules(tmp_path, fleet, slack, episode):
+def test_a_broken_rule_file_keeps_the_alerts_of_its_rules(state_target, fleet, slack, episode):
     """Rules missing because their file does not load are not removed: nothing closes, nothing re-fires."""
     step = timedelta(seconds=fleet.step_seconds)
-    first = Bot(tmp_path / "state.sqlite", fleet, slack)
+    first = Bot(state_target, fleet, slack)
     first.engine.run_cycle(episode.fired_at)
     first.stop()
     broken = RuleSet(routing=Routing(default=CHANNEL), problems=[Problem(RULES_DIR / "codex.yaml", 3, "bad YAML")])
-    during = Bot(tmp_path / "state.sqlite", fleet, slack, rules=broken)
+    during = Bot(state_target, fleet, slack, rules=broken)
     assert not during.engine.run_cycle(episode.fired_at + step).notices.resolved
     during.stop()
-    fixed = Bot(tmp_path / "state.sqlite", fleet, slack)
+    fixed = Bot(state_target, fleet, slack)
     fixed.engine.run_cycle(episode.fired_at + 2 * step)
     assert len(top_posts(slack)) == 1 and slack.calls_to("chat.update") == []
-    assert fixed.store.fetchone("SELECT COUNT(*) FROM alert_episodes WHERE resolved_at IS NULL")[0] == 1
+    assert fixed.store.fetchone("SELECT COUNT(*) AS n FROM alert_episodes WHERE resolved_at IS NULL")["n"] == 1
     fixed.stop()
 
 
-def test_a_delivery_that_failed_before_a_restart_is_posted_once_after_it(tmp_path, fleet, slack, episode):
+def test_a_delivery_that_failed_before_a_restart_is_posted_once_after_it(state_target, fleet, slack, episode):
     step = timedelta(seconds=fleet.step_seconds)
     slack.server_error("chat.postMessage", times=2, status=500)
-    first = Bot(tmp_path / "state.sqlite", fleet, slack)
+    first = Bot(state_target, fleet, slack)
     report = first.engine.run_cycle(episode.fired_at)
     assert report.notices.posted and report.delivered.retrying
     first.stop()
-    second = Bot(tmp_path / "state.sqlite", fleet, slack)
+    second = Bot(state_target, fleet, slack)
     second.engine.run_cycle(episode.fired_at + step)  # the second 500
     slack.rate_limit("chat.postMessage", times=1, retry_after=0)
     second.outbox.flush(second.transport)  # a 429
     second.outbox.flush(second.transport)
     assert len(top_posts(slack)) == 1 and second.outbox.pending_count() == 0
-    assert second.store.fetchone("SELECT COUNT(*) FROM alert_episodes")[0] == 1
+    assert second.store.fetchone("SELECT COUNT(*) AS n FROM alert_episodes")["n"] == 1
     second.stop()
 
 
-def test_reminders_go_to_the_thread_until_acknowledged(tmp_path, fleet, slack, episode):
-    bot = Bot(tmp_path / "state.sqlite", fleet, slack)
+def test_reminders_go_to_the_thread_until_acknowledged(state_target, fleet, slack, episode):
+    bot = Bot(state_target, fleet, slack)
     minutes = lambda n: episode.fired_at + timedelta(minutes=n)
     bot.engine.run_cycle(minutes(0))
     ts = top_posts(slack)[0].answer["ts"]
@@ -209,9 +210,9 @@ def test_reminders_go_to_the_thread_until_acknowledged(tmp_path, fleet, slack, e
     bot.stop()
 
 
-def test_a_silenced_alert_posts_only_when_the_silence_ends(tmp_path, fleet, slack, episode):
+def test_a_silenced_alert_posts_only_when_the_silence_ends(state_target, fleet, slack, episode):
     step = timedelta(seconds=fleet.step_seconds)
-    bot = Bot(tmp_path / "state.sqlite", fleet, slack)
+    bot = Bot(state_target, fleet, slack)
     silences = Silences(bot.store)
     silences.add(RULE.name, episode.fired_at - step, episode.fired_at + timedelta(hours=1), "U0ADMIN")
     assert bot.engine.run_cycle(episode.fired_at).notices.held
@@ -222,9 +223,9 @@ def test_a_silenced_alert_posts_only_when_the_silence_ends(tmp_path, fleet, slac
     bot.stop()
 
 
-def test_prometheus_outage_gives_one_notice_and_resolves_nothing(tmp_path, fleet, slack, episode):
+def test_prometheus_outage_gives_one_notice_and_resolves_nothing(state_target, fleet, slack, episode):
     step = timedelta(seconds=fleet.step_seconds)
-    bot = Bot(tmp_path / "state.sqlite", fleet, slack)
+    bot = Bot(state_target, fleet, slack)
     bot.engine.run_cycle(episode.fired_at)
     down = PrometheusClient(f"http://127.0.0.1:{free_port()}", timeout=2)
     bot.engine.client, working = down, bot.engine.client
@@ -252,8 +253,8 @@ def block_action(action_id: str, value: str, user: str, response_url: str) -> st
     return urlencode({"payload": json.dumps(payload)})
 
 
-def test_buttons_and_slash_commands_over_http(tmp_path, fleet, slack, episode):
-    bot = Bot(tmp_path / "state.sqlite", fleet, slack)
+def test_buttons_and_slash_commands_over_http(state_target, fleet, slack, episode):
+    bot = Bot(state_target, fleet, slack)
     bot.engine.run_cycle(episode.fired_at)
     app, commands = build_bot(slack, panels_only=True, prometheus_url=fleet.prometheus_url, admin_users=["U0ADMIN"])
     rules = RuleSet(rules=[RULE], routing=Routing(default=CHANNEL))
@@ -298,10 +299,10 @@ def test_buttons_and_slash_commands_over_http(tmp_path, fleet, slack, episode):
     bot.stop()
 
 
-def test_the_scheduler_runs_cycles_and_one_process_evaluates_at_a_time(tmp_path, fleet, slack):
+def test_the_scheduler_runs_cycles_and_one_process_evaluates_at_a_time(state_target, fleet, slack):
     from codex_bot.alerts.scheduler import LEASE, AlertScheduler
 
-    bots = [Bot(tmp_path / "state.sqlite", fleet, slack) for _ in range(2)]
+    bots = [Bot(state_target, fleet, slack) for _ in range(2)]
     schedulers = [AlertScheduler(b.engine, b.outbox, b.transport, timedelta(seconds=1)) for b in bots]
     for scheduler in schedulers:
         scheduler.start()

@@ -161,7 +161,7 @@ def test_the_digest_file_is_not_a_rules_file(tmp_path):
 
 
 def test_shipped_rules_are_valid():
-    rules = load_rules(REPO_RULES, exclude=[REPO_RULES / "digests.yaml"])
+    rules = load_rules(REPO_RULES, exclude=[REPO_RULES / "digests.yaml", REPO_RULES / "budgets.yaml"])
     assert rules.problems == []
     names = {r.name for r in rules.rules}
     assert {"success-rate-drop", "command-p95-spike", "cache-rate-fall", "token-spike", "cost-spike"} <= names

@@ -28,7 +28,7 @@ from codex_bot.panels.cost import load_prices
 from codex_bot.telemetry.contract import TOOL_DURATION_BUCKETS
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
-RULES = {r.name: r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml"]).rules}
+RULES = {r.name: r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml", RULES_DIR / "budgets.yaml"]).rules}
 INCIDENT_OF = {"success-rate-drop": "success-drop", "command-p95-spike": "p95-spike",
                "cache-rate-fall": "cache-fall", "token-spike": "token-spike", "cost-spike": "token-spike"}
 DETECTS = ("success-rate-drop", "command-p95-spike", "cache-rate-fall", "token-spike")

@@ -60,8 +60,9 @@ def add_episode(store: Store, rule: str, fired_at: datetime, labels: dict[str, s
     with store.transaction() as tx:
         tx.execute(
             "INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value, threshold)"
-            " VALUES (?, ?, ?, 'warning', ?, ?, 80.5, 95)",
-            (rule, json.dumps(labels), json.dumps(labels), fired_at.timestamp() - 300, fired_at.timestamp()),
+            " VALUES (:rule, :key, :labels, 'warning', :started, :fired, 80.5, 95)",
+            {"rule": rule, "key": json.dumps(labels), "labels": json.dumps(labels),
+             "started": fired_at.timestamp() - 300, "fired": fired_at.timestamp()},
         )
 
 

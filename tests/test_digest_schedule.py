@@ -1,7 +1,7 @@
 """Digest scheduling: one post per slot across DST changes, restarts, missed slots and two replicas.
 
 The slot logic runs on a controllable clock (no real waiting); the APScheduler wiring is checked
-with its real SQLite job store.  Posts go through the real outbox into the console transport, and
+with its real job store in the state database.  Every test runs on SQLite and on PostgreSQL (``state_target``).  Posts go through the real outbox into the console transport, and
 every test counts the messages that transport printed.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -45,10 +46,10 @@ def compose(digest: DigestDefinition, slot: datetime) -> DigestMessages:
 class Bot:
     """One bot process: its own Store connection on the shared state file, outbox, console transport."""
 
-    def __init__(self, state: Path, digests: list[DigestDefinition], clock: ManualClock, composer=compose) -> None:
+    def __init__(self, state: str, digests: list[DigestDefinition], clock: ManualClock, composer=compose) -> None:
         self.out = io.StringIO()
         self.store = Store.open(state)
-        self.transport = ConsoleTransport(state.parent / "charts", out=self.out)
+        self.transport = ConsoleTransport(Path(tempfile.gettempdir()) / "charts", out=self.out)  # no charts here
         self.digests = DigestScheduler(digests, composer, self.store, Outbox(self.store), self.transport, clock=clock)
 
     def posts(self) -> list[str]:
@@ -76,9 +77,9 @@ def posted_slots(bot: Bot, name: str = "daily") -> list[datetime]:
     (local(2027, 3, 25, 12), 6, [8, 8, 7, 7, 7, 7]),  # spring forward on Sunday 2027-03-28
     (local(2026, 10, 22, 12), 6, [7, 7, 8, 8, 8, 8]),  # fall back on Sunday 2026-10-25
 ])
-def test_daily_digest_stays_at_nine_local_across_dst(tmp_path, start, days, expected_utc_hours):
+def test_daily_digest_stays_at_nine_local_across_dst(state_target, start, days, expected_utc_hours):
     clock = ManualClock(start)
-    bot = Bot(tmp_path / "state.sqlite", [daily()], clock)
+    bot = Bot(state_target, [daily()], clock)
     bot.digests.run_due()  # first start: the digest becomes known, nothing is "missed"
     run_every(bot, clock, start + timedelta(days=days))
     slots = posted_slots(bot)
@@ -89,10 +90,10 @@ def test_daily_digest_stays_at_nine_local_across_dst(tmp_path, start, days, expe
 
 
 @pytest.mark.parametrize("start", [local(2026, 10, 24, 12), local(2027, 3, 27, 12)])
-def test_a_slot_in_the_dst_hour_is_posted_once(tmp_path, start):
+def test_a_slot_in_the_dst_hour_is_posted_once(state_target, start):
     """02:30 happens twice at fall-back (APScheduler fires at both) and never at spring-forward."""
     clock = ManualClock(start)
-    bot = Bot(tmp_path / "state.sqlite", [daily(schedule="30 2 * * *")], clock)
+    bot = Bot(state_target, [daily(schedule="30 2 * * *")], clock)
     bot.digests.run_due()
     run_every(bot, clock, start + timedelta(days=2), minutes=5)
     slots = posted_slots(bot)
@@ -100,8 +101,8 @@ def test_a_slot_in_the_dst_hour_is_posted_once(tmp_path, start):
     assert slots[1] - slots[0] in (timedelta(hours=23), timedelta(hours=24), timedelta(hours=25))
 
 
-def test_restart_does_not_post_a_slot_again(tmp_path):
-    state = tmp_path / "state.sqlite"
+def test_restart_does_not_post_a_slot_again(state_target):
+    state = state_target
     clock = ManualClock(local(2026, 11, 24, 8, 50))
     first = Bot(state, [daily()], clock)
     first.digests.run_due()
@@ -117,8 +118,8 @@ def test_restart_does_not_post_a_slot_again(tmp_path):
     assert second.posts() == [f"daily @ {local(2026, 11, 25, 9).isoformat()}"]
 
 
-def test_a_slot_missed_while_down_is_posted_once_on_start_within_grace(tmp_path):
-    state = tmp_path / "state.sqlite"
+def test_a_slot_missed_while_down_is_posted_once_on_start_within_grace(state_target):
+    state = state_target
     clock = ManualClock(local(2026, 11, 24, 8))
     Bot(state, [daily()], clock).digests.run_due()  # ran before, then went down before 09:00
     clock.now = local(2026, 11, 24, 10, 30)  # back 1.5 h after the slot (grace 3 h)
@@ -129,8 +130,8 @@ def test_a_slot_missed_while_down_is_posted_once_on_start_within_grace(tmp_path)
     assert bot.posts() == [f"daily @ {local(2026, 11, 24, 9).isoformat()}"]
 
 
-def test_a_slot_missed_beyond_grace_is_skipped_and_logged(tmp_path, caplog):
-    state = tmp_path / "state.sqlite"
+def test_a_slot_missed_beyond_grace_is_skipped_and_logged(state_target, caplog):
+    state = state_target
     clock = ManualClock(local(2026, 11, 24, 8))
     Bot(state, [daily()], clock).digests.run_due()
     clock.now = local(2026, 11, 24, 12, 30)  # 3.5 h late
@@ -144,8 +145,8 @@ def test_a_slot_missed_beyond_grace_is_skipped_and_logged(tmp_path, caplog):
     assert bot.posts() == [f"daily @ {local(2026, 11, 25, 9).isoformat()}"]
 
 
-def test_after_days_down_only_the_latest_slot_is_posted(tmp_path):
-    state = tmp_path / "state.sqlite"
+def test_after_days_down_only_the_latest_slot_is_posted(state_target):
+    state = state_target
     clock = ManualClock(local(2026, 11, 20, 8))
     Bot(state, [daily()], clock).digests.run_due()
     clock.now = local(2026, 11, 24, 9, 20)
@@ -156,15 +157,15 @@ def test_after_days_down_only_the_latest_slot_is_posted(tmp_path):
     assert len(bot.posts()) == 1
 
 
-def test_a_new_digest_does_not_post_the_slot_before_it_existed(tmp_path):
+def test_a_new_digest_does_not_post_the_slot_before_it_existed(state_target):
     clock = ManualClock(local(2026, 11, 24, 9, 30))
-    bot = Bot(tmp_path / "state.sqlite", [daily()], clock)
+    bot = Bot(state_target, [daily()], clock)
     assert [o.status for o in bot.digests.run_due()] == ["none"]
     assert bot.posts() == []
 
 
-def test_a_crash_while_composing_is_retaken_after_the_lease_only(tmp_path):
-    state = tmp_path / "state.sqlite"
+def test_a_crash_while_composing_is_retaken_after_the_lease_only(state_target):
+    state = state_target
     clock = ManualClock(local(2026, 11, 24, 8))
     crashed = Bot(state, [daily()], clock)
     crashed.digests.run_due()
@@ -178,7 +179,7 @@ def test_a_crash_while_composing_is_retaken_after_the_lease_only(tmp_path):
     assert len(restarted.posts()) == 1 and crashed.posts() == []
 
 
-def test_a_failed_compose_is_retried_by_the_next_tick(tmp_path):
+def test_a_failed_compose_is_retried_by_the_next_tick(state_target):
     calls = []
 
     def flaky(digest, slot):
@@ -188,7 +189,7 @@ def test_a_failed_compose_is_retried_by_the_next_tick(tmp_path):
         return compose(digest, slot)
 
     clock = ManualClock(local(2026, 11, 24, 8))
-    bot = Bot(tmp_path / "state.sqlite", [daily()], clock, composer=flaky)
+    bot = Bot(state_target, [daily()], clock, composer=flaky)
     bot.digests.run_due()
     clock.now = local(2026, 11, 24, 9)
     assert [o.status for o in bot.digests.run_due()] == ["failed"]
@@ -197,8 +198,8 @@ def test_a_failed_compose_is_retried_by_the_next_tick(tmp_path):
     assert len(bot.posts()) == 1 and calls == [local(2026, 11, 24, 9)] * 2
 
 
-def test_two_replicas_post_each_slot_once(tmp_path):
-    state = tmp_path / "state.sqlite"
+def test_two_replicas_post_each_slot_once(state_target):
+    state = state_target
     clock = ManualClock(local(2026, 11, 24, 8))
     replicas = [Bot(state, [daily()], clock) for _ in range(2)]
     replicas[0].digests.run_due()
@@ -217,11 +218,11 @@ def test_two_replicas_post_each_slot_once(tmp_path):
     assert sum(len(bot.posts()) for bot in replicas) == 1
 
 
-def test_several_digests_channels_and_timezones(tmp_path):
+def test_several_digests_channels_and_timezones(state_target):
     digests = [daily("berlin", tz="Europe/Berlin", channel="#de"), daily("new-york", tz="America/New_York", channel="#us"),
                DigestDefinition(name="weekly", channel="#leads", schedule="0 8 * * MON", timezone="Asia/Tokyo")]
     clock = ManualClock(local(2026, 11, 22, 0))
-    bot = Bot(tmp_path / "state.sqlite", digests, clock)
+    bot = Bot(state_target, digests, clock)
     bot.digests.run_due()
     run_every(bot, clock, local(2026, 11, 24, 0))
     assert [s.astimezone(NEW_YORK).strftime("%a %H:%M") for s in posted_slots(bot, "new-york")] == ["Sun 09:00", "Mon 09:00"]
@@ -243,12 +244,11 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:
     return False
 
 
-def test_jobs_persist_and_are_replaced_at_start(tmp_path):
-    state = tmp_path / "state.sqlite"
-    url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+def test_jobs_persist_and_are_replaced_at_start(state_target):
+    state = state_target
     clock = ManualClock(datetime.now(UTC))
     first = Bot(state, [daily(), daily("gone", schedule="0 7 * * *")], clock)
-    scheduler = first.digests.start(url)
+    scheduler = first.digests.start()  # jobs in the state database
     jobs = {job.id: job for job in scheduler.get_jobs("digests")}
     assert set(jobs) == {"digest:daily", "digest:gone", "digests-tick"}
     assert jobs["digest:daily"].next_run_time == next_slot(daily().trigger, datetime.now(UTC))
@@ -257,7 +257,7 @@ def test_jobs_persist_and_are_replaced_at_start(tmp_path):
 
     moved = daily(schedule="30 10 * * *", tz="America/New_York", grace="1h")
     second = Bot(state, [moved], clock)
-    scheduler = second.digests.start(url)
+    scheduler = second.digests.start()
     jobs = {job.id: job for job in scheduler.get_jobs("digests")}
     try:
         assert set(jobs) == {"digest:daily", "digests-tick"}  # "gone" was removed from the store
@@ -267,15 +267,15 @@ def test_jobs_persist_and_are_replaced_at_start(tmp_path):
         second.digests.shutdown()
 
 
-def test_a_cron_job_fire_posts_through_the_ledger(tmp_path):
+def test_a_cron_job_fire_posts_through_the_ledger(state_target):
     """The stored job calls the textual reference codex_bot.digests.schedule:fire, which runs the slot."""
-    state = tmp_path / "state.sqlite"
+    state = state_target
     clock = ManualClock(local(2026, 11, 24, 8))
     bot = Bot(state, [daily()], clock)
     bot.digests.run_due()
     clock.now = local(2026, 11, 24, 8, 59)
     started = datetime.now(UTC)
-    scheduler = bot.digests.start(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    scheduler = bot.digests.start()
     try:
         # the catch-up tick runs at start (nothing due at 08:59) and is then rescheduled
         assert wait_for(lambda: scheduler.get_job("digests-tick", "digests").next_run_time > started + timedelta(seconds=60))

@@ -1,5 +1,5 @@
-"""``kill -9`` of the bot mid-cycle, then a restart over the same SQLite file: nothing lost, nothing repeated
-but what the outbox documents.
+"""``kill -9`` of the bot mid-cycle, then a restart over the same state database (a SQLite file, or PostgreSQL):
+nothing lost, nothing repeated but what the outbox documents.
 
 The bot is a separate process (``fault_helpers.py cycles …``): alert cycles over the real fleet
 Prometheus, one hour apart, with rules that fire and resolve per user and model many times, every
@@ -50,25 +50,22 @@ RULES = "routing: {default: C0ALERTS}\nrules:\n" + "".join(
 
 @dataclass
 class Run:
-    """One bot over one SQLite file and one Slack emulator."""
+    """One bot over one state database (file path or URL) and one Slack emulator."""
 
     fleet: Fleet
     work: Path
     slack: SlackEmulator
+    db: str
 
     @property
     def first_cycle(self) -> datetime:
         return self.fleet.start + timedelta(days=1)
 
-    @property
-    def db(self) -> Path:
-        return self.work / "state.sqlite"
-
     def command(self, *extra: str) -> list[str]:
         rules = self.work / "rules"
         rules.mkdir(exist_ok=True)
         (rules / "faults.yaml").write_text(RULES)
-        return [sys.executable, str(WORKER), "cycles", str(self.db), str(rules), self.fleet.prometheus_url,
+        return [sys.executable, str(WORKER), "cycles", self.db, str(rules), self.fleet.prometheus_url,
                 self.slack.base_url, "--start", str(self.first_cycle.timestamp()), "--step", str(STEP),
                 "--count", str(CYCLES), *extra]
 
@@ -105,6 +102,19 @@ class Run:
         process.communicate(timeout=120)
         return process.returncode
 
+    def episodes(self) -> dict[str, tuple[str, str, float]]:
+        """Episode number → (rule, group, firing time): what a button's value denotes."""
+        store = Store.open(self.db)
+        try:
+            rows = store.fetchall("SELECT id, rule, group_key, fired_at FROM alert_episodes")
+        finally:
+            store.close()
+        return {str(r["id"]): (r["rule"], r["group_key"], r["fired_at"]) for r in rows}
+
+    def actions(self) -> Counter:
+        """What Slack accepted in this run (see ``fault_helpers.slack_actions``)."""
+        return slack_actions(self.slack, self.episodes())
+
     def deliveries(self) -> Counter[str]:
         store = Store.open(self.db)
         try:
@@ -117,23 +127,24 @@ class Run:
 class Reference:
     actions: Counter
     seconds: float
-    db: Path
+    db: str
 
 
 @pytest.fixture(scope="module")
 def reference(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
     """The same cycles without any kill: what Slack must receive, exactly."""
     with SlackEmulator(channels=["alerts"]) as slack:
-        run = Run(fleet, tmp_path_factory.mktemp("reference"), slack)
+        work = tmp_path_factory.mktemp("reference")
+        run = Run(fleet, work, slack, str(work / "state.sqlite"))
         seconds = run.finish()
-        actions = slack_actions(slack)
+        actions = run.actions()
     assert sum(actions.values()) >= 150, "the rules should fire and resolve many times"
     yield Reference(actions, seconds, run.db)
 
 
-def compare(reference: Reference, slack: SlackEmulator) -> tuple[Counter, Counter]:
+def compare(reference: Reference, run: Run) -> tuple[Counter, Counter]:
     """(lost, repeated) messages against the uninterrupted run."""
-    got = slack_actions(slack)
+    got = run.actions()
     return reference.actions - got, got - reference.actions
 
 
@@ -144,8 +155,8 @@ def slack() -> Iterator[SlackEmulator]:
 
 
 def test_random_kills_mid_cycle_lose_nothing_and_repeat_at_most_one_message_per_kill(fleet, reference, slack,
-                                                                                       tmp_path):
-    run = Run(fleet, tmp_path, slack)
+                                                                                       tmp_path, state_target):
+    run = Run(fleet, tmp_path, slack, state_target)
     rng = random.Random(SEED)
     per_cycle = reference.seconds / CYCLES
     landed = []
@@ -159,7 +170,7 @@ def test_random_kills_mid_cycle_lose_nothing_and_repeat_at_most_one_message_per_
         process.communicate(timeout=30)
         landed.append(run.deliveries())
     run.finish()
-    lost, repeated = compare(reference, slack)
+    lost, repeated = compare(reference, run)
     expected = sum(reference.actions.values())
     print(f"\n{len(landed)} kills, outbox at each {[dict(d) for d in landed]}; {expected} messages expected, "
           f"{sum(lost.values())} lost, {sum(repeated.values())} repeated")
@@ -169,11 +180,12 @@ def test_random_kills_mid_cycle_lose_nothing_and_repeat_at_most_one_message_per_
     assert set(run.deliveries()) == {"sent"}
 
 
-def test_kill_between_slack_accepting_and_the_commit_repeats_exactly_that_message(fleet, reference, slack, tmp_path):
-    run = Run(fleet, tmp_path, slack)
+def test_kill_between_slack_accepting_and_the_commit_repeats_exactly_that_message(fleet, reference, slack, tmp_path,
+                                                                                  state_target):
+    run = Run(fleet, tmp_path, slack, state_target)
     assert run.killed("--die-after-send", "25") == -signal.SIGKILL
     run.finish()
-    lost, repeated = compare(reference, slack)
+    lost, repeated = compare(reference, run)
     assert not lost
     assert sum(repeated.values()) == 1  # the documented window: Slack has no idempotency key to close it
     (signature,) = repeated
@@ -186,7 +198,8 @@ def one_cycle_alert(reference: Reference, first: float) -> int:
     """The index of a cycle at which some alert fires that resolves at the very next cycle."""
     store = Store.open(reference.db)
     try:
-        row = store.fetchone("SELECT MIN(fired_at) AS at FROM alert_episodes WHERE resolved_at - fired_at = ?", (STEP,))
+        row = store.fetchone("SELECT MIN(fired_at) AS at FROM alert_episodes WHERE resolved_at - fired_at = :step",
+                             {"step": STEP})
     finally:
         store.close()
     assert row and row["at"] is not None, "no alert lasted exactly one cycle"
@@ -194,10 +207,10 @@ def one_cycle_alert(reference: Reference, first: float) -> int:
 
 
 def test_kill_after_recording_a_firing_and_before_notifying_still_posts_it_and_its_resolution(
-        fleet, reference, slack, tmp_path):
-    run = Run(fleet, tmp_path, slack)
+        fleet, reference, slack, tmp_path, state_target):
+    run = Run(fleet, tmp_path, slack, state_target)
     cycle = one_cycle_alert(reference, run.first_cycle.timestamp())
     assert run.killed("--die-after-save", str(cycle)) == -signal.SIGKILL
     run.finish()
-    lost, repeated = compare(reference, slack)
+    lost, repeated = compare(reference, run)
     assert not lost and not repeated

@@ -52,14 +52,14 @@ def drain(outbox: Outbox, transport: SlackTransport, clock: ManualClock) -> int:
         if not outbox.pending_count():
             return flushes
         due = outbox.store.fetchone("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'"
-                                    " AND next_attempt_at > ?", (clock.now,))
+                                    " AND next_attempt_at > :now", {"now": clock.now})
         clock.now = due["t"] or clock.now
     raise AssertionError(f"{outbox.pending_count()} deliveries still pending")
 
 
-def test_a_thousand_deliveries_with_30_percent_429_and_5xx_arrive_exactly_once(slack, tmp_path):
+def test_a_thousand_deliveries_with_30_percent_429_and_5xx_arrive_exactly_once(slack, state_target):
     clock = ManualClock(1_800_000_000.0)
-    outbox = Outbox(Store.open(tmp_path / "state.sqlite"), backoff=Backoff(first=0.5, cap=4), clock=clock)
+    outbox = Outbox(Store.open(state_target), backoff=Backoff(first=0.5, cap=4), clock=clock)
     transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[], timeout=10))
     enqueue_chains(outbox)
 

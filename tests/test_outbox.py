@@ -1,4 +1,5 @@
-"""The outbox against the Slack emulator: idempotent keys, retries until Slack takes it, order, edits, leases."""
+"""The outbox against the Slack emulator: idempotent keys, retries until Slack takes it, order, edits, leases;
+every test on SQLite and on PostgreSQL (``state_target``)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def outbox(tmp_path, clock) -> Outbox:
-    return Outbox(Store.open(tmp_path / "state.sqlite"), backoff=Backoff(first=2, cap=60), clock=clock)
+def outbox(state_target, clock) -> Outbox:
+    return Outbox(Store.open(state_target), backoff=Backoff(first=2, cap=60), clock=clock)
 
 
 def posts(slack: SlackEmulator, ok: bool = True) -> list:
@@ -83,8 +84,8 @@ def test_transient_failures_are_retried_with_backoff_until_slack_takes_it(slack,
     assert waits == expected
 
 
-def test_network_failure_is_retried_and_a_restarted_process_delivers(tmp_path, slack, clock):
-    path = tmp_path / "state.sqlite"
+def test_network_failure_is_retried_and_a_restarted_process_delivers(state_target, slack, clock):
+    path = state_target
     first = Outbox(Store.open(path), clock=clock)
     first.put(Outgoing("k", "C0ALERTS", Message("alert")))
     assert first.flush(transport_to("http://127.0.0.1:9/api/")).retrying == ["k"]  # nothing listens there
@@ -124,8 +125,8 @@ def test_edits_and_replies_wait_for_their_message_and_keep_their_order(slack, tr
     assert posts(slack)[-1].body["thread_ts"] == ts
 
 
-def test_two_processes_flushing_the_same_database_send_each_delivery_once(tmp_path, slack):
-    path = tmp_path / "state.sqlite"
+def test_two_processes_flushing_the_same_database_send_each_delivery_once(state_target, slack):
+    path = state_target
     outboxes = [Outbox(Store.open(path)) for _ in range(2)]
     for i in range(40):
         outboxes[0].put(Outgoing(f"k{i}", "C0ALERTS", Message(f"alert {i}")))

@@ -74,8 +74,11 @@ def test_each_person_gets_their_own_usage_once_per_slot_and_may_opt_out(fleet: F
     assert said["response_type"] == "ephemeral" and said["replace_original"] is False
     assert "You won't get personal usage digests any more" in said["text"]
     assert said["blocks"][-1]["elements"][0]["action_id"] == OPT_IN
-    assert [c.body["channel"] for c in first] == ["U0ALICE", "U0BOB"], "Carol opted out; Dave and Erin have no data"
-    assert sorted(c.body["channel"] for c in second) == ["U0ALICE", "U0BOB", "U0CAROL"]
+    def dms(*people: str) -> list[str]:  # each person's DM with the bot: where Slack shows the digest
+        return [slack.direct_message(person).id for person in people]
+
+    assert [c.body["channel"] for c in first] == dms("U0ALICE", "U0BOB"), "Carol opted out; Dave and Erin have no data"
+    assert sorted(c.body["channel"] for c in second) == dms("U0ALICE", "U0BOB", "U0CAROL")
     assert not opted_out(bot.store, "U0CAROL")
 
     panels = Panels(PrometheusClient(fleet.prometheus_url), TZ, load_prices())

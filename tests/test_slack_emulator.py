@@ -135,7 +135,7 @@ def test_conversations_info_and_join(slack):
     assert info["id"] == "C0RANDOM" and info["is_member"] is False and info["is_archived"] is False
     assert error_of(client(slack).conversations_info, channel="C0SECRET")["error"] == "channel_not_found"
     assert client(slack).conversations_join(channel="C0RANDOM")["channel"]["is_member"] is True
-    slack.scopes = manifest_scopes()
+    slack.scopes = manifest_scopes() - {"channels:read"}  # an app installed before the read scopes were added
     assert error_of(client(slack).conversations_info, channel="C0ENG")["error"] == "missing_scope"
 
 

@@ -81,6 +81,7 @@ class Setup:
     fired_at: datetime
     renderer: ChartRenderer
     permalink: str  # of the firing alert's message
+    state_db: Path
 
     @property
     def source(self) -> str:
@@ -142,8 +143,8 @@ def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # no
         alert_ref = MessageRef(posted["channel"], posted["ts"])
         with store.transaction() as tx:
             tx.execute("INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value,"
-                       " threshold, posted_key) VALUES ('success-rate-drop', ?, ?, 'critical', ?, ?, 81.5, 90,"
-                       " 'alert:1')", (json.dumps({"model": "gpt-5-codex"}),) * 2 + (fired_at.timestamp(),) * 2)
+                       " threshold, posted_key) VALUES ('success-rate-drop', :labels, :labels, 'critical', :at, :at,"
+                       " 81.5, 90, 'alert:1')", {"labels": json.dumps({"model": "gpt-5-codex"}), "at": fired_at.timestamp()})
             store.put_message_ref(tx, "alert:1", alert_ref)
         permalink = f"https://emulated.slack.test/archives/{alert_ref.channel}/p{alert_ref.ts.replace('.', '')}"
         slack.add_person(ALICE, email)
@@ -153,7 +154,7 @@ def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # no
         deps.clock = lambda: at
         served = ServedApp(app)
         panels = Panels(PrometheusClient(fleet.prometheus_url), TZ, load_prices())
-        yield Setup(fleet, slack, served, panels, store, at, email, fired_at, chart_renderer, permalink)
+        yield Setup(fleet, slack, served, panels, store, at, email, fired_at, chart_renderer, permalink, state_db)
         served.stop()
         store.close()
 
@@ -293,7 +294,7 @@ def test_socket_mode_home_and_me(setup: Setup):
             again = WebClient(token=BOT_TOKEN, base_url=slack.base_url).chat_postMessage(channel="alerts", text="alert")
             assert setup.permalink.endswith(f"/{again['channel']}/p{again['ts'].replace('.', '')}")  # the same ref
             app, deps = build_bot(slack, prometheus_url=setup.fleet.prometheus_url, timezone=TZ.key,
-                                  quickchart_url=setup.renderer.base_url, state_db=setup.store.path)
+                                  quickchart_url=setup.renderer.base_url, state_db=setup.state_db)
             deps.clock = lambda: setup.at
             handler = socket_mode_handler(app, APP_TOKEN)
             handler.connect()

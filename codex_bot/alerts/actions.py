@@ -6,6 +6,7 @@ Plain functions over the state database; the Slack listeners in
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,15 +14,20 @@ from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 
 from codex_bot.alerts import messages
 from codex_bot.alerts.loader import RuleSet
+from codex_bot.alerts.notify import silence_key
 from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.alerts.rules import Rule, parse_duration
 from codex_bot.alerts.silences import Silences
+from codex_bot.dashboard import DashboardLink
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
 from codex_bot.outbox import Outbox, Outgoing
+from codex_bot.panels.request import PanelRequest
+from codex_bot.panels.service import PanelRunner
 from codex_bot.slack.blocks import when
 from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import mrkdwn, plain
+from codex_bot.slack.replies import PanelReplies
 from codex_bot.store import Store
 
 MAX_SILENCE = timedelta(days=30)
@@ -100,7 +106,7 @@ def unsilence_rule(store: Store, rules: RuleSet, name: str, at: datetime) -> Mes
     return messages.action_reply(f":bell: *{rule.name}* is no longer silenced.")
 
 
-def _episode(store: Store, episode_id: int) -> EpisodeRecord:
+def find_episode(store: Store, episode_id: int) -> EpisodeRecord:
     episode = AlertRecords(store).episode(episode_id)
     if episode is None:
         raise UserError("That alert is no longer known.")
@@ -108,42 +114,66 @@ def _episode(store: Store, episode_id: int) -> EpisodeRecord:
 
 
 def silence_episode(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, length: timedelta,
-                    user: str, at: datetime, tz: ZoneInfo) -> str:
-    """The Silence 1h / 24h buttons: silence this rule+group and say so in the alert's thread."""
-    episode = _episode(store, episode_id)
+                    user: str, at: datetime, tz: ZoneInfo, *, comment: str = "",
+                    dashboard: DashboardLink | None = None) -> str:
+    """The Silence buttons and modal: silence this rule+group, edit the alert's message to show who
+    silenced it until when (without Silence buttons) and say so in its thread."""
+    episode = find_episode(store, episode_id)
     rule = find_rule(rules, episode.rule)
-    silence = Silences(store).add(rule.name, at, at + length, user, matchers=episode.labels)
-    text = f":no_bell: Silenced by <@{user}> until {when(silence.ends_at, tz)} {tz.key}."
+    silence = Silences(store).add(rule.name, at, at + length, user, matchers=episode.labels, comment=comment.strip())
+    text = messages.silenced_text(silence, tz)
     if episode.posted_key:
-        channel = _channel(rules, rule, episode)
-        key = f"alert:{episode.id}:silence:{silence.id}"
-        outbox.put(Outgoing(key, channel, messages.action_reply(text), thread_of=episode.posted_key))
+        channel = _channel(rules, rule, episode, outbox)
+        key = silence_key(episode.id, silence.id)
+        with store.transaction() as tx:
+            if episode.open:
+                edited = messages.firing_message(rule, episode, tz, silence=silence, dashboard=dashboard)
+                outbox.enqueue(tx, Outgoing(f"{key}:edit", channel, edited, edit_of=episode.posted_key))
+            outbox.enqueue(tx, Outgoing(key, channel, messages.action_reply(text), thread_of=episode.posted_key))
     return text
 
 
+def evidence(store: Store, outbox: Outbox, rules: RuleSet, panels: PanelRunner, replies: PanelReplies,
+             episode_id: int) -> str:
+    """The Show evidence button: the rule's panel over the window the alert fired on (its group's
+    filters), with its chart, in the alert's thread."""
+    episode = find_episode(store, episode_id)
+    rule = find_rule(rules, episode.rule)
+    if episode.posted_key is None:
+        raise UserError("That alert has no message to answer in.")
+    request = PanelRequest(rule.figure.panel, rule.window, messages.alert_filters(rule, episode))
+    message = replies.compose(panels.run(request, at=episode.fired_at))
+    channel = _channel(rules, rule, episode, outbox)
+    outbox.put(Outgoing(f"alert:{episode.id}:evidence:{uuid.uuid4().hex}", channel, message,
+                        thread_of=episode.posted_key))
+    return f"The {request.panel} panel over the {rule.window} the alert fired on is in its thread."
+
+
 def acknowledge(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, user: str, at: datetime,
-                tz: ZoneInfo) -> str:
+                tz: ZoneInfo, dashboard: DashboardLink | None = None) -> str:
     """The Acknowledge button: stops reminders, shows who is on it in the message and its thread."""
-    episode = _episode(store, episode_id)
+    episode = find_episode(store, episode_id)
     if episode.acknowledged_by:
         return f"Already acknowledged by <@{episode.acknowledged_by}>."
     rule = find_rule(rules, episode.rule)
     text = f":eyes: <@{user}> is on it."
+    silence = Silences(store).covering(rule.name, episode.labels, at)
     with store.transaction() as tx:
         AlertRecords.mark(tx, episode.id, acknowledged_by=user, acknowledged_at=at)
         if episode.posted_key and episode.open:
-            acked = _episode(store, episode.id)
-            channel = _channel(rules, rule, episode)
-            outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack", channel,
-                                        messages.firing_message(rule, acked, tz), edit_of=episode.posted_key))
+            acked = find_episode(store, episode.id)
+            channel = _channel(rules, rule, episode, outbox)
+            edited = messages.firing_message(rule, acked, tz, silence=silence, dashboard=dashboard)
+            outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack", channel, edited, edit_of=episode.posted_key))
             outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack-reply", channel, messages.action_reply(text),
                                         thread_of=episode.posted_key))
     return text
 
 
-
-def _channel(rules: RuleSet, rule: Rule, episode: EpisodeRecord) -> str:
+def _channel(rules: RuleSet, rule: Rule, episode: EpisodeRecord, outbox: Outbox) -> str:
+    """The alert's channel now; its thread replies go where its message is (the outbox follows the reference)."""
     channel = rules.routing.channel_for(rule, episode.labels)
+    channel = channel or (outbox.channel_of(episode.posted_key) if episode.posted_key else None)
     if channel is None:
         raise UserError(f"Alert rule {rule.name} has no channel to post to.")
     return channel

@@ -19,6 +19,7 @@ from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.state import AlertState
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.dashboard import DashboardLink
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.outbox import FlushReport, Outbox, Transport
 from codex_bot.panels.cost import PriceTable
@@ -38,7 +39,7 @@ class CycleReport:
 class AlertEngine:
     def __init__(self, rules: RuleSet, client: PrometheusClient, prices: PriceTable, store: Store, outbox: Outbox,
                  tz: ZoneInfo, *, interval: timedelta = timedelta(minutes=1), renderer: ChartRenderer | None = None,
-                 transport: Transport | None = None) -> None:
+                 transport: Transport | None = None, dashboard: DashboardLink | None = None) -> None:
         self.rules = rules
         self.client = client
         self.prices = prices
@@ -47,7 +48,7 @@ class AlertEngine:
         self.interval = interval
         self.transport = transport
         self.records = AlertRecords(store)
-        self.notifier = Notifier(store, outbox, tz, renderer, self.sampler)
+        self.notifier = Notifier(store, outbox, tz, renderer, self.sampler, dashboard)
 
     def sampler(self) -> Sampler:
         return Sampler(self.client, self.prices)

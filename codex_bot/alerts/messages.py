@@ -11,11 +11,16 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
+    InputBlock,
+    PlainTextInputElement,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from codex_bot.alerts.records import EpisodeRecord
-from codex_bot.alerts.rules import Rule
+from codex_bot.alerts.rules import Rule, parse_duration
+from codex_bot.alerts.silences import Silence
+from codex_bot.dashboard import DashboardLink
 from codex_bot.formatting import humanize
 from codex_bot.slack.blocks import when
 from codex_bot.slack.message import ChartImage, Message
@@ -24,7 +29,12 @@ from codex_bot.slack.mrkdwn import MAX_FIELD, MAX_HEADER, MAX_TEXT, code, escape
 # Button action ids (the Slack listeners in codex_bot.commands.alerts_commands match these).
 SILENCE_1H = "codex_alert_silence_1h"
 SILENCE_24H = "codex_alert_silence_24h"
+SILENCE_CUSTOM = "codex_alert_silence_custom"  # opens the silence modal
+EVIDENCE = "codex_alert_evidence"
 ACKNOWLEDGE = "codex_alert_ack"
+SILENCE_MODAL = "codex_alert_silence_modal"  # the modal's callback id; its private_metadata is the episode id
+DURATION_BLOCK, DURATION_INPUT = "silence_duration", "duration"
+COMMENT_BLOCK, COMMENT_INPUT = "silence_comment", "comment"
 SEVERITY_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
 
 
@@ -61,10 +71,21 @@ def _header(text: str) -> HeaderBlock:
     return HeaderBlock(text=plain(text, MAX_HEADER))
 
 
-def _context(rule: Rule, tz: ZoneInfo, extra: str = "") -> ContextBlock:
+def alert_window(rule: Rule, episode: EpisodeRecord) -> tuple[datetime, datetime]:
+    """The window the alert fired on: the rule's window ending when it fired."""
+    return episode.fired_at - parse_duration(rule.window), episode.fired_at
+
+
+def alert_filters(rule: Rule, episode: EpisodeRecord) -> dict[str, str]:
+    """The rule's filters and the alert's group labels: what its panel is asked with."""
+    return {**rule.filters, **episode.labels}
+
+
+def _context(rule: Rule, tz: ZoneInfo, extra: str = "", link: str = "") -> ContextBlock:
     parts = [f"rule `{rule.name}`", f"`{rule.figure}` over {rule.window}", f"severity {rule.severity}"]
     parts += [labels_text(rule.filters)] if rule.filters else []
     parts += [escape(extra)] if extra else []
+    parts += [link] if link else []
     return ContextBlock(elements=[mrkdwn(" · ".join(parts))])
 
 
@@ -122,20 +143,31 @@ def cut_texts(rule: Rule) -> dict[str, str]:
     return cut
 
 
-def _buttons(episode: EpisodeRecord, acknowledged: bool) -> ActionsBlock:
+def _buttons(episode: EpisodeRecord, acknowledged: bool, silenced: bool) -> ActionsBlock:
     value = str(episode.id)
-    elements = [
-        ButtonElement(text="Silence 1h", action_id=SILENCE_1H, value=value),
-        ButtonElement(text="Silence 24h", action_id=SILENCE_24H, value=value),
-    ]
+    elements = [ButtonElement(text="Show evidence", action_id=EVIDENCE, value=value)]
+    if not silenced:
+        elements += [
+            ButtonElement(text="Silence 1h", action_id=SILENCE_1H, value=value),
+            ButtonElement(text="Silence 24h", action_id=SILENCE_24H, value=value),
+            ButtonElement(text="Silence…", action_id=SILENCE_CUSTOM, value=value),
+        ]
     if not acknowledged:
         elements.append(ButtonElement(text="Acknowledge", action_id=ACKNOWLEDGE, value=value, style="primary"))
     return ActionsBlock(elements=elements)
 
 
+def silenced_text(silence: Silence, tz: ZoneInfo) -> str:
+    """``:no_bell: Silenced by <@U1> until 2025-03-01 14:00 UTC: deploying a fix``."""
+    text = f":no_bell: Silenced by <@{silence.created_by}> until {when(silence.ends_at, tz)} {tz.key}"
+    return text + (f": {escape(silence.comment)}" if silence.comment else ".")
+
+
 def firing_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo, chart: ChartImage | None = None,
-                   chart_note: str = "") -> Message:
-    """The firing message; also its edited form after an acknowledgement."""
+                   chart_note: str = "", *, silence: Silence | None = None,
+                   dashboard: DashboardLink | None = None) -> Message:
+    """The firing message; also its edited form after an acknowledgement or a silence (who, until when,
+    and no Silence buttons)."""
     emoji = SEVERITY_EMOJI.get(rule.severity, ":red_circle:")
     blocks: list[Block] = [_header(_title(episode, "FIRING")), _facts(rule, episode, tz), *_about(rule, episode)]
     if episode.acknowledged_by:
@@ -143,8 +175,11 @@ def firing_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo, chart: Char
         if episode.acknowledged_at:
             ack += f" at {when(episode.acknowledged_at, tz)}"
         blocks.append(SectionBlock(text=mrkdwn(ack)))
-    blocks.append(_buttons(episode, acknowledged=bool(episode.acknowledged_by)))
-    blocks.append(_context(rule, tz, chart_note))
+    if silence is not None:
+        blocks.append(SectionBlock(text=mrkdwn(silenced_text(silence, tz))))
+    blocks.append(_buttons(episode, acknowledged=bool(episode.acknowledged_by), silenced=silence is not None))
+    link = dashboard.mrkdwn(*alert_window(rule, episode), alert_filters(rule, episode)) if dashboard else ""
+    blocks.append(_context(rule, tz, chart_note, link))
     value = humanize(episode.value, rule.figure.unit)
     text = f"{emoji} FIRING {rule.name}: {value} ({threshold_text(rule, episode.threshold)})"
     return Message(fit_fallback(text), blocks, [chart] if chart else [])
@@ -159,6 +194,22 @@ def resolved_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> Messag
     blocks: list[Block] = [_header(_title(episode, "RESOLVED")), facts,
                            *_about(rule, episode), _context(rule, tz, f"resolved: {episode.resolve_reason or 'recovered'}")]
     return Message(f":white_check_mark: RESOLVED {rule.name} after {span(episode.resolved_at - episode.fired_at)}", blocks)
+
+
+def silence_modal(rule: Rule, episode: EpisodeRecord) -> View:
+    """The modal of the Silence… button: a duration and a comment; submitting silences this alert's group."""
+    what = f"*{rule.name}*" + (f" {labels_text(episode.labels)}" if episode.labels else "")
+    return View(
+        type="modal", callback_id=SILENCE_MODAL, private_metadata=str(episode.id),
+        title="Silence alert", submit="Silence", close="Cancel",
+        blocks=[
+            SectionBlock(text=mrkdwn(f"Hold back the messages of {what}")),
+            InputBlock(block_id=DURATION_BLOCK, label="For how long (1m to 30d)", element=PlainTextInputElement(
+                action_id=DURATION_INPUT, initial_value="2h", placeholder="e.g. 30m, 2h, 3d")),
+            InputBlock(block_id=COMMENT_BLOCK, label="Comment", optional=True, element=PlainTextInputElement(
+                action_id=COMMENT_INPUT, multiline=True, max_length=500, placeholder="why, e.g. deploying a fix")),
+        ],
+    )
 
 
 def resolved_reply(rule: Rule, episode: EpisodeRecord) -> Message:

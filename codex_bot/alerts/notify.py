@@ -27,6 +27,7 @@ from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.silences import Silences
 from codex_bot.alerts.state import AlertState, group_key
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.dashboard import DashboardLink
 from codex_bot.outbox import Outbox, Outgoing
 from codex_bot.slack.message import Message
 from codex_bot.store import Store
@@ -37,6 +38,11 @@ FAILING_SINCE = "alerts/evaluation-failing-since"
 
 def firing_key(episode_id: int) -> str:
     return f"alert:{episode_id}:firing"
+
+
+def silence_key(episode_id: int, silence_id: int) -> str:
+    """The thread note of a silence set from the alert's message (its edit is ``…:edit``, its end ``…:ended``)."""
+    return f"alert:{episode_id}:silence:{silence_id}"
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Notifier:
     tz: ZoneInfo
     renderer: ChartRenderer | None = None
     sampler: Callable[[], Sampler] | None = None  # a fresh sampler for chart history
+    dashboard: DashboardLink | None = None  # CODEX_BOT_DASHBOARD_URL_TEMPLATE, linked from each alert
 
     def __post_init__(self) -> None:
         self.records = AlertRecords(self.store)
@@ -70,7 +77,7 @@ class Notifier:
                 if not episode.open and episode.posted_key is not None:
                     self._retire(episode, report)
                 continue
-            channel = routing.channel_for(rule, episode.labels)
+            channel = routing.channel_for(rule, episode.labels) or self._posted_channel(episode)
             if channel is None:
                 log.error("alert %s has no channel: set routing.default or the rule's channel", rule.name)
                 report.held.append(episode.id)
@@ -81,14 +88,19 @@ class Notifier:
             elif episode.posted_key is None:
                 self._fire(rule, episode, channel, at, report)
             else:
+                self._unsilence(rule, episode, channel, at)
                 self._remind(rule, episode, channel, at, states.get((rule.name, group_key(episode.labels))), report)
         return report
+
+    def _posted_channel(self, episode: EpisodeRecord) -> str | None:
+        """Where the episode's firing message went (its replies follow it there, see the outbox)."""
+        return self.outbox.channel_of(episode.posted_key) if episode.posted_key else None
 
     def _fire(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime, report: NoticeReport) -> None:
         sampler = self.sampler() if self.sampler else None
         chart, note = (alert_chart(rule, episode.labels, episode.threshold, episode.started_at, at, sampler,
                                    self.renderer, self.tz) if sampler else (None, ""))
-        message = messages.firing_message(rule, episode, self.tz, chart, note)
+        message = messages.firing_message(rule, episode, self.tz, chart, note, dashboard=self.dashboard)
         key = firing_key(episode.id)
         with self.store.transaction() as tx:
             self.outbox.enqueue(tx, Outgoing(key, channel, message))
@@ -101,7 +113,7 @@ class Notifier:
 
     def _retire(self, episode: EpisodeRecord, report: NoticeReport) -> None:
         """Close the Slack thread of an alert whose rule was removed, in the channel its firing message went to."""
-        channel = self.outbox.channel_of(episode.posted_key) if episode.posted_key else None
+        channel = self._posted_channel(episode)
         if channel is not None:
             self._close_thread(episode, channel, messages.retired_message(episode, self.tz),
                                messages.retired_reply(episode), report)
@@ -117,6 +129,15 @@ class Notifier:
             self.outbox.enqueue(tx, Outgoing(key, channel, reply, thread_of=parent))
             self.records.mark(tx, episode.id, resolution_key=key)
         report.resolved.append(episode.id)
+
+    def _unsilence(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime) -> None:
+        """Once a silence that edited a still firing alert's message ends, edit it back (Silence buttons again)."""
+        ended = [s for s in self.silences.ended(rule.name, episode.labels, episode.fired_at, at)
+                 if self.outbox.status(silence_key(episode.id, s.id) + ":edit") is not None]
+        if ended and episode.posted_key is not None:
+            message = messages.firing_message(rule, episode, self.tz, dashboard=self.dashboard)
+            self.outbox.put(Outgoing(silence_key(episode.id, ended[-1].id) + ":ended", channel, message,
+                                     edit_of=episode.posted_key))
 
     def _remind(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime,
                 state: AlertState | None, report: NoticeReport) -> None:

@@ -8,17 +8,25 @@ episodes of a period with :meth:`AlertRecords.fired_between`.
 from __future__ import annotations
 
 import json
-import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import RowMapping
+
 from codex_bot.alerts.evaluate import StateKey, Transition
 from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.state import AlertState
-from codex_bot.store import Store, add_migration
+from codex_bot.store import Store, Tx, add_migration
 
 add_migration("alerts/002-episode-unit", "ALTER TABLE alert_episodes ADD COLUMN unit TEXT NOT NULL DEFAULT ''")
+# At most one open episode per rule and group, even when two replicas' cycles overlap (PostgreSQL
+# runs their transactions side by side): the second INSERT meets this index and does nothing.
+add_migration(
+    "alerts/003-one-open-episode",
+    "CREATE UNIQUE INDEX alert_episodes_one_open ON alert_episodes (rule, group_key) WHERE resolved_at IS NULL",
+)
 
 
 def _ts(moment: datetime | None) -> float | None:
@@ -55,7 +63,7 @@ class EpisodeRecord:
     unit: str = ""  # the rule figure's unit ("percent", "seconds", ...), for humanizing value and threshold
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> EpisodeRecord:
+    def from_row(cls, row: RowMapping) -> EpisodeRecord:
         return cls(
             row["id"], row["rule"], json.loads(row["labels"]), row["severity"], _at(row["started_at"]),
             _at(row["fired_at"]), row["value"], row["threshold"], _dt(row["resolved_at"]),
@@ -88,7 +96,7 @@ class AlertRecords:
             states[(state.rule, state.key)] = state
         return states
 
-    def save(self, tx: sqlite3.Connection, states: Iterable[AlertState], transitions: Iterable[Transition],
+    def save(self, tx: Tx, states: Iterable[AlertState], transitions: Iterable[Transition],
              rules: Mapping[str, Rule]) -> None:
         """Store the new states; open and close episodes for the transitions (in the caller's transaction)."""
         for t in transitions:
@@ -97,51 +105,61 @@ class AlertRecords:
             if t.opened:
                 self._open(tx, t.state, rules[t.state.rule])
         for state in states:
-            row = tx.execute(
-                "SELECT id FROM alert_episodes WHERE rule = ? AND group_key = ? AND resolved_at IS NULL",
-                (state.rule, state.key),
-            ).fetchone()
+            row = tx.one(
+                "SELECT id FROM alert_episodes WHERE rule = :rule AND group_key = :key AND resolved_at IS NULL",
+                {"rule": state.rule, "key": state.key},
+            )
             tx.execute(
-                "INSERT INTO alert_states VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(rule, group_key) DO UPDATE SET"
-                " labels=excluded.labels, state=excluded.state, value=excluded.value, threshold=excluded.threshold,"
-                " active_since=excluded.active_since, evaluated_at=excluded.evaluated_at, episode_id=excluded.episode_id",
-                (state.rule, state.key, json.dumps(dict(state.labels)), state.state, state.value, state.threshold,
-                 _ts(state.active_since), _ts(state.evaluated_at), row["id"] if row and state.firing else None),
+                "INSERT INTO alert_states (rule, group_key, labels, state, value, threshold, active_since, evaluated_at,"
+                " episode_id) VALUES (:rule, :key, :labels, :state, :value, :threshold, :since, :at, :episode)"
+                " ON CONFLICT (rule, group_key) DO UPDATE SET labels = excluded.labels, state = excluded.state,"
+                " value = excluded.value, threshold = excluded.threshold, active_since = excluded.active_since,"
+                " evaluated_at = excluded.evaluated_at, episode_id = excluded.episode_id",
+                {"rule": state.rule, "key": state.key, "labels": json.dumps(dict(state.labels)), "state": state.state,
+                 "value": state.value, "threshold": state.threshold, "since": _ts(state.active_since),
+                 "at": _ts(state.evaluated_at), "episode": row["id"] if row and state.firing else None},
             )
 
-    def forget(self, tx: sqlite3.Connection, rules: Iterable[str]) -> None:
+    def forget(self, tx: Tx, rules: Iterable[str]) -> None:
         """Drop the states of rules that no longer exist (their open episodes are closed as removed)."""
-        names = list(rules)
-        marks = ",".join("?" * len(names))
+        names = {f"r{i}": name for i, name in enumerate(rules)}
+        marks = ", ".join(f":{mark}" for mark in names)
         tx.execute(f"DELETE FROM alert_states WHERE rule IN ({marks})", names)
         tx.execute(
-            f"UPDATE alert_episodes SET resolved_at = strftime('%s','now'), resolve_reason = 'rule removed'"
-            f" WHERE rule IN ({marks}) AND resolved_at IS NULL", names,
+            f"UPDATE alert_episodes SET resolved_at = :now, resolve_reason = 'rule removed'"
+            f" WHERE rule IN ({marks}) AND resolved_at IS NULL", {**names, "now": time.time()},
         )
 
-    def _open(self, tx: sqlite3.Connection, state: AlertState, rule: Rule) -> None:
-        """Open an episode unless one is open already (another replica's overlapping cycle opened it)."""
+    def _open(self, tx: Tx, state: AlertState, rule: Rule) -> None:
+        """Open an episode unless one is open already (another replica's overlapping cycle opened it).
+
+        Looked up first, so PostgreSQL draws no episode number for nothing; when two replicas race past the
+        look-up, the unique index on open episodes turns the second INSERT into nothing."""
+        if tx.one("SELECT id FROM alert_episodes WHERE rule = :rule AND group_key = :key AND resolved_at IS NULL",
+                  {"rule": state.rule, "key": state.key}):
+            return
         tx.execute(
             "INSERT INTO alert_episodes (rule, group_key, labels, severity, unit, started_at, fired_at, value,"
-            " threshold) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM alert_episodes"
-            " WHERE rule = ? AND group_key = ? AND resolved_at IS NULL)",
-            (state.rule, state.key, json.dumps(dict(state.labels)), rule.severity, rule.figure.unit,
-             _ts(state.active_since or state.evaluated_at), _ts(state.fired_at), state.value, state.threshold,
-             state.rule, state.key),
+            " threshold) VALUES (:rule, :key, :labels, :severity, :unit, :started, :fired, :value, :threshold)"
+            " ON CONFLICT DO NOTHING",
+            {"rule": state.rule, "key": state.key, "labels": json.dumps(dict(state.labels)), "severity": rule.severity,
+             "unit": rule.figure.unit, "started": _ts(state.active_since or state.evaluated_at),
+             "fired": _ts(state.fired_at), "value": state.value, "threshold": state.threshold},
         )
 
-    def _close(self, tx: sqlite3.Connection, t: Transition) -> None:
+    def _close(self, tx: Tx, t: Transition) -> None:
         reason = "no data" if t.state.state == "nodata" else (t.state.reason or "recovered")
         tx.execute(
-            "UPDATE alert_episodes SET resolved_at = ?, resolved_value = ?, resolve_reason = ?"
-            " WHERE rule = ? AND group_key = ? AND resolved_at IS NULL",
-            (_ts(t.state.evaluated_at), t.state.value, reason, t.state.rule, t.state.key),
+            "UPDATE alert_episodes SET resolved_at = :at, resolved_value = :value, resolve_reason = :reason"
+            " WHERE rule = :rule AND group_key = :key AND resolved_at IS NULL",
+            {"at": _ts(t.state.evaluated_at), "value": t.state.value, "reason": reason, "rule": t.state.rule,
+             "key": t.state.key},
         )
 
     # --- episodes ---
 
     def episode(self, episode_id: int) -> EpisodeRecord | None:
-        row = self.store.fetchone("SELECT * FROM alert_episodes WHERE id = ?", (episode_id,))
+        row = self.store.fetchone("SELECT * FROM alert_episodes WHERE id = :id", {"id": episode_id})
         return EpisodeRecord.from_row(row) if row else None
 
     def needing_notice(self) -> list[EpisodeRecord]:
@@ -155,24 +173,25 @@ class AlertRecords:
     def fired_between(self, start: datetime, end: datetime) -> list[EpisodeRecord]:
         """Episodes that fired in [start, end) — for digests."""
         rows = self.store.fetchall(
-            "SELECT * FROM alert_episodes WHERE fired_at >= ? AND fired_at < ? ORDER BY fired_at",
-            (start.timestamp(), end.timestamp()),
+            "SELECT * FROM alert_episodes WHERE fired_at >= :start AND fired_at < :end ORDER BY fired_at",
+            {"start": start.timestamp(), "end": end.timestamp()},
         )
         return [EpisodeRecord.from_row(row) for row in rows]
 
     def open_episode(self, rule: str, labels: dict[str, str] | None = None) -> list[EpisodeRecord]:
         rows = self.store.fetchall(
-            "SELECT * FROM alert_episodes WHERE rule = ? AND resolved_at IS NULL ORDER BY id", (rule,)
+            "SELECT * FROM alert_episodes WHERE rule = :rule AND resolved_at IS NULL ORDER BY id", {"rule": rule}
         )
         found = [EpisodeRecord.from_row(row) for row in rows]
         return [e for e in found if labels is None or e.labels == labels]
 
     @staticmethod
-    def mark(tx: sqlite3.Connection, episode_id: int, **columns: object) -> None:
+    def mark(tx: Tx, episode_id: int, **columns: object) -> None:
         """Update the notification columns of an episode (posted_key, resolution_key, last_notified_at, ...)."""
         allowed = {"posted_key", "resolution_key", "last_notified_at", "acknowledged_by", "acknowledged_at"}
         if not set(columns) <= allowed:
             raise ValueError(f"not an episode notification column: {set(columns) - allowed}")
-        values = [_ts(v) if isinstance(v, datetime) else v for v in columns.values()]
-        assignments = ", ".join(f"{name} = ?" for name in columns)
-        tx.execute(f"UPDATE alert_episodes SET {assignments} WHERE id = ?", (*values, episode_id))
+        values = {name: _ts(v) if isinstance(v, datetime) else v for name, v in columns.items()}
+        assignments = ", ".join(f"{name} = :{name}" for name in columns)
+        tx.execute(f"UPDATE alert_episodes SET {assignments} WHERE id = :episode_id",
+                   {**values, "episode_id": episode_id})

@@ -11,6 +11,10 @@ from pathlib import Path
 from codex_bot.alerts.evaluate import Evaluation, evaluate
 from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.sampling import Sampler
+from codex_bot.bot import routed_channels
+from codex_bot.budgets.definitions import load_budgets
+from codex_bot.commands.access import AccessPolicy
+from codex_bot.digests.definitions import DigestFile
 from codex_bot.digests.service import checked_definitions
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
@@ -18,6 +22,8 @@ from codex_bot.metrics.client import PrometheusClient
 from codex_bot.metrics.ranges import parse_instant
 from codex_bot.panels.cost import load_prices
 from codex_bot.settings import Settings, load_settings
+from codex_bot.slack.channel_check import check_channels
+from codex_bot.slack.client import SlackSetupError, build_web_client
 
 EXIT_PROBLEMS = 1  # a rules file has problems, or a rule could not be evaluated
 EXIT_BAD_INPUT = 2
@@ -30,12 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     commands = parser.add_subparsers(dest="rules_command", metavar="{check,eval}", required=True)
     check = commands.add_parser(
-        "check", help="validate every rules file and the digests file",
-        description="Validate every rules file and the digests file (CODEX_BOT_DIGESTS_FILE); prints "
-        "FILE:LINE: REASON for each problem and exits 1 if any, and FILE:LINE: warning: REASON for a rule "
-        "text Slack's limits will cut (the rules still load).",
+        "check", help="validate every rules file, the digests file and the budgets file",
+        description="Validate every rules file, the digests file (CODEX_BOT_DIGESTS_FILE) and the budgets file "
+        "(CODEX_BOT_BUDGETS_FILE); prints FILE:LINE: REASON for each problem and exits 1 if any, and "
+        "FILE:LINE: warning: REASON for a rule text Slack's limits will cut (the rules still load). With --slack, "
+        "also asks Slack (conversations.info, with SLACK_BOT_TOKEN) whether the bot can post to every channel "
+        "they route to.",
     )
     _dir_option(check)
+    check.add_argument("--slack", action="store_true",
+                       help="check every routed channel with Slack and name each bad one and its fix")
     check.set_defaults(handler=handle_check)
     run = commands.add_parser(
         "eval", help="every rule's value, threshold and state as of a time",
@@ -56,14 +66,16 @@ def _dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def load(settings: Settings, folder: Path | None) -> RuleSet:
-    return load_rules(folder or settings.rules_dir, exclude=[settings.digests_file])
+    return load_rules(folder or settings.rules_dir, exclude=settings.not_rules)
 
 
 def handle_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     rules = load(settings, args.dir)
     digests = checked_definitions(settings)
-    problems = [*rules.problems, *digests.problems]
+    budgets = load_budgets(settings.budgets_file, settings.timezone)
+    problems = [*rules.problems, *digests.problems, *budgets.problems,
+                *budgets.access_problems(AccessPolicy.from_settings(settings))]
     for problem in problems:
         print(problem)
     for warning in rules.warnings:
@@ -72,7 +84,26 @@ def handle_check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(f"{len(rules.rules)} rules in {len(rules.files)} files: OK")
     print(f"{len(digests.digests)} digests in {digests.path}: OK")
-    return 0
+    print(f"{len(budgets.budgets)} budgets in {budgets.path}: OK")
+    return check_slack(settings, rules, digests) if args.slack else 0
+
+
+def check_slack(settings: Settings, rules: RuleSet, digests: DigestFile) -> int:
+    """``--slack``: every routed channel through conversations.info; exit 1 if the bot cannot post to one."""
+    try:
+        client = build_web_client(settings)
+    except SlackSetupError as exc:
+        print(f"codex-bot: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    uses = routed_channels(rules, digests, settings)
+    problems = check_channels(client, uses)
+    for problem in problems:
+        print(f"{'ERROR' if problem.blocking else 'note'}: {problem}")
+    bad = {p.channel for p in problems if p.blocking}
+    unchecked = {p.channel for p in problems} - bad
+    print(f"{len(uses) - len(bad) - len(unchecked)} of {len(uses)} channels OK in Slack"
+          + (f", {len(unchecked)} not checked" if unchecked else ""))
+    return EXIT_PROBLEMS if bad else 0
 
 
 def handle_eval(args: argparse.Namespace) -> int:

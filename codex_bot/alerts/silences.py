@@ -7,10 +7,11 @@ silence ends while the alert still fires, the firing message goes out then.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from sqlalchemy import RowMapping
 
 from codex_bot.store import Store
 
@@ -30,7 +31,7 @@ class Silence:
         return self.rule == rule and matching and self.starts_at <= at < self.ends_at
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Silence:
+    def from_row(cls, row: RowMapping) -> Silence:
         return cls(row["id"], row["rule"], json.loads(row["matchers"]),
                    datetime.fromtimestamp(row["starts_at"], UTC),
                    datetime.fromtimestamp(row["ends_at"], UTC), row["created_by"], row["comment"])
@@ -43,29 +44,39 @@ class Silences:
     def add(self, rule: str, starts_at: datetime, ends_at: datetime, created_by: str,
             matchers: Mapping[str, str] | None = None, comment: str = "") -> Silence:
         with self.store.transaction() as tx:
-            cursor = tx.execute(
-                "INSERT INTO silences (rule, matchers, starts_at, ends_at, created_by, comment) VALUES (?, ?, ?, ?, ?, ?)",
-                (rule, json.dumps(dict(matchers or {}), sort_keys=True), starts_at.timestamp(), ends_at.timestamp(),
-                 created_by, comment),
+            row = tx.one(
+                "INSERT INTO silences (rule, matchers, starts_at, ends_at, created_by, comment) VALUES"
+                " (:rule, :matchers, :starts, :ends, :by, :comment) RETURNING *",
+                {"rule": rule, "matchers": json.dumps(dict(matchers or {}), sort_keys=True),
+                 "starts": starts_at.timestamp(), "ends": ends_at.timestamp(), "by": created_by, "comment": comment},
             )
-            row = tx.execute("SELECT * FROM silences WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        assert row is not None
         return Silence.from_row(row)
 
     def end(self, rule: str, at: datetime) -> int:
         """End every active silence of ``rule`` now; returns how many there were."""
         with self.store.transaction() as tx:
             cursor = tx.execute(
-                "UPDATE silences SET ends_at = ? WHERE rule = ? AND ends_at > ?",
-                (at.timestamp(), rule, at.timestamp()),
+                "UPDATE silences SET ends_at = :at WHERE rule = :rule AND ends_at > :at",
+                {"at": at.timestamp(), "rule": rule},
             )
             return cursor.rowcount
 
     def active(self, at: datetime) -> list[Silence]:
         rows = self.store.fetchall(
-            "SELECT * FROM silences WHERE starts_at <= ? AND ends_at > ? ORDER BY ends_at",
-            (at.timestamp(), at.timestamp()),
+            "SELECT * FROM silences WHERE starts_at <= :at AND ends_at > :at ORDER BY ends_at",
+            {"at": at.timestamp()},
         )
         return [Silence.from_row(row) for row in rows]
+
+    def ended(self, rule: str, labels: Mapping[str, str], after: datetime, until: datetime) -> list[Silence]:
+        """Silences of ``rule`` matching ``labels`` that ended in (``after``, ``until``], earliest first."""
+        rows = self.store.fetchall(
+            "SELECT * FROM silences WHERE rule = :rule AND ends_at > :after AND ends_at <= :until ORDER BY ends_at",
+            {"rule": rule, "after": after.timestamp(), "until": until.timestamp()},
+        )
+        silences = [Silence.from_row(row) for row in rows]
+        return [s for s in silences if all(labels.get(k) == v for k, v in s.matchers.items())]
 
     def covering(self, rule: str, labels: Mapping[str, str], at: datetime) -> Silence | None:
         return next((s for s in self.active(at) if s.covers(rule, labels, at)), None)

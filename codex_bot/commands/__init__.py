@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from codex_bot.commands import pickers
 from codex_bot.commands.codex import answer
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import COMMAND, Invocation
@@ -27,3 +28,4 @@ def register(app: App, deps: CommandDeps) -> None:
         answer(Invocation.from_slash(command), deps)
 
     app.command(COMMAND)(ack=acknowledge, lazy=[answer_command])
+    pickers.register(app, deps)

@@ -49,10 +49,18 @@ class AccessPolicy:
     def _channel_allowed(self, channel_id: str, channel_name: str | None) -> bool:
         return bool({channel_id.lower(), (channel_name or "").lower()} & self.personal_data_channels)
 
+    def channel_allowed(self, channel: str) -> bool:
+        """Whether the channel (an id, or a name with or without ``#``) may show per-user figures."""
+        return self._channel_allowed(channel.strip().lstrip("#"), None)
+
+    def may_see_personal(self, user_id: str, channel_id: str, channel_name: str | None, public: bool) -> bool:
+        """Whether ``user_id`` may see per-user figures here (publicly if asked)."""
+        in_channel = self._channel_allowed(channel_id, channel_name)
+        return in_channel or (not public and user_id in self.personal_data_users)
+
     def check_personal(self, user_id: str, channel_id: str, channel_name: str | None, public: bool) -> None:
         """Raise :class:`AccessDenied` unless ``user_id`` may see per-user figures here (publicly if asked)."""
-        in_channel = self._channel_allowed(channel_id, channel_name)
-        if in_channel or (not public and user_id in self.personal_data_users):
+        if self.may_see_personal(user_id, channel_id, channel_name, public):
             return
         if public and user_id in self.personal_data_users:
             raise AccessDenied(

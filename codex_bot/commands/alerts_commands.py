@@ -3,7 +3,7 @@
 Thin handlers: parse, call :mod:`codex_bot.alerts.actions`, reply.  :func:`register` adds the
 three words to the /codex router as subcommands (silence and unsilence for admins only);
 :func:`register_buttons` adds the listeners of the alert messages' buttons (Silence 1h /
-Silence 24h for admins, Acknowledge for anyone).
+Silence 24h / Silence… with its modal for admins; Acknowledge and Show evidence for anyone).
 """
 
 from __future__ import annotations
@@ -17,19 +17,36 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from codex_bot.alerts import actions
 from codex_bot.alerts.loader import RuleSet, load_rules
-from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H, SILENCE_24H
+from codex_bot.alerts.messages import (
+    ACKNOWLEDGE,
+    COMMENT_BLOCK,
+    COMMENT_INPUT,
+    DURATION_BLOCK,
+    DURATION_INPUT,
+    EVIDENCE,
+    SILENCE_1H,
+    SILENCE_24H,
+    SILENCE_CUSTOM,
+    SILENCE_MODAL,
+    silence_modal,
+)
 from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.dashboard import DashboardLink, dashboard_link
 from codex_bot.errors import UserError
 from codex_bot.outbox import Outbox, Transport
+from codex_bot.panels.service import PanelRunner
 from codex_bot.settings import Settings
 from codex_bot.slack.message import Destination, Message
+from codex_bot.slack.replies import PanelReplies
+from codex_bot.slack.slack_errors import DELIVERY_FAILURES
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -47,11 +64,16 @@ class AlertCommandDeps:
     access: AccessPolicy
     tz: ZoneInfo
     clock: Clock = utc_now
+    panels: PanelRunner | None = None  # answers Show evidence (with ``replies``)
+    replies: PanelReplies | None = None
+    dashboard: DashboardLink | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> AlertCommandDeps:
-        rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
-        return cls(store, rules, Outbox(store), transport, AccessPolicy.from_settings(settings), settings.tz)
+    def from_settings(cls, settings: Settings, store: Store, transport: Transport, panels: PanelRunner | None = None,
+                      replies: PanelReplies | None = None) -> AlertCommandDeps:
+        rules = load_rules(settings.rules_dir, exclude=settings.not_rules)
+        return cls(store, rules, Outbox.from_settings(store, settings), transport, AccessPolicy.from_settings(settings), settings.tz,
+                   panels=panels, replies=replies, dashboard=dashboard_link(settings.dashboard_url_template))
 
 
 def _usage(words: Sequence[str], count: int, usage: str) -> None:
@@ -87,37 +109,106 @@ def register(commands: CommandDeps, deps: AlertCommandDeps) -> None:
     )
 
 
-def button(action_id: str, body: dict[str, Any], deps: AlertCommandDeps) -> str:
-    """Run one alert button for the user who clicked; the answer is shown only to them."""
+def button(action_id: str, body: dict[str, Any], deps: AlertCommandDeps, client: WebClient | None = None) -> str:
+    """Run one alert button for the user who clicked; the answer is shown only to them (empty: none)."""
     user = body["user"]["id"]
     episode_id = int(body["actions"][0]["value"])
     now = deps.clock()
     if action_id == ACKNOWLEDGE:
-        text = actions.acknowledge(deps.store, deps.outbox, deps.rules, episode_id, user, now, deps.tz)
+        text = actions.acknowledge(deps.store, deps.outbox, deps.rules, episode_id, user, now, deps.tz,
+                                   deps.dashboard)
+    elif action_id == EVIDENCE:
+        if deps.panels is None or deps.replies is None:
+            raise UserError("Evidence is not available in this bot.")
+        text = actions.evidence(deps.store, deps.outbox, deps.rules, deps.panels, deps.replies, episode_id)
+    elif action_id == SILENCE_CUSTOM:
+        deps.access.require_admin(user, "silence alerts")
+        return open_silence_modal(episode_id, body["trigger_id"], deps, client)
     else:
         deps.access.require_admin(user, "silence alerts")
         text = actions.silence_episode(deps.store, deps.outbox, deps.rules, episode_id, BUTTON_SILENCES[action_id],
-                                       user, now, deps.tz)
+                                       user, now, deps.tz, dashboard=deps.dashboard)
+    deps.outbox.flush(deps.transport)
+    return text
+
+
+def open_silence_modal(episode_id: int, trigger_id: str, deps: AlertCommandDeps, client: WebClient | None) -> str:
+    """views.open the Silence… modal for the episode (the trigger id is good for 3 s, so at once)."""
+    episode = actions.find_episode(deps.store, episode_id)
+    rule = actions.find_rule(deps.rules, episode.rule)
+    assert client is not None, "the Silence… button needs the Slack client"
+    client.views_open(trigger_id=trigger_id, view=silence_modal(rule, episode))
+    return ""
+
+
+def modal_errors(view: dict[str, Any]) -> dict[str, str]:
+    """Slack's ``errors`` response for a bad duration (shown under its field), or {} when it is good."""
+    try:
+        actions.silence_length(_modal_value(view, DURATION_BLOCK, DURATION_INPUT))
+    except UserError as exc:
+        return {DURATION_BLOCK: str(exc)}
+    return {}
+
+
+def _modal_value(view: dict[str, Any], block: str, action: str) -> str:
+    return str(view["state"]["values"].get(block, {}).get(action, {}).get("value") or "")
+
+
+def submit_silence(body: dict[str, Any], deps: AlertCommandDeps) -> str:
+    """The submitted Silence… modal: silence for the given duration with the comment."""
+    user, view = body["user"]["id"], body["view"]
+    deps.access.require_admin(user, "silence alerts")
+    length = actions.silence_length(_modal_value(view, DURATION_BLOCK, DURATION_INPUT))
+    comment = _modal_value(view, COMMENT_BLOCK, COMMENT_INPUT)
+    text = actions.silence_episode(deps.store, deps.outbox, deps.rules, int(view["private_metadata"]), length,
+                                   user, deps.clock(), deps.tz, comment=comment, dashboard=deps.dashboard)
     deps.outbox.flush(deps.transport)
     return text
 
 
 def register_buttons(app: App, deps: AlertCommandDeps) -> None:
-    """The alert message buttons: ack at once, act in Bolt's lazy-listener thread."""
+    """The alert message buttons and the silence modal: ack at once, act in Bolt's lazy-listener thread."""
 
     def acknowledge_click(ack: Ack) -> None:
         ack()
 
-    for action_id in (SILENCE_1H, SILENCE_24H, ACKNOWLEDGE):
+    for action_id in (SILENCE_1H, SILENCE_24H, SILENCE_CUSTOM, EVIDENCE, ACKNOWLEDGE):
         app.action(action_id)(ack=acknowledge_click, lazy=[_listener(action_id, deps)])
+
+    def check_modal(ack: Ack, view: dict[str, Any]) -> None:
+        errors = modal_errors(view)
+        if errors:
+            ack(response_action="errors", errors=errors)
+        else:
+            ack()
+
+    def silence_from_modal(body: dict[str, Any], client: WebClient) -> None:
+        if modal_errors(body["view"]):
+            return  # refused in the ack, with the reason under the field
+        user = body["user"]["id"]
+        try:
+            text = submit_silence(body, deps)
+        except UserError as exc:
+            text = str(exc)
+        except Exception:  # a bug: logged with its trace; the user gets a short note in a DM
+            log.exception("silence modal failed")
+            text = "Something went wrong on my side; it has been logged."
+        try:
+            client.chat_postMessage(channel=user, text=text)  # a modal has no conversation: tell the user directly
+        except DELIVERY_FAILURES as exc:
+            log.warning("could not tell %s about their silence: %s", user, exc)
+
+    app.view(SILENCE_MODAL)(ack=check_modal, lazy=[silence_from_modal])
 
 
 def _listener(action_id: str, deps: AlertCommandDeps) -> Callable[..., None]:
     """The lazy listener of one button (Bolt passes arguments by name, so the id is bound here)."""
 
-    def act(body: dict[str, Any], respond: Respond) -> None:
+    def act(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         try:
-            text = button(action_id, body, deps)
+            text = button(action_id, body, deps, client)
+            if not text:
+                return
         except UserError as exc:
             text = str(exc)
         except Exception:  # a bug: logged with its trace; the clicker gets a short note

@@ -53,6 +53,11 @@ def reply_for(invocation: Invocation, deps: CommandDeps) -> tuple[Message, Desti
 def answer(invocation: Invocation, deps: CommandDeps) -> Delivery | None:
     """Compute, render and deliver the answer; a delivery failure is explained to the asker privately."""
     message, destination = reply_for(invocation, deps)
+    return deliver(message, destination, invocation, deps)
+
+
+def deliver(message: Message, destination: Destination, invocation: Invocation, deps: CommandDeps) -> Delivery | None:
+    """Send ``message``; a delivery failure is explained to the asker privately (never raised)."""
     try:
         return deps.transport.send(message, destination)
     except DELIVERY_FAILURES as exc:  # Slack refused or was unreachable: say so, privately
@@ -60,7 +65,7 @@ def answer(invocation: Invocation, deps: CommandDeps) -> Delivery | None:
         if destination.ephemeral:
             return None
         try:
-            deps.transport.send(notice(failure_text(exc)), invocation.private())
+            deps.transport.send(notice(failure_text(exc, invocation.channel_id, invocation.channel_name)), invocation.private())
         except DELIVERY_FAILURES as again:
             log.warning("could not tell %s why: %s", invocation.user_id, again)
         return None

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
 
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.dashboard import dashboard_link
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.catalog import PANELS
 from codex_bot.panels.cost import load_prices
-from codex_bot.panels.request import PanelRequest
-from codex_bot.panels.result import PanelResult
-from codex_bot.panels.service import Panels
+from codex_bot.panels.service import PanelRunner, Panels
 from codex_bot.settings import Settings
 from codex_bot.slack.replies import PanelReplies, source_label
 from codex_bot.slack.transport import Transport
 
 PANEL_NAMES = frozenset(name for panel in PANELS for name in panel.names)
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
-
-
-class PanelRunner(Protocol):
-    def run(self, request: PanelRequest, at: datetime | None = None) -> PanelResult: ...
-
 
 
 @dataclass
@@ -50,6 +42,7 @@ def build_deps(settings: Settings, transport: Transport) -> CommandDeps:
     """Everything the commands need, configured from ``settings``; replies go out through ``transport``."""
     panels = Panels(PrometheusClient.from_settings(settings), settings.tz, load_prices(settings.prices_file))
     replies = PanelReplies(
-        settings.tz, ChartRenderer.from_settings(settings), source=source_label(settings.prometheus_url)
+        settings.tz, ChartRenderer.from_settings(settings), source=source_label(settings.prometheus_url),
+        dashboard=dashboard_link(settings.dashboard_url_template),
     )
     return CommandDeps(panels, replies, transport, AccessPolicy.from_settings(settings))

@@ -29,6 +29,7 @@ from codex_bot.panels.request import DEFAULT_RANGE
 from codex_bot.settings import Settings
 from codex_bot.slack.message import Destination, Message
 from codex_bot.slack.replies import notice
+from codex_bot.slack.slack_errors import explain
 from codex_bot.store import Store
 
 NAME = "digest"
@@ -51,7 +52,7 @@ class DigestCommandDeps:
     def from_settings(cls, settings: Settings, store: Store, transport: Transport,
                       definitions: DigestFile) -> DigestCommandDeps:
         """Digests on the configured Prometheus and renderer, alert history from ``store``."""
-        return cls(Digests.from_settings(settings, store), definitions, store, Outbox(store), transport,
+        return cls(Digests.from_settings(settings, store), definitions, store, Outbox.from_settings(store, settings), transport,
                    settings.timezone)
 
 
@@ -87,11 +88,18 @@ def digest_reply(args: Sequence[str], invocation: Invocation, deps: DigestComman
                                            invocation.channel_name)
     key = f"{JOB_PREFIX}{definition.name}:asked:{uuid.uuid4().hex}"
     with deps.store.transaction() as tx:
-        enqueue_digest(deps.outbox, tx, invocation.channel_id, key, messages)
+        enqueue_digest(deps.outbox, tx, invocation.channel_id, key, messages, report=False)
     deps.outbox.flush(deps.transport)
-    if deps.outbox.status(key) == "sent":
+    status = deps.outbox.status(key)
+    if status == "sent":
         return notice(f"Posted the digest here: {title(digest)}.", ":white_check_mark:"), invocation.private()
-    return notice("Slack did not take the digest yet; it will be retried shortly.", ":hourglass:"), invocation.private()
+    failed = deps.outbox.failure(key)
+    if status == "failed" and failed is not None:  # Slack refused it for good: say why and what works
+        why = (explain(failed.code, channel=invocation.channel_id, channel_name=invocation.channel_name)
+               if failed.code else failed.error)
+        return notice(f"I couldn't post the digest here: {why}."), invocation.private()
+    return notice("Slack did not take the digest yet (it is busy or unreachable); I'll retry it shortly.",
+                  ":hourglass:"), invocation.private()
 
 
 def register(commands: CommandDeps, deps: DigestCommandDeps) -> None:

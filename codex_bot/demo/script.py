@@ -98,7 +98,8 @@ def demo_settings(base: Settings, services: Services, state_db: Path, channel: s
     return base.model_copy(update={
         "prometheus_url": services.prometheus_url, "prometheus_bearer_token": None, "prometheus_basic_auth": None,
         "prometheus_headers": {}, "quickchart_url": services.renderer_url, "chart_public_urls": False,
-        "state_db": state_db, "personal_data_channels": [channel.lstrip("#")], "alert_interval_seconds": step,
+        "state_db": state_db, "database_url": None, "personal_data_channels": [channel.lstrip("#")],
+        "alert_interval_seconds": step,
     })
 
 
@@ -106,7 +107,8 @@ def run(options: DemoOptions, settings: Settings, transport: Transport, out: Tex
     """The whole demo; every process it starts is stopped and its working folder removed, however it ends."""
     started = time.monotonic()
     settings = settings.model_copy(update={"rules_dir": local_file(settings.rules_dir),
-                                           "digests_file": local_file(settings.digests_file)})
+                                           "digests_file": local_file(settings.digests_file),
+                                           "budgets_file": local_file(settings.budgets_file)})
     say = Narrator(out or sys.stdout, settings)
     report = DemoReport()
     clear_charts(options.out)

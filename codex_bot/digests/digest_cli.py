@@ -72,7 +72,8 @@ def handle(args: argparse.Namespace) -> int:
 def render_all(settings: Settings, chosen: list[DigestDefinition], at: datetime, range_text: str | None,
                url: str | None, out: Path, as_json: bool) -> list[dict[str, Any]]:
     """Render each digest; print it (unless JSON is wanted) and write its charts under ``out``."""
-    store = Store.open(settings.state_db) if settings.state_db.exists() else None  # alert history, if any
+    # alert history, if any (a preview never creates a SQLite state file)
+    store = Store.open(settings.state_target) if settings.database_url or settings.state_db.exists() else None
     digests = Digests.from_settings(settings, store, url)
     try:
         rendered = []

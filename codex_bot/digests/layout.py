@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from codex_bot.alerts.records import EpisodeRecord
+from codex_bot.dashboard import DashboardLink
 from codex_bot.digests.compose import Digest, Headline
 from codex_bot.formatting import MISSING, compact, humanize
 from codex_bot.slack.blocks import table_text, text_sections, when
@@ -131,13 +132,15 @@ def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[mrkdwn(text)])
 
 
-def window_line(digest: Digest, source: str) -> ContextBlock:
+def window_line(digest: Digest, source: str, dashboard: DashboardLink | None = None) -> ContextBlock:
     tz, window = digest.definition.tz, digest.window
     before = window.previous()
     parts = [f"{when(window.start, tz)} → {when(window.end, tz)} {tz.key}",
              f"changes vs {when(before.start, tz)} → {when(before.end, tz)}"]
     parts += [f"`{code(key)}={code(value)}`" for key, value in sorted(digest.definition.filters.items())]
     parts.append(f"source: {escape(source)}")
+    if dashboard is not None:
+        parts.append(dashboard.mrkdwn(window.start, window.end, digest.definition.filters))
     return context(" · ".join(parts))
 
 
@@ -151,8 +154,8 @@ def title(digest: Digest) -> str:
     return fit(f"{d.heading} · {period_label(digest.window.start, digest.window.end, d.tz)}", MAX_HEADER)
 
 
-def main_blocks(digest: Digest, source: str) -> list[Block]:
-    blocks: list[Block] = [HeaderBlock(text=plain(title(digest), MAX_HEADER)), window_line(digest, source)]
+def main_blocks(digest: Digest, source: str, dashboard: DashboardLink | None = None) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text=plain(title(digest), MAX_HEADER)), window_line(digest, source, dashboard)]
     blocks += headline_sections(digest.headline())
     tops = [top_section(digest, name) for name in TOP_TITLES]
     mix = decision_mix(digest)
@@ -189,9 +192,10 @@ def fallback(digest: Digest) -> str:
     return fit_fallback(f"{escape(title(digest))}: {shown}" if shown else escape(title(digest)))
 
 
-def digest_messages(digest: Digest, *, source: str, max_blocks: int = MAX_BLOCKS) -> DigestMessages:
+def digest_messages(digest: Digest, *, source: str, max_blocks: int = MAX_BLOCKS,
+                    dashboard: DashboardLink | None = None) -> DigestMessages:
     """The digest's main post (with its charts) and thread replies, each within Slack's limits."""
-    main, thread = pack(main_blocks(digest, source), detail_blocks(digest), max_blocks)
+    main, thread = pack(main_blocks(digest, source, dashboard), detail_blocks(digest), max_blocks)
     name = digest.definition.heading
     replies = [Message(f"{escape(name)}: details {i} of {len(thread)}", blocks) for i, blocks in enumerate(thread, start=1)]
     return DigestMessages(Message(fallback(digest), main, list(digest.charts)), replies)

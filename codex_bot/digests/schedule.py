@@ -1,6 +1,6 @@
 """Posting digests on their schedules, exactly once per slot, across restarts and bot replicas.
 
-APScheduler (3.x, jobs persisted in SQLite with ``SQLAlchemyJobStore``) fires one cron job per
+APScheduler (3.x, jobs persisted in the state database with ``SQLAlchemyJobStore``) fires one cron job per
 digest in the digest's timezone, plus a periodic *tick* that catches up.  Both call
 :meth:`DigestScheduler.run_due`, which for each digest:
 
@@ -22,7 +22,6 @@ and restarts without waiting.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from typing import Literal
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import Engine
 
 from codex_bot.clock import Clock, utc_now
 from codex_bot.digests.definitions import DigestDefinition
@@ -38,9 +38,21 @@ from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.ledger import QUEUED, SKIPPED, SlotLedger
 from codex_bot.digests.slots import latest_slot, slots_between
 from codex_bot.outbox import Outbox, Outgoing, Transport
-from codex_bot.store import Store
+from codex_bot.store import Store, Tx, add_migration
 
 log = logging.getLogger(__name__)
+
+# APScheduler's SQLAlchemyJobStore table, made here (its own CREATE at start would race when replicas start
+# together on PostgreSQL); IF NOT EXISTS: older SQLite files have it from APScheduler already.
+add_migration(
+    "digests/002-job-store",
+    """CREATE TABLE IF NOT EXISTS apscheduler_jobs (
+        id VARCHAR(191) NOT NULL PRIMARY KEY,
+        next_run_time {real},
+        job_state {blob} NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_apscheduler_jobs_next_run_time ON apscheduler_jobs (next_run_time)",
+)
 
 JOB_PREFIX = "digest:"
 TICK_JOB = "digests-tick"
@@ -66,11 +78,13 @@ def slot_key(digest: str, slot: datetime) -> str:
     return f"{JOB_PREFIX}{digest}:{slot.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
-def enqueue_digest(outbox: Outbox, tx: sqlite3.Connection, channel: str, key: str, messages: DigestMessages) -> bool:
-    """Put the main message and its thread replies in the outbox (caller's transaction); False if known."""
-    fresh = outbox.enqueue(tx, Outgoing(key, channel, messages.main))
+def enqueue_digest(outbox: Outbox, tx: Tx, channel: str, key: str, messages: DigestMessages,
+                   *, report: bool = True) -> bool:
+    """Put the main message and its thread replies in the outbox (caller's transaction); False if known.
+    ``report``: tell the admins if Slack refuses it for good (False when an asker is told directly)."""
+    fresh = outbox.enqueue(tx, Outgoing(key, channel, messages.main, report=report))
     for index, reply in enumerate(messages.thread, start=1):
-        outbox.enqueue(tx, Outgoing(f"{key}:thread:{index}", channel, reply, thread_of=key))
+        outbox.enqueue(tx, Outgoing(f"{key}:thread:{index}", channel, reply, thread_of=key, report=report))
     return fresh
 
 
@@ -164,15 +178,18 @@ class DigestScheduler:
 
     # --- APScheduler wiring ---
 
-    def start(self, jobstore_url: str) -> BaseScheduler:
+    def start(self, jobstore: Engine | str | None = None) -> BaseScheduler:
         """Persist one cron job per digest (re-added with replace_existing) plus the catch-up tick; start.
 
-        The tick runs at once, so a slot missed while the bot was down is handled at start.
+        Jobs are kept in ``jobstore`` (an engine or URL; default: the state database's engine).  The tick
+        runs at once, so a slot missed while the bot was down is handled at start.
         """
         global _active
         _active = self
         scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.add_jobstore(SQLAlchemyJobStore(url=jobstore_url), "digests")
+        jobstore = self.store.engine if jobstore is None else jobstore
+        store = SQLAlchemyJobStore(url=jobstore) if isinstance(jobstore, str) else SQLAlchemyJobStore(engine=jobstore)
+        scheduler.add_jobstore(store, "digests")
         scheduler.start(paused=True)  # job stores open, nothing runs until the jobs are re-added
         for job in scheduler.get_jobs("digests"):
             if job.id.startswith(JOB_PREFIX) and job.id[len(JOB_PREFIX):] not in self.digests:

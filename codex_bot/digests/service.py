@@ -8,6 +8,7 @@ from datetime import datetime
 from codex_bot.alerts.records import AlertRecords
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.commands.access import AccessPolicy
+from codex_bot.dashboard import DashboardLink, dashboard_link
 from codex_bot.digests.compose import Digest, DigestComposer
 from codex_bot.digests.definitions import (
     DigestDefinition,
@@ -31,9 +32,10 @@ log = logging.getLogger(__name__)
 class Digests:
     """Renders digests; calling it with (definition, slot) is the scheduler's composer."""
 
-    def __init__(self, composer: DigestComposer, source: str) -> None:
+    def __init__(self, composer: DigestComposer, source: str, dashboard: DashboardLink | None = None) -> None:
         self.composer = composer
         self.source = source
+        self.dashboard = dashboard
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None, url: str | None = None) -> Digests:
@@ -45,13 +47,13 @@ class Digests:
             panels, ChartRenderer.from_settings(settings), alerts=AlertRecords(store) if store else None,
             access=AccessPolicy.from_settings(settings),
         )
-        return cls(composer, source_label(url or settings.prometheus_url))
+        return cls(composer, source_label(url or settings.prometheus_url), dashboard_link(settings.dashboard_url_template))
 
     def render(self, definition: DigestDefinition, at: datetime, range_text: str | None = None,
                channel: str | None = None, channel_name: str | None = None) -> tuple[Digest, DigestMessages]:
         """The digest as of ``at`` (see :func:`codex_bot.digests.compose.period`) and its messages."""
         digest = self.composer.build(definition, at, range_text, channel, channel_name)
-        return digest, digest_messages(digest, source=self.source)
+        return digest, digest_messages(digest, source=self.source, dashboard=self.dashboard)
 
     def __call__(self, definition: DigestDefinition, slot: datetime) -> DigestMessages:
         return self.render(definition, slot)[1]
@@ -91,6 +93,7 @@ def start_digest_scheduler(settings: Settings, store: Store, transport: Transpor
     if definitions.problems:
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
-    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox(store), transport, personal=personal)
-    scheduler.start(f"sqlite:///{settings.state_db}")
+    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox.from_settings(store, settings), transport,
+                                personal=personal)
+    scheduler.start()  # jobs in the state database, through its engine
     return scheduler

@@ -27,6 +27,11 @@ class PanelRequest:
     # tools panel of a person who never made a tool call, asked for next to their other panels)
     check_values: bool = True
 
+    def to_text(self) -> str:
+        """The words :func:`parse_request` reads back into this request (without ``public``)."""
+        filters = [f"{key}={shlex.quote(value)}" for key, value in sorted(self.filters.items())]
+        return " ".join([self.panel, shlex.quote(self.range_text), *filters])
+
 
 def split_words(text: str) -> list[str]:
     """Shell-like words so ``user="a b"`` stays one word; plain whitespace split if quotes don't pair."""

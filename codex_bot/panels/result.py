@@ -74,6 +74,7 @@ class PanelResult:
     previous: dict[str, float | None] = field(default_factory=dict)  # same figure keys, previous period
     notes: list[str] = field(default_factory=list)  # e.g. "estimate", "unpriced: model-x"
     units: dict[str, str] = field(default_factory=dict)  # unit of each figure key and row column
+    choices: dict[str, list[str]] = field(default_factory=dict)  # filter key → values Prometheus has (if asked)
 
     @property
     def has_data(self) -> bool:

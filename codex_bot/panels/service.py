@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from codex_bot.errors import BadFilter
 from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
@@ -34,6 +34,12 @@ MAX_SUGGESTIONS = 3
 MAX_LISTED = 10
 
 
+class PanelRunner(Protocol):
+    """What answers panel requests (:class:`Panels`, or a stand-in in tests)."""
+
+    def run(self, request: PanelRequest, at: datetime | None = None, *, choices: bool = False) -> PanelResult: ...
+
+
 class Panels:
     """Runs panel requests against one Prometheus; safe to share between threads."""
 
@@ -46,22 +52,28 @@ class Panels:
         self._max_parallel = max_parallel
         self._combined = combined or {}
 
-    def run(self, request: PanelRequest, at: datetime | None = None) -> PanelResult:
-        """The panel's figures, rows and series over the request's range as of ``at`` (default: now)."""
+    def run(self, request: PanelRequest, at: datetime | None = None, *, choices: bool = False) -> PanelResult:
+        """The panel's figures, rows and series over the request's range as of ``at`` (default: now);
+        ``choices`` also reads the values Prometheus has for every filter the panel takes (for pickers)."""
         panel = find_panel(request.panel)
         panel.check_filter_keys(request.filters)
         window = parse_range(request.range_text, at or datetime.now(UTC), self.tz)
-        answers = self.client.gather(self._calls(panel, request.filters, window, request.check_values))
-        for label, value in request.filters.items() if request.check_values else ():
-            _check_value(label, value, answers["labels", label])
-        return self._result(panel, request, window, answers)
+        checked = tuple(request.filters) if request.check_values else ()  # filter values to check exist
+        labels = panel.filters if choices else checked
+        answers = self.client.gather(self._calls(panel, request.filters, window, labels))
+        for label in checked:
+            _check_value(label, request.filters[label], answers["labels", label])
+        result = self._result(panel, request, window, answers)
+        if choices:
+            result.choices = {label: list(answers["labels", label]) for label in panel.filters}
+        return result
 
     def _calls(
-        self, panel: Panel, filters: Mapping[str, str], window: TimeRange, check_values: bool
+        self, panel: Panel, filters: Mapping[str, str], window: TimeRange, labels: Sequence[str]
     ) -> dict[tuple[str, str], Callable[[], Any]]:
         """Every request to make, keyed ("now" | "previous" | "series" | "labels", name); the previous
-        period only feeds figures' changes, so a panel of rows alone skips it, and the label values
-        are looked up only to check the filters' values."""
+        period only feeds figures' changes, so a panel of rows alone skips it.  ``labels``: the filter
+        keys whose existing values are read (to check the given filters, and for pickers)."""
         step = window.step_seconds
         periods = [("now", window), ("previous", window.previous())] if panel.figures else [("now", window)]
         calls: dict[tuple[str, str], Callable[[], Any]] = {}
@@ -71,7 +83,7 @@ class Panels:
             first = window.start + timedelta(seconds=step)
             promql = spec.query.promql(filters, step)
             calls["series", spec.name] = partial(self.client.query_range, promql, first, window.end, step)
-        for label in filters if check_values else ():
+        for label in labels:
             calls["labels", label] = partial(self.client.label_values, label, _label_sources(panel, label))
         return calls
 

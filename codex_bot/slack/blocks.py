@@ -131,11 +131,12 @@ def text_sections(lines: Sequence[str], title: str = "") -> list[SectionBlock]:
     return [SectionBlock(text=mrkdwn(chunk)) for chunk in chunks if chunk]
 
 
-def context_line(result: PanelResult, tz: ZoneInfo, source: str) -> ContextBlock:
-    """Exact window and timezone, filters, and where the figures come from."""
+def context_line(result: PanelResult, tz: ZoneInfo, source: str, link: str | None = None) -> ContextBlock:
+    """Exact window and timezone, filters, where the figures come from, and the dashboard ``link`` (mrkdwn)."""
     parts = [window(result, tz)]
     parts += [f"`{code(key)}={code(value)}`" for key, value in sorted(result.filters.items())]
     parts.append(f"source: {escape(source)}")
+    parts += [link] if link else []
     return ContextBlock(elements=[mrkdwn(" · ".join(parts))])
 
 
@@ -154,8 +155,10 @@ def panel_blocks(
     source: str,
     image_url: str | None = None,
     notes: Sequence[str] = (),
+    link: str | None = None,
 ) -> list[Block]:
-    """The reply for one panel result; ``notes`` adds lines such as "chart unavailable"."""
+    """The reply for one panel result; ``notes`` adds lines such as "chart unavailable", ``link`` a
+    dashboard link (mrkdwn) to the context line."""
     blocks: list[Block] = [header(result)]
     if not result.has_data:
         blocks.append(SectionBlock(text=mrkdwn("No data in this range.")))
@@ -165,7 +168,7 @@ def panel_blocks(
             blocks.append(table_section(result))
         if image_url:
             blocks.append(image(image_url, result))
-    blocks.append(context_line(result, tz, source))
+    blocks.append(context_line(result, tz, source, link))
     all_notes = [*result.notes, *notes]
     if all_notes:
         blocks.append(notes_line(all_notes))

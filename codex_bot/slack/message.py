@@ -47,6 +47,8 @@ class Destination:
     ephemeral: bool = False
     response_url: str | None = None
     thread_ts: str | None = None
+    charts_in_thread: bool = False  # a new message's charts go in its thread (alerts, digests), not after it
+    replace_original: bool = False  # an ephemeral reply through response_url replaces the message acted on
 
     def __post_init__(self) -> None:
         if self.ephemeral and not self.user:

@@ -10,8 +10,11 @@ import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.blocks import Block
+
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
+from codex_bot.dashboard import DashboardLink
 from codex_bot.errors import ChartUnavailable
 from codex_bot.panels.result import PanelResult
 from codex_bot.slack.blocks import fallback_text, notice_blocks, panel_blocks
@@ -34,13 +37,15 @@ def chart_filename(result: PanelResult) -> str:
 class PanelReplies:
     """Renders panel results as reply messages, with the chart from ``renderer`` (None: no charts)."""
 
-    def __init__(self, tz: ZoneInfo, renderer: ChartRenderer | None, *, source: str) -> None:
+    def __init__(self, tz: ZoneInfo, renderer: ChartRenderer | None, *, source: str,
+                 dashboard: DashboardLink | None = None) -> None:
         self.tz = tz
         self.renderer = renderer
         self.source = source
+        self.dashboard = dashboard
 
-    def compose(self, result: PanelResult) -> Message:
-        """The reply for ``result``: figures, table, context, and its chart (uploaded or linked)."""
+    def compose(self, result: PanelResult, pickers: Block | None = None) -> Message:
+        """The reply for ``result``: figures, table, context, its chart (uploaded or linked) and ``pickers``."""
         config = chart_config(result, self.tz) if self.renderer is not None else None
         url, charts, notes = None, [], []
         if config is not None and self.renderer is not None:
@@ -50,7 +55,10 @@ class PanelReplies:
                     charts.append(self._image(result, self.renderer.png(config)))
             except ChartUnavailable as exc:
                 notes.append(str(exc))
-        blocks = panel_blocks(result, self.tz, source=self.source, image_url=url, notes=notes)
+        link = self.dashboard.mrkdwn(result.range.start, result.range.end, result.filters) if self.dashboard else None
+        blocks = panel_blocks(result, self.tz, source=self.source, image_url=url, notes=notes, link=link)
+        if pickers is not None:
+            blocks.append(pickers)
         return Message(fit_fallback(escape(fallback_text(result))), blocks, charts)
 
     def _image(self, result: PanelResult, png: bytes) -> ChartImage:

@@ -7,8 +7,9 @@ import logging
 import sys
 
 from codex_bot.bot import assemble
+from codex_bot.charts.managed import start_renderer
 from codex_bot.processes import exit_on_sigterm
-from codex_bot.settings import load_settings
+from codex_bot.settings import Settings, load_settings
 from codex_bot.slack.client import SlackSetupError
 from codex_bot.slack.serve import (
     EVENTS_PATH,
@@ -44,6 +45,19 @@ def run(args: argparse.Namespace) -> int:
         mode = choose_mode(settings)
         credential = mode_credential(settings, mode)
         host, port = parse_listen(args.listen or settings.slack_listen) if mode == "http" else ("", 0)
+    except SlackSetupError as exc:
+        print(f"codex-bot serve: {exc}", file=sys.stderr)
+        return 2
+    settings, renderer = start_renderer(settings)
+    try:
+        return _serve(settings, mode, credential, host, port)
+    finally:
+        if renderer is not None:
+            renderer.stop()
+
+
+def _serve(settings: Settings, mode: str, credential: str, host: str, port: int) -> int:
+    try:
         bot = assemble(settings, signing_secret=credential if mode == "http" else None)
     except SlackSetupError as exc:
         print(f"codex-bot serve: {exc}", file=sys.stderr)
@@ -54,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"codex-bot serve: cannot listen on {host}:{port} ({exc.strerror or exc})", file=sys.stderr)
             return 2
+    try:
+        bot.check_channels()
+    except Exception:
+        log.exception("channel check failed")
     bot.start_schedulers()
     try:
         if mode == "socket":

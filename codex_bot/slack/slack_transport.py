@@ -1,7 +1,9 @@
 """Delivering messages to Slack: chat.postMessage / response_url / chat.postEphemeral, charts by files_upload_v2.
 
 Public messages go into the conversation and their charts are uploaded right after, into the same
-conversation (and thread).  Ephemeral replies must stay private, and Slack has no private file
+conversation and thread, or, for alerts and digests (``Destination.charts_in_thread``), into the new
+message's own thread, so a chart is never a separate post.  A user ID as channel means that
+person's DM with the bot.  Ephemeral replies must stay private, and Slack has no private file
 upload, so their charts go to the asker's direct conversation with the bot (the same conversation
 when they asked there) and the reply says so.  Rate limits, 5xx and connection errors are retried by
 the WebClient's retry handlers (see :func:`codex_bot.slack.app.retry_handlers`).
@@ -16,6 +18,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import ContextBlock
 from slack_sdk.webhook import WebhookClient
 
+from codex_bot.slack.delivery_failures import is_user_id
 from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.mrkdwn import escape, mrkdwn
 from codex_bot.slack.slack_errors import (
@@ -59,10 +62,12 @@ class SlackTransport:
 
     # --- public: the message, then its charts in the same place ---
     def _send_public(self, message: Message, to: Destination) -> Delivery:
-        posted = self.client.chat_postMessage(channel=to.channel, text=message.text,
+        channel = self._direct_conversation(to.channel) if is_user_id(to.channel) else to.channel
+        posted = self.client.chat_postMessage(channel=channel, text=message.text,
                                               blocks=message.blocks_json(), thread_ts=to.thread_ts)
         delivery = Delivery(channel=posted["channel"], ts=posted["ts"])
-        self._upload(message.charts, delivery.channel, to.thread_ts, delivery)
+        thread = to.thread_ts or (delivery.ts if to.charts_in_thread else None)
+        self._upload(message.charts, delivery.channel, thread, delivery)
         if delivery.problems and to.user:
             self._tell_privately(to, "; ".join(delivery.problems))
         return delivery
@@ -99,17 +104,18 @@ class SlackTransport:
 
     def _post_ephemeral(self, message: Message, to: Destination) -> None:
         if to.response_url:
-            self._respond(message, to.response_url)
+            self._respond(message, to.response_url, to.replace_original)
             return
         if not to.user:
             raise ValueError(f"an ephemeral message to {to.channel} needs the user it is for")
         self.client.chat_postEphemeral(channel=to.channel, user=to.user, text=message.text,
                                        blocks=message.blocks_json(), thread_ts=to.thread_ts)
 
-    def _respond(self, message: Message, response_url: str) -> None:
+    def _respond(self, message: Message, response_url: str, replace_original: bool = False) -> None:
         hook = WebhookClient(response_url, timeout=self.client.timeout, ssl=self.client.ssl,
                              proxy=self.client.proxy, retry_handlers=self.client.retry_handlers)
-        answer = hook.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral")
+        answer = hook.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral",
+                           replace_original=replace_original or None)
         if answer.status_code != 200:
             code = (answer.body or f"http_{answer.status_code}").strip()
             raise DeliveryError(f"Slack did not take the reply: {explain(code)}.")
