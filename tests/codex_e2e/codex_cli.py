@@ -116,7 +116,7 @@ def _environment(home: Path, proxy_url: str) -> dict[str, str]:
         "HOME": str(home),
         "CODEX_HOME": str(home),
         "TERM": TERMINAL,
-        "OTEL_RESOURCE_ATTRIBUTES": f"user.email={USER_EMAIL}",  # as an admin sets it for an API-key login
+        "OTEL_RESOURCE_ATTRIBUTES": f"user.email={USER_EMAIL}",  # as an admin sets it without a ChatGPT login
         "LANG": "C.UTF-8",
         "NO_PROXY": _LOOPBACK,
         "no_proxy": _LOOPBACK,
