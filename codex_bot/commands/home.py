@@ -38,6 +38,7 @@ from codex_bot.slack.home_view import (
     HEADLINE_PANELS,
     RANGE_ACTION,
     RANGES,
+    YOU_PANELS,
     Chart,
     FiringAlert,
     HomeData,
@@ -105,8 +106,7 @@ class Home:
         """The viewer's own usage (team tokens and cost come from the headline); None with a note if none."""
         try:
             label = self.identities.label(user_id)
-            usage = personal_usage(self.panels, label, range_text, at, ("tokens", "cost", "conversations"),
-                                   ("conversations",))
+            usage = personal_usage(self.panels, label, range_text, at, YOU_PANELS, ("conversations",))
         except UserError as exc:
             data.notes.append(f"Your usage: {exc}")
             return None
