@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from codex_bot.cli import main as codex_bot
+from codex_bot.cli.ingest import label_rule
 from codex_bot.demo.prometheus import LocalPrometheus, PrometheusStartError, free_port  # noqa: F401 - free_port for tests
 from codex_bot.settings import load_settings
-from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
 from codex_bot.telemetry.simulate_event import SimEvent
 from codex_bot.telemetry.simulate_incidents import Incident

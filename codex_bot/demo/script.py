@@ -25,6 +25,7 @@ from codex_bot.alerts.records import AlertRecords
 from codex_bot.alerts.scheduler import AlertScheduler
 from codex_bot.bot import command_deps
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.cli.ingest import label_rule
 from codex_bot.commands.codex import answer
 from codex_bot.commands.invocation import COMMAND, Invocation
 from codex_bot.demo import fleet as demo_fleet
@@ -39,7 +40,6 @@ from codex_bot.outbox import Outbox
 from codex_bot.settings import Settings
 from codex_bot.slack.transport import Transport
 from codex_bot.store import Store
-from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.simulate import next_full_hour
 from codex_bot.telemetry.simulate_people import MODELS
 

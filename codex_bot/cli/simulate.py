@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from codex_bot.cli.ingest import label_rule
 from codex_bot.errors import UserError
 from codex_bot.settings import load_settings
-from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
 from codex_bot.telemetry.simulate_event import SimEvent
 from codex_bot.telemetry.simulate_incidents import INCIDENT_KINDS, Incident, parse_incident
