@@ -28,12 +28,12 @@ from codex_bot.cli.ingest import label_rule
 from codex_bot.demo.script import BUSIEST_MODEL, DemoOptions, DemoReport, run
 from codex_bot.metrics.ranges import parse_range
 from codex_bot.settings import Settings, load_settings
+from codex_bot.simulate.fleet import simulate
+from codex_bot.simulate.truth import GroundTruth
 from codex_bot.slack.blocks import cell
 from codex_bot.slack.console import ConsoleTransport
 from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
-from codex_bot.telemetry.simulate import simulate
-from codex_bot.telemetry.truth import GroundTruth
 
 pytestmark = pytest.mark.prometheus
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -38,10 +38,10 @@ from codex_bot.digests.service import Digests, load_definitions
 from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.outbox import Outbox
 from codex_bot.settings import Settings
+from codex_bot.simulate.fleet import next_full_hour
+from codex_bot.simulate.people import MODELS
 from codex_bot.slack.transport import Transport
 from codex_bot.store import Store
-from codex_bot.telemetry.simulate import next_full_hour
-from codex_bot.telemetry.simulate_people import MODELS
 
 USER = "U0LEAD"  # who types the demo's commands
 CONSOLE_CHANNEL = "#codex-demo"
