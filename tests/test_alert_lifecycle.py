@@ -27,6 +27,7 @@ from slack_emulator import (
 )
 from slack_sdk import WebClient
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.engine import AlertEngine
 from codex_bot.alerts.loader import Problem, RuleSet, load_rules
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H
@@ -34,7 +35,6 @@ from codex_bot.alerts.replay import Episode, replay
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.silences import Silences
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.alerts_commands import (
     AlertCommandDeps,
     register,

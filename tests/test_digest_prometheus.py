@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from chart_fixtures import chart_renderer, read_png  # noqa: F401 - fixture
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.records import AlertRecords
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.digests.compose import DigestComposer
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import digest_messages

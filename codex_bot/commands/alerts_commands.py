@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts import actions
 from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H, SILENCE_24H
 from codex_bot.clock import Clock, utc_now
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from codex_bot.access import AccessPolicy
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.clock import Clock, utc_now
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.subcommand import Subcommand
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.catalog import PANELS

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from codex_bot.commands.access import PERSONAL_FILTERS
+from codex_bot.access import PERSONAL_FILTERS
 from codex_bot.commands.invocation import COMMAND
 from codex_bot.commands.subcommand import Subcommand
 from codex_bot.metrics.ranges import CALENDAR_RANGES, RANGE_FORMS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codex_bot.commands.access import is_personal
+from codex_bot.access import is_personal
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.panels.request import parse_request

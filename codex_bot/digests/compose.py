@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from codex_bot.access import AccessDenied, AccessPolicy
 from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
-from codex_bot.commands.access import AccessDenied, AccessPolicy
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.shared import SharedQueries
 from codex_bot.digests.slots import latest_slot, previous_slot

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.records import AlertRecords
 from codex_bot.charts.renderer import ChartRenderer
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.digests.compose import Digest, DigestComposer
 from codex_bot.digests.definitions import (
     DigestDefinition,
