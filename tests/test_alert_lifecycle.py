@@ -29,7 +29,7 @@ from slack_sdk import WebClient
 
 from codex_bot.access import AccessPolicy
 from codex_bot.alerts.engine import AlertEngine
-from codex_bot.alerts.loader import Problem, RuleSet, load_rules
+from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H
 from codex_bot.alerts.replay import Episode, replay
 from codex_bot.alerts.routing import Routing
@@ -45,6 +45,7 @@ from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
+from codex_bot.yamlfile import Problem
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 RULE = next(r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml"]).rules

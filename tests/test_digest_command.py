@@ -12,7 +12,6 @@ import pytest
 from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from slack_emulator import ServedApp, SlackEmulator, blocks_of, build_bot
 
-from codex_bot.alerts.loader import Problem
 from codex_bot.commands.digest_commands import (
     ON_DEMAND,
     DigestCommandDeps,
@@ -26,6 +25,7 @@ from codex_bot.formatting import humanize
 from codex_bot.settings import load_settings
 from codex_bot.slack.console import blocks_to_text
 from codex_bot.store import Store
+from codex_bot.yamlfile import Problem
 
 CHANNEL = "C0GENERAL"  # the emulator's slash commands come from here, channel name "general"
 
