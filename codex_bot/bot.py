@@ -17,6 +17,7 @@ from codex_bot.commands import alerts_commands, digest_commands
 from codex_bot.commands.alerts_commands import AlertCommandDeps
 from codex_bot.commands.deps import CommandDeps, build_deps
 from codex_bot.commands.digest_commands import DigestCommandDeps
+from codex_bot.delivery.transport import Transport
 from codex_bot.digests.definitions import DigestFile
 from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.digests.service import definitions_for_bot, start_digest_scheduler
@@ -24,7 +25,6 @@ from codex_bot.settings import Settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import build_web_client
 from codex_bot.slack.slack_transport import SlackTransport
-from codex_bot.slack.transport import Transport
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -40,8 +40,8 @@ from codex_bot.commands.alerts_commands import (
     register,
     register_buttons,
 )
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store

@@ -18,12 +18,12 @@ from codex_bot.commands.digest_commands import (
     parse_digest_words,
     register,
 )
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.service import load_definitions
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
 from codex_bot.settings import load_settings
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.store import Store
 from codex_bot.yamlfile import Problem
 

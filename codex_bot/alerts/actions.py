@@ -22,11 +22,11 @@ from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.alerts.rules import Rule, parse_duration
 from codex_bot.alerts.silences import Silences
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
-from codex_bot.outbox import Outbox, Outgoing
 from codex_bot.slack.blocks import when
-from codex_bot.slack.message import Message
 from codex_bot.store import Store
 
 MAX_SILENCE = timedelta(days=30)

@@ -18,9 +18,9 @@ from slack_sdk.models.blocks import (
 
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.alerts.rules import Rule
+from codex_bot.delivery.message import ChartImage, Message
 from codex_bot.formatting import humanize
 from codex_bot.slack.blocks import MAX_HEADER, when
-from codex_bot.slack.message import ChartImage, Message
 
 # Button action ids (the Slack listeners in codex_bot.commands.alerts_commands match these).
 SILENCE_1H = "codex_alert_silence_1h"

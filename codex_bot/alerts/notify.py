@@ -27,8 +27,8 @@ from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.silences import Silences
 from codex_bot.alerts.state import AlertState, group_key
 from codex_bot.charts.renderer import ChartRenderer
-from codex_bot.outbox import Outbox, Outgoing
-from codex_bot.slack.message import Message
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)

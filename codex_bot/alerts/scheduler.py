@@ -17,8 +17,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from codex_bot.alerts.engine import AlertEngine
 from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Outbox, Transport
 from codex_bot.panels.cost import load_prices
 from codex_bot.settings import Settings
 from codex_bot.store import Store

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import Destination
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.service import Digests, load_definitions
 from codex_bot.errors import PrometheusUnavailable, UserError
 from codex_bot.metrics.ranges import RANGE_FORMS, parse_instant
 from codex_bot.settings import Settings, load_settings
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import Destination
 from codex_bot.store import Store
 
 EXIT_UNAVAILABLE = 1  # Prometheus unreachable, slow or failing

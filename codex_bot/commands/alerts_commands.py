@@ -26,10 +26,10 @@ from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.message import Destination, Message
+from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.errors import UserError
-from codex_bot.outbox import Outbox, Transport
 from codex_bot.settings import Settings
-from codex_bot.slack.message import Destination, Message
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from codex_bot.access import AccessPolicy
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.transport import Transport
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.catalog import PANELS
 from codex_bot.panels.cost import load_prices
@@ -18,7 +19,6 @@ from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.settings import Settings
 from codex_bot.slack.replies import PanelReplies, source_label
-from codex_bot.slack.transport import Transport
 
 PANEL_NAMES = frozenset(name for panel in PANELS for name in panel.names)
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})

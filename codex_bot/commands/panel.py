@@ -5,8 +5,8 @@ from __future__ import annotations
 from codex_bot.access import is_personal
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
+from codex_bot.delivery.message import Destination, Message
 from codex_bot.panels.request import parse_request
-from codex_bot.slack.message import Destination, Message
 
 
 def panel_reply(words: list[str], invocation: Invocation, deps: CommandDeps) -> tuple[Message, Destination]:

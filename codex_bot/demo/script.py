@@ -28,6 +28,8 @@ from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.cli.ingest import label_rule
 from codex_bot.commands.codex import answer
 from codex_bot.commands.invocation import COMMAND, Invocation
+from codex_bot.delivery.outbox import Outbox
+from codex_bot.delivery.transport import Transport
 from codex_bot.demo import fleet as demo_fleet
 from codex_bot.demo.narration import DemoReport, Narrator, summary
 from codex_bot.demo.stack import Services, local_services
@@ -36,11 +38,9 @@ from codex_bot.digests.layout import title
 from codex_bot.digests.schedule import enqueue_digest, slot_key
 from codex_bot.digests.service import Digests, load_definitions
 from codex_bot.digests.slots import latest_slot, previous_slot
-from codex_bot.outbox import Outbox
 from codex_bot.settings import Settings
 from codex_bot.simulate.fleet import next_full_hour
 from codex_bot.simulate.people import MODELS
-from codex_bot.slack.transport import Transport
 from codex_bot.store import Store
 
 USER = "U0LEAD"  # who types the demo's commands

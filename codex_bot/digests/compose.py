@@ -19,6 +19,7 @@ from codex_bot.access import AccessDenied, AccessPolicy
 from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
+from codex_bot.delivery.message import ChartImage
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.shared import SharedQueries
 from codex_bot.digests.slots import latest_slot, previous_slot
@@ -31,7 +32,6 @@ from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.slack.blocks import label
-from codex_bot.slack.message import ChartImage
 from codex_bot.slack.replies import chart_filename
 
 # Headline figures in reading order: (panel, figure key, label). Other figures of included panels follow.

@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 )
 
 from codex_bot.alerts.records import EpisodeRecord
+from codex_bot.delivery.message import Message
 from codex_bot.digests.compose import Digest, Headline
 from codex_bot.formatting import MISSING, compact, humanize
 from codex_bot.slack.blocks import (
@@ -36,7 +37,6 @@ from codex_bot.slack.blocks import (
     table_text,
     when,
 )
-from codex_bot.slack.message import Message
 
 MAX_BLOCKS = 50  # Slack: blocks per message
 MAIN_ALERTS = 5  # alerts listed in the main post; all of them go to the thread when there are more

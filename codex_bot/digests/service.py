@@ -8,6 +8,7 @@ from datetime import datetime
 from codex_bot.access import AccessPolicy
 from codex_bot.alerts.records import AlertRecords
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.digests.compose import Digest, DigestComposer
 from codex_bot.digests.definitions import (
     DigestDefinition,
@@ -18,7 +19,6 @@ from codex_bot.digests.definitions import (
 from codex_bot.digests.layout import DigestMessages, digest_messages
 from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Outbox, Transport
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.service import Panels
 from codex_bot.settings import Settings

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
+from codex_bot.delivery.message import ChartImage, Message
 from codex_bot.errors import ChartUnavailable
 from codex_bot.panels.result import PanelResult
 from codex_bot.slack.blocks import escape, fallback_text, notice_blocks, panel_blocks
-from codex_bot.slack.message import ChartImage, Message
 
 
 def source_label(prometheus_url: str) -> str:

@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from slack_sdk.webhook import WebhookClient
 
+from codex_bot.delivery.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.blocks import escape
-from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.slack_errors import (
     DELIVERY_FAILURES,
     DeliveryError,
@@ -38,7 +38,7 @@ def with_note(message: Message, note: str) -> Message:
 
 
 class SlackTransport:
-    """A :class:`~codex_bot.slack.transport.Transport` over a configured ``WebClient``."""
+    """A :class:`~codex_bot.delivery.transport.Transport` over a configured ``WebClient``."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client

@@ -1,6 +1,6 @@
 """Durable pending deliveries: render → outbox → send with retry/backoff → record.
 
-A caller enqueues a rendered :class:`~codex_bot.slack.message.Message` under an idempotency
+A caller enqueues a rendered :class:`~codex_bot.delivery.message.Message` under an idempotency
 key, in the same SQLite transaction as the state change that caused it, so a crash either
 loses both or keeps both.  :meth:`Outbox.flush` sends what is due:
 
@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 
-from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
-from codex_bot.slack.transport import Transport
+from codex_bot.delivery.message import ChartImage, Delivery, Destination, Message
+from codex_bot.delivery.transport import Transport
 from codex_bot.store import MessageRef, Store, add_migration
 
 log = logging.getLogger(__name__)

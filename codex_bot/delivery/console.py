@@ -8,7 +8,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any, TextIO
 
-from codex_bot.slack.message import Delivery, Destination, Message
+from codex_bot.delivery.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
 
 _EMPHASIS = re.compile(r"(?<![\w*_])([*_])(\S(?:[^*_\n]*\S)?)\1(?![\w*_])")
@@ -62,7 +62,7 @@ def describe(to: Destination) -> str:
 
 
 class ConsoleTransport:
-    """A :class:`~codex_bot.slack.transport.Transport` that prints; charts become files in ``chart_dir``."""
+    """A :class:`~codex_bot.delivery.transport.Transport` that prints; charts become files in ``chart_dir``."""
 
     def __init__(self, chart_dir: Path, out: TextIO | None = None) -> None:
         self.chart_dir = chart_dir
