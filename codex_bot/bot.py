@@ -24,6 +24,7 @@ from codex_bot.digests.service import definitions_for_bot, start_digest_schedule
 from codex_bot.settings import Settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import build_web_client
+from codex_bot.slack.listeners import Services
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 
@@ -81,6 +82,5 @@ def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     store = Store.open(settings.state_db)
     digests = definitions_for_bot(settings)
     deps, alert_deps, digest_deps = command_deps(settings, transport, store, digests)
-    app = build_app(client, deps, signing_secret=signing_secret)
-    alerts_commands.register_buttons(app, alert_deps)
+    app = build_app(client, Services(deps, alert_deps), signing_secret=signing_secret)
     return Bot(settings, app, deps, store, transport, alert_deps, digest_deps)

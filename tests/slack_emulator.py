@@ -33,6 +33,7 @@ from codex_bot.commands.deps import CommandDeps, build_deps
 from codex_bot.settings import load_settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import build_web_client
+from codex_bot.slack.listeners import Services
 from codex_bot.slack.serve import EVENTS_PATH, make_http_server
 from codex_bot.slack.slack_transport import SlackTransport
 
@@ -377,7 +378,7 @@ def build_bot(slack: SlackEmulator, *, panels_only: bool = False, **settings: ob
     if panels_only:
         client = build_web_client(configured)
         deps = build_deps(configured, SlackTransport(client))
-        return build_app(client, deps, signing_secret=SIGNING_SECRET), deps
+        return build_app(client, Services(deps), signing_secret=SIGNING_SECRET), deps
     bot = assemble(configured, signing_secret=SIGNING_SECRET)
     return bot.app, bot.deps
 

@@ -38,11 +38,11 @@ from codex_bot.alerts.silences import Silences
 from codex_bot.commands.alerts_commands import (
     AlertCommandDeps,
     register,
-    register_buttons,
 )
 from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.cost import load_prices
+from codex_bot.slack.listeners import Services, actions
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 from codex_bot.yamlfile import Problem
@@ -261,7 +261,7 @@ def test_buttons_and_slash_commands_over_http(tmp_path, fleet, slack, episode):
     deps = AlertCommandDeps(bot.store, rules, bot.outbox, bot.transport, AccessPolicy(admin_users=frozenset({"U0ADMIN"})),
                             UTC, clock=lambda: episode.fired_at + timedelta(minutes=1))
     register(commands, deps)
-    register_buttons(app, deps)
+    actions.register(app, Services(commands, alerts=deps))
     served = ServedApp(app)
     episode_id = str(bot.engine.records.open_episode(RULE.name)[0].id)
 

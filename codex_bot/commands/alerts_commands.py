@@ -2,21 +2,18 @@
 
 Thin handlers: parse, call :mod:`codex_bot.alerts.actions`, reply.  :func:`register` adds the
 three words to the /codex router as subcommands (silence and unsilence for admins only);
-:func:`register_buttons` adds the listeners of the alert messages' buttons (Silence 1h /
-Silence 24h for admins, Acknowledge for anyone).
+:func:`button` runs the alert messages' buttons (Silence 1h / Silence 24h for admins, Acknowledge
+for anyone), whose listeners live in :mod:`codex_bot.slack.listeners.actions`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from slack_bolt import Ack, App, Respond
 
 from codex_bot.access import AccessPolicy
 from codex_bot.alerts import actions
@@ -31,8 +28,6 @@ from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.errors import UserError
 from codex_bot.settings import Settings
 from codex_bot.store import Store
-
-log = logging.getLogger(__name__)
 
 BUTTON_SILENCES = {SILENCE_1H: timedelta(hours=1), SILENCE_24H: timedelta(hours=24)}
 
@@ -100,29 +95,3 @@ def button(action_id: str, body: dict[str, Any], deps: AlertCommandDeps) -> str:
                                        user, now, deps.tz)
     deps.outbox.flush(deps.transport)
     return text
-
-
-def register_buttons(app: App, deps: AlertCommandDeps) -> None:
-    """The alert message buttons: ack at once, act in Bolt's lazy-listener thread."""
-
-    def acknowledge_click(ack: Ack) -> None:
-        ack()
-
-    for action_id in (SILENCE_1H, SILENCE_24H, ACKNOWLEDGE):
-        app.action(action_id)(ack=acknowledge_click, lazy=[_listener(action_id, deps)])
-
-
-def _listener(action_id: str, deps: AlertCommandDeps) -> Callable[..., None]:
-    """The lazy listener of one button (Bolt passes arguments by name, so the id is bound here)."""
-
-    def act(body: dict[str, Any], respond: Respond) -> None:
-        try:
-            text = button(action_id, body, deps)
-        except UserError as exc:
-            text = str(exc)
-        except Exception:  # a bug: logged with its trace; the clicker gets a short note
-            log.exception("alert button %s failed", action_id)
-            text = "Something went wrong on my side; it has been logged."
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
-    return act
