@@ -15,13 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from codex_bot.alerts.engine import AlertEngine
-from codex_bot.alerts.loader import RuleSet, load_rules
-from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.delivery.outbox import Outbox, Transport
-from codex_bot.metrics.client import PrometheusClient
-from codex_bot.panels.cost import load_prices
-from codex_bot.settings import Settings
-from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
 LEASE = "alerts/cycle"
@@ -29,20 +23,6 @@ RETRY_SECONDS = 5  # how often due deliveries (retries) are sent between cycles
 
 
 class AlertScheduler:
-    @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport,
-                      renderer: ChartRenderer | None = None, rules: RuleSet | None = None) -> AlertScheduler:
-        """Everything the alert loop needs, from the settings (``rules``: as loaded already, else loaded
-        here); bad rule files are logged and skipped."""
-        rules = rules or load_rules(settings.rules_dir, exclude=[settings.digests_file])
-        for problem in rules.problems:
-            log.error("alert rules: %s", problem)
-        interval = timedelta(seconds=settings.alert_interval_seconds)
-        outbox = Outbox(store)
-        engine = AlertEngine(rules, PrometheusClient.from_settings(settings), load_prices(settings.prices_file),
-                             store, outbox, settings.tz, interval=interval, renderer=renderer, transport=transport)
-        return cls(engine, outbox, transport, interval)
-
     def __init__(self, engine: AlertEngine, outbox: Outbox, transport: Transport,
                  interval: timedelta = timedelta(minutes=1)) -> None:
         self.engine = engine

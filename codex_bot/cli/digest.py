@@ -10,11 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from codex_bot.access import AccessPolicy
+from codex_bot.bot import build_panels, digest_service
+from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.delivery.console import ConsoleTransport
 from codex_bot.delivery.message import Destination
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
-from codex_bot.digests.service import Digests, load_definitions
+from codex_bot.digests.service import load_definitions
 from codex_bot.errors import PrometheusUnavailable, UserError
 from codex_bot.metrics.ranges import RANGE_FORMS, parse_instant
 from codex_bot.settings import Settings, load_settings
@@ -73,7 +76,8 @@ def render_all(settings: Settings, chosen: list[DigestDefinition], at: datetime,
                url: str | None, out: Path, as_json: bool) -> list[dict[str, Any]]:
     """Render each digest; print it (unless JSON is wanted) and write its charts under ``out``."""
     store = Store.open(settings.state_db) if settings.state_db.exists() else None  # alert history, if any
-    digests = Digests.from_settings(settings, store, url)
+    digests = digest_service(build_panels(settings, url), ChartRenderer.from_settings(settings),
+                             AccessPolicy.from_settings(settings), store)
     try:
         rendered = []
         for definition in chosen:

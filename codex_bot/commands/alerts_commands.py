@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from codex_bot.access import AccessPolicy
 from codex_bot.alerts import actions
-from codex_bot.alerts.loader import RuleSet, load_rules
+from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H, SILENCE_24H
 from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.deps import CommandDeps
@@ -26,7 +26,6 @@ from codex_bot.commands.subcommand import Subcommand
 from codex_bot.delivery.message import Destination, Message
 from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.errors import UserError
-from codex_bot.settings import Settings
 from codex_bot.store import Store
 
 BUTTON_SILENCES = {SILENCE_1H: timedelta(hours=1), SILENCE_24H: timedelta(hours=24)}
@@ -42,11 +41,6 @@ class AlertCommandDeps:
     access: AccessPolicy
     tz: ZoneInfo
     clock: Clock = utc_now
-
-    @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport) -> AlertCommandDeps:
-        rules = load_rules(settings.rules_dir, exclude=[settings.digests_file])
-        return cls(store, rules, Outbox(store), transport, AccessPolicy.from_settings(settings), settings.tz)
 
 
 def _usage(words: Sequence[str], count: int, usage: str) -> None:

@@ -27,7 +27,6 @@ from codex_bot.digests.service import Digests
 from codex_bot.errors import UserError
 from codex_bot.metrics.ranges import RANGE_FORMS, looks_like_range, normalize
 from codex_bot.panels.request import DEFAULT_RANGE
-from codex_bot.settings import Settings
 from codex_bot.slack.replies import notice
 from codex_bot.store import Store
 
@@ -46,13 +45,6 @@ class DigestCommandDeps:
     transport: Transport
     timezone: str = "UTC"
     clock: Clock = utc_now
-
-    @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport,
-                      definitions: DigestFile) -> DigestCommandDeps:
-        """Digests on the configured Prometheus and renderer, alert history from ``store``."""
-        return cls(Digests.from_settings(settings, store), definitions, store, Outbox(store), transport,
-                   settings.timezone)
 
 
 def parse_digest_words(args: Sequence[str], definitions: DigestFile, timezone: str,

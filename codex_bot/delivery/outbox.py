@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -150,6 +151,7 @@ class Outbox:
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._flushing = threading.Lock()
         store.migrate()
 
     # --- enqueue ---
@@ -200,7 +202,15 @@ class Outbox:
     # --- send ---
 
     def flush(self, transport: Transport, *, limit: int = 200) -> FlushReport:
-        """Send every due delivery (in order within each chain); never raises for delivery errors."""
+        """Send every due delivery (in order within each chain); never raises for delivery errors.
+
+        One flush at a time per outbox: a bot shares one outbox between its threads (commands, buttons,
+        the schedulers), and a claim is this outbox's, so two of its flushes could otherwise send one
+        delivery twice."""
+        with self._flushing:
+            return self._flush(transport, limit)
+
+    def _flush(self, transport: Transport, limit: int) -> FlushReport:
         report = FlushReport()
         now = self.clock()
         blocked: set[str] = set()

@@ -1,13 +1,10 @@
-"""Digests end to end: compose → lay out as messages; built once from the settings for the CLI, /codex and serve."""
+"""Digests end to end: compose → lay out as messages; built once (codex_bot.bot) for the CLI, /codex and serve."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from codex_bot.access import AccessPolicy
-from codex_bot.alerts.records import AlertRecords
-from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.digests.compose import Digest, DigestComposer
 from codex_bot.digests.definitions import (
@@ -18,11 +15,7 @@ from codex_bot.digests.definitions import (
 )
 from codex_bot.digests.layout import DigestMessages, digest_messages
 from codex_bot.digests.schedule import DigestScheduler
-from codex_bot.metrics.client import PrometheusClient
-from codex_bot.panels.cost import load_prices
-from codex_bot.panels.service import Panels
 from codex_bot.settings import Settings
-from codex_bot.slack.replies import source_label
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -34,18 +27,6 @@ class Digests:
     def __init__(self, composer: DigestComposer, source: str) -> None:
         self.composer = composer
         self.source = source
-
-    @classmethod
-    def from_settings(cls, settings: Settings, store: Store | None = None, url: str | None = None) -> Digests:
-        """Panels on the configured (or given) Prometheus, the configured chart renderer, alert history
-        from ``store`` when given, and the access policy for per-user figures."""
-        client = PrometheusClient.from_settings(settings, url=url)
-        panels = Panels(client, settings.tz, load_prices(settings.prices_file))
-        composer = DigestComposer(
-            panels, ChartRenderer.from_settings(settings), alerts=AlertRecords(store) if store else None,
-            access=AccessPolicy.from_settings(settings),
-        )
-        return cls(composer, source_label(url or settings.prometheus_url))
 
     def render(self, definition: DigestDefinition, at: datetime, range_text: str | None = None,
                channel: str | None = None, channel_name: str | None = None) -> tuple[Digest, DigestMessages]:
@@ -83,14 +64,14 @@ def definitions_for_bot(settings: Settings) -> DigestFile:
     return definitions
 
 
-def start_digest_scheduler(settings: Settings, store: Store, transport: Transport, definitions: DigestFile,
-                           digests: Digests) -> DigestScheduler | None:
+def start_digest_scheduler(definitions: DigestFile, digests: Digests, store: Store, outbox: Outbox,
+                           transport: Transport, jobstore_url: str) -> DigestScheduler | None:
     """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database).  None
     while the file has problems: the stored schedules and slot ledger stay as they are, so once the
     file is fixed a slot missed meanwhile is still posted within its grace period."""
     if definitions.problems:
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
-    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox(store), transport)
-    scheduler.start(f"sqlite:///{settings.state_db}")
+    scheduler = DigestScheduler(definitions.digests, digests, store, outbox, transport)
+    scheduler.start(jobstore_url)
     return scheduler
