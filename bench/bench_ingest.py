@@ -31,11 +31,11 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
 )
 
 from codex_bot.demo.prometheus import free_port
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.output import RequestEncoder, batches
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.live import LiveTelemetry
 from codex_bot.telemetry.otlp import decode_logs_body
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_output import RequestEncoder, batches
 
 TARGET = 20_000.0
 FLEET = FleetConfig(developers=50, days=30, seed=7, end=datetime(2026, 3, 2, tzinfo=UTC))  # ~100k events

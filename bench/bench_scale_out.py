@@ -43,10 +43,10 @@ from codex_bot.panels.catalog import PANELS
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.service import Panels
+from codex_bot.simulate.fleet import FleetConfig, next_full_hour, simulate
+from codex_bot.simulate.output import write_files
 from codex_bot.telemetry.backfill import backfill
 from codex_bot.telemetry.labels import UserLabelRule
-from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
-from codex_bot.telemetry.simulate_output import write_files
 
 UTC = ZoneInfo("UTC")
 

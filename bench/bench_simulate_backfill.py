@@ -30,15 +30,15 @@ import requests
 from common import Figure, below, print_report, say, tuned_gc
 
 from codex_bot.demo.prometheus import LocalPrometheus
+from codex_bot.simulate.fleet import FleetConfig, next_full_hour, simulate
+from codex_bot.simulate.output import write_files
+from codex_bot.simulate.truth import GroundTruth
 from codex_bot.telemetry.backfill import aggregate_files, end_step
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.openmetrics import write_openmetrics
 from codex_bot.telemetry.promtool import block_duration, create_blocks
 from codex_bot.telemetry.series import new_cells, sample_values
-from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
-from codex_bot.telemetry.simulate_output import write_files
 from codex_bot.telemetry.timeline import Timeline
-from codex_bot.telemetry.truth import GroundTruth
 
 TARGET_SECONDS = 120.0
 TARGET_FLEET = (500, 30.0)  # developers, days: what the target is set for

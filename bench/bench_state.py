@@ -26,8 +26,8 @@ from typing import TextIO
 
 from common import REPO, Figure, run_alone, say
 
-from codex_bot.outbox import Outbox, Outgoing
-from codex_bot.slack.message import Delivery, Destination, Message
+from codex_bot.delivery.message import Delivery, Destination, Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.store import MessageRef, Store
 
 sys.path.insert(0, str(REPO / "tests"))

@@ -24,9 +24,9 @@ from typing import Literal, TextIO
 from codex_bot.charts.local_renderer import LocalRenderer
 from codex_bot.demo import fleet as demo_fleet
 from codex_bot.demo.prometheus import LocalPrometheus
+from codex_bot.simulate.fleet import next_full_hour
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.runtime import tune_gc
-from codex_bot.telemetry.simulate import next_full_hour
 
 REPO = Path(__file__).resolve().parents[1]
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")

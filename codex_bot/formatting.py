@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from codex_bot.panels.change import change
+from codex_bot.change import change
 
 Unit = Literal["tokens", "count", "seconds", "percent", "usd"]
 MISSING = "—"

@@ -15,8 +15,9 @@ import pytest
 
 from codex_bot.charts.local_renderer import LocalRenderer
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.metrics.ranges import TimeRange
 from codex_bot.panels.catalog import find_panel
-from codex_bot.panels.result import PanelResult, Series, TimeRange
+from codex_bot.panels.result import PanelResult, Series
 
 END = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 WEEK = TimeRange(END - timedelta(days=7), END, "7d", 3600)

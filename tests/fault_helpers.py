@@ -367,8 +367,8 @@ def bot_worker(argv: Sequence[str]) -> int:
     from codex_bot.alerts.engine import AlertEngine
     from codex_bot.alerts.loader import load_rules
     from codex_bot.alerts.scheduler import AlertScheduler
+    from codex_bot.delivery.outbox import Backoff, Outbox
     from codex_bot.metrics.client import PrometheusClient
-    from codex_bot.outbox import Backoff, Outbox
     from codex_bot.panels.cost import load_prices
     from codex_bot.slack.slack_transport import SlackTransport
     from codex_bot.store import Store
@@ -419,10 +419,10 @@ def _digest_scheduler(args: argparse.Namespace, store: Any, outbox: Any, transpo
         return None
     from datetime import UTC, datetime
 
+    from codex_bot.delivery.message import Message
     from codex_bot.digests.definitions import DigestDefinition
     from codex_bot.digests.layout import DigestMessages
     from codex_bot.digests.schedule import DigestScheduler
-    from codex_bot.slack.message import Message
 
     epoch, speed = args.digests  # both replicas are given the same EPOCH: their clocks agree
     clock = lambda: datetime.fromtimestamp(epoch + (time.time() - epoch) * speed, UTC)

@@ -15,12 +15,12 @@ from codex_bot.cli import main as codex_bot
 from codex_bot.demo.prometheus import LocalPrometheus, PrometheusStartError, free_port  # noqa: F401 - free_port for tests
 from codex_bot.demo.victoriametrics import LocalVictoriaMetrics
 from codex_bot.settings import load_settings
-from codex_bot.telemetry.ingest_cli import label_rule
-from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
-from codex_bot.telemetry.simulate_event import SimEvent
-from codex_bot.telemetry.simulate_incidents import Incident
-from codex_bot.telemetry.simulate_output import write_files
-from codex_bot.telemetry.truth import GroundTruth
+from codex_bot.simulate.event import SimEvent
+from codex_bot.simulate.fleet import FleetConfig, next_full_hour, simulate
+from codex_bot.simulate.incidents import Incident
+from codex_bot.simulate.output import write_files
+from codex_bot.simulate.truth import GroundTruth
+from codex_bot.telemetry.labels import label_rule
 
 UTC = UTC
 FLEET_SEED = 20261127

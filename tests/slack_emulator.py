@@ -45,13 +45,15 @@ from loopback import InThread
 from slack_block_rules import MAX_MESSAGE_BLOCKS, MAX_VIEW_BLOCKS, block_errors, message_error
 from slack_bolt import App
 
-from codex_bot.bot import assemble
-from codex_bot.commands.deps import CommandDeps, build_deps
+from codex_bot.bot import assemble, build_parts, panel_deps
+from codex_bot.commands.deps import CommandDeps
 from codex_bot.settings import load_settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import build_web_client
+from codex_bot.slack.listeners import Services
 from codex_bot.slack.serve import EVENTS_PATH, make_http_server
 from codex_bot.slack.slack_transport import SlackTransport
+from codex_bot.store import Store
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
 APP_TOKEN = "xapp-1-emulated-app-token"
@@ -761,8 +763,8 @@ def build_bot(slack: SlackEmulator, *, panels_only: bool = False, **settings: ob
                                slack_api_url=slack.base_url, **settings)
     if panels_only:
         client = build_web_client(configured)
-        deps = build_deps(configured, SlackTransport(client))
-        return build_app(client, deps, signing_secret=SIGNING_SECRET), deps
+        deps = panel_deps(build_parts(configured, SlackTransport(client), Store.open(configured.state_target)))
+        return build_app(client, Services(deps), signing_secret=SIGNING_SECRET), deps
     bot = assemble(configured, signing_secret=SIGNING_SECRET)
     return bot.app, bot.deps
 

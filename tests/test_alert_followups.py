@@ -24,6 +24,7 @@ from slack_emulator import (
 )
 from test_alert_lifecycle import CHANNEL, RULE, UTC, Bot, episode, top_posts  # noqa: F401 - episode is a fixture
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.messages import (
     ACKNOWLEDGE,
@@ -39,11 +40,11 @@ from codex_bot.alerts.messages import (
 )
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.silences import Silences
-from codex_bot.commands.access import AccessPolicy
-from codex_bot.commands.alerts_commands import AlertCommandDeps, register_buttons
+from codex_bot.commands.alerts_commands import AlertCommandDeps
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.formatting import humanize
-from codex_bot.slack.console import blocks_to_text
+from codex_bot.slack.listeners import Services, actions
 from codex_bot.slack.serve import socket_mode_handler
 
 pytestmark = pytest.mark.prometheus
@@ -67,7 +68,7 @@ class Followups:
                                      AccessPolicy(admin_users=frozenset({ADMIN})), UTC,
                                      clock=lambda: at + timedelta(minutes=1), panels=commands.panels,
                                      replies=commands.replies, dashboard=DashboardLink(TEMPLATE))
-        register_buttons(self.app, self.deps)
+        actions.register(self.app, Services(commands, alerts=self.deps))
         self.episode_id = str(self.bot.engine.records.open_episode(RULE.name)[0].id)
 
     @property

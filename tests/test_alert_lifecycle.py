@@ -28,24 +28,25 @@ from slack_emulator import (
 )
 from slack_sdk import WebClient
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.engine import AlertEngine
-from codex_bot.alerts.loader import Problem, RuleSet, load_rules
+from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H
 from codex_bot.alerts.replay import Episode, replay
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.silences import Silences
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.alerts_commands import (
     AlertCommandDeps,
     register,
-    register_buttons,
 )
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
+from codex_bot.slack.listeners import Services, actions
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
+from codex_bot.yamlfile import Problem
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 RULE = next(r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml", RULES_DIR / "budgets.yaml"]).rules
@@ -261,7 +262,7 @@ def test_buttons_and_slash_commands_over_http(state_target, fleet, slack, episod
     deps = AlertCommandDeps(bot.store, rules, bot.outbox, bot.transport, AccessPolicy(admin_users=frozenset({"U0ADMIN"})),
                             UTC, clock=lambda: episode.fired_at + timedelta(minutes=1))
     register(commands, deps)
-    register_buttons(app, deps)
+    actions.register(app, Services(commands, alerts=deps))
     served = ServedApp(app)
     episode_id = str(bot.engine.records.open_episode(RULE.name)[0].id)
 

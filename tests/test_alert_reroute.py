@@ -13,10 +13,10 @@ import pytest
 from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from test_alert_lifecycle import CHANNEL, RULE, UTC, Bot, episode, slack, top_posts  # noqa: F401 - fixtures
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.messages import ACKNOWLEDGE
 from codex_bot.alerts.routing import Routing
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.alerts_commands import AlertCommandDeps, button
 
 MOVED = "C0MOVED"

@@ -26,9 +26,9 @@ from promhelpers import (
 )
 
 from codex_bot.cli import main as codex_bot
+from codex_bot.cli.backfill import parse_time
 from codex_bot.errors import UserError
 from codex_bot.telemetry.backfill import aggregate_files, backfill
-from codex_bot.telemetry.backfill_cli import parse_time
 from codex_bot.telemetry.exportfiles import read_events
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.openmetrics import write_openmetrics

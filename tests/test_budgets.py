@@ -14,17 +14,17 @@ import pytest
 from slack_emulator import BOT_TOKEN, SlackEmulator
 from slack_sdk import WebClient
 
-from codex_bot.alerts.scheduler import AlertScheduler
+from codex_bot.access import AccessPolicy
+from codex_bot.bot import alert_scheduler, build_parts, rules_for_bot
 from codex_bot.budgets.definitions import load_budgets
 from codex_bot.budgets.forecast import Month
 from codex_bot.budgets.messages import FORECAST_METHOD
 from codex_bot.budgets.watch import BudgetWatch
 from codex_bot.cli import main as codex_bot
-from codex_bot.commands.access import AccessPolicy
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.formatting import humanize
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.metrics.ranges import floor_to_grid
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.service import Panels
 from codex_bot.settings import load_settings
@@ -173,7 +173,7 @@ def test_budgets_are_checked_on_the_alert_schedule(tmp_path, fleet):
                                  digests_file=tmp_path / "none.yaml", state_db=tmp_path / "state.sqlite")
         store = Store.open(settings.state_db)
         transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url))
-        scheduler = AlertScheduler.from_settings(settings, store, transport)
+        scheduler = alert_scheduler(build_parts(settings, transport, store), rules_for_bot(settings))
         scheduler.cycle()
         scheduler.cycle()
         posts = slack.calls_to("chat.postMessage")

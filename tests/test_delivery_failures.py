@@ -23,10 +23,10 @@ from slack_sdk import WebClient
 
 from codex_bot.bot import assemble
 from codex_bot.cli import main
-from codex_bot.outbox import Backoff, Outbox, Outgoing
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Backoff, Outbox, Outgoing
 from codex_bot.settings import load_settings
 from codex_bot.slack.delivery_failures import RETRY_ACTION, FailedDelivery, FailureNotices
-from codex_bot.slack.message import Message
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 

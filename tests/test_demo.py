@@ -24,16 +24,16 @@ from prometheus_fleet import require_binaries
 from slack_emulator import BOT_TOKEN, SlackEmulator
 
 from codex_bot.cli import main as codex_bot
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import Delivery, Destination, Message
 from codex_bot.demo.script import BUSIEST_MODEL, ME_COMMAND, DemoOptions, DemoReport, demo_person, run
 from codex_bot.metrics.ranges import parse_range
 from codex_bot.settings import Settings, load_settings
+from codex_bot.simulate.fleet import simulate
+from codex_bot.simulate.truth import GroundTruth
 from codex_bot.slack.blocks import cell
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
-from codex_bot.telemetry.ingest_cli import label_rule
-from codex_bot.telemetry.simulate import simulate
-from codex_bot.telemetry.truth import GroundTruth
+from codex_bot.telemetry.labels import label_rule
 
 pytestmark = pytest.mark.prometheus
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

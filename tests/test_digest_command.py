@@ -12,20 +12,20 @@ import pytest
 from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from slack_emulator import ServedApp, SlackEmulator, blocks_of, build_bot
 
-from codex_bot.alerts.loader import Problem
+from codex_bot.bot import build_parts, digest_command_deps
 from codex_bot.commands.digest_commands import (
     ON_DEMAND,
-    DigestCommandDeps,
     parse_digest_words,
     register,
 )
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.service import load_definitions
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
 from codex_bot.settings import load_settings
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.store import Store
+from codex_bot.yamlfile import Problem
 
 CHANNEL = "C0GENERAL"  # the emulator's slash commands come from here, channel name "general"
 
@@ -45,8 +45,7 @@ def slack(fleet, chart_renderer, tmp_path_factory) -> Iterator[tuple[SlackEmulat
         deps.clock = lambda: at
         store = Store.open(work / "state.sqlite")
         configured = load_settings(**settings)
-        digest_deps = DigestCommandDeps.from_settings(configured, store, deps.transport,
-                                                     load_definitions(configured))
+        digest_deps = digest_command_deps(build_parts(configured, deps.transport, store), load_definitions(configured))
         digest_deps.clock = lambda: at
         register(deps, digest_deps)
         served = ServedApp(app)

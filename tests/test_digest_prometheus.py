@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from chart_fixtures import chart_renderer, read_png  # noqa: F401 - fixture
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.records import AlertRecords
-from codex_bot.commands.access import AccessPolicy
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.digests.compose import DigestComposer
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import digest_messages
@@ -22,7 +23,6 @@ from codex_bot.errors import UserError
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.service import Panels
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.store import Store
 
 pytestmark = pytest.mark.prometheus

@@ -9,7 +9,7 @@ from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from slack_emulator import blocks_of
 from test_digest_command import ask, slack  # noqa: F401 - the served bot with Prometheus and the renderer
 
-from codex_bot.slack.console import blocks_to_text
+from codex_bot.delivery.console import blocks_to_text
 
 pytestmark = pytest.mark.prometheus
 

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from clocks import ManualClock
 
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Outbox
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.schedule import DigestScheduler, slot_key
 from codex_bot.digests.slots import next_slot
-from codex_bot.outbox import Outbox
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import Message
 from codex_bot.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,7 +6,7 @@ Prometheus, one hour apart, with rules that fire and resolve per user and model 
 message through the outbox to the Slack emulator.  The emulator deduplicates nothing; what it accepted
 is compared, message by message, with an uninterrupted run of the same cycles.
 
-The one known gap (codex_bot/outbox.py): a crash after Slack accepted a message and before the
+The one known gap (codex_bot/delivery/outbox.py): a crash after Slack accepted a message and before the
 commit recording it repeats that message once after the restart — Slack's API has no idempotency
 key.  Each kill can therefore repeat at most one message; the tests count the repeats.
 """

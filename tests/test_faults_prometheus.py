@@ -28,10 +28,10 @@ from codex_bot.alerts.engine import AlertEngine
 from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.rules import Rule
+from codex_bot.delivery.console import blocks_to_text
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 

@@ -16,8 +16,8 @@ from fault_helpers import FlakySlack
 from slack_emulator import BOT_TOKEN
 from slack_sdk import WebClient
 
-from codex_bot.outbox import Backoff, Outbox, Outgoing
-from codex_bot.slack.message import Message
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Backoff, Outbox, Outgoing
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 

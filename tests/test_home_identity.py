@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from codex_bot.commands.identity import Identities, NoPersonalData, load_accounts
 from codex_bot.errors import UserError
+from codex_bot.identity import Identities, NoPersonalData, load_accounts
 from codex_bot.panels.result import PanelResult, TimeRange
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.people import make_developers
 from codex_bot.slack.home_view import (
     HEADLINE,
     HEADLINE_PANELS,
@@ -24,8 +26,6 @@ from codex_bot.slack.home_view import (
 from codex_bot.slack.people import FixedDirectory
 from codex_bot.telemetry.contract import UNKNOWN
 from codex_bot.telemetry.labels import UserLabelRule, user_label
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_people import make_developers
 
 END = datetime(2026, 11, 27, 12, tzinfo=UTC)
 CONFIG = FleetConfig(developers=10, days=2, end=END, seed=7, late_joiner_share=0.0)

@@ -16,18 +16,18 @@ from slack_emulator import BOT_TOKEN, SIGNING_SECRET, ServedApp, SlackEmulator, 
 from codex_bot.bot import assemble
 from codex_bot.commands.digest_commands import DigestCommandDeps, digest_reply
 from codex_bot.commands.invocation import Invocation
+from codex_bot.delivery.console import blocks_to_text
+from codex_bot.delivery.outbox import Outbox
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.personal import opted_out
 from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.personal import personal_usage
 from codex_bot.panels.service import Panels
 from codex_bot.settings import load_settings
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.personal_blocks import OPT_IN, OPT_OUT, opt_out_block, personal_blocks
 
 pytestmark = pytest.mark.prometheus

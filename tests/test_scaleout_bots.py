@@ -29,8 +29,8 @@ from slack_sdk import WebClient
 from codex_bot.alerts.engine import AlertEngine
 from codex_bot.alerts.loader import load_rules
 from codex_bot.alerts.scheduler import AlertScheduler
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store

@@ -17,9 +17,9 @@ from codex_e2e.ingest_process import running_ingest
 from fault_helpers import prometheus_scraping
 from promhelpers import query
 
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_output import batches, stream
-from codex_bot.telemetry.truth import GroundTruth
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.output import batches, stream
+from codex_bot.simulate.truth import GroundTruth
 
 pytestmark = pytest.mark.prometheus
 

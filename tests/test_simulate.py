@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from codex_bot.simulate.event import SimEvent
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.incidents import Incident, parse_incident
+from codex_bot.simulate.output import RequestEncoder, batches
+from codex_bot.simulate.truth import MEASURES, GroundTruth, dims_of
 from codex_bot.telemetry.otlp_json import events_from_json, parse_json_body
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_event import SimEvent
-from codex_bot.telemetry.simulate_incidents import Incident, parse_incident
-from codex_bot.telemetry.simulate_output import RequestEncoder, batches
-from codex_bot.telemetry.truth import MEASURES, GroundTruth, dims_of
 
 UTC = UTC
 END = datetime(2026, 11, 27, 12, tzinfo=UTC)  # a Friday noon

@@ -13,12 +13,12 @@ from codex_e2e.exposition import parse, total
 from promhelpers import ingest_server
 
 from codex_bot.cli import main
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.incidents import parse_incident
+from codex_bot.simulate.truth import MEASURES, GroundTruth
 from codex_bot.telemetry.contract import MODEL_CALLS, PROMPTS, TOKENS, TOOL_CALLS
 from codex_bot.telemetry.exportfiles import read_events
 from codex_bot.telemetry.ingest_server import IngestServer
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_incidents import parse_incident
-from codex_bot.telemetry.truth import MEASURES, GroundTruth
 
 END = "2026-11-27T12:00"
 ARGS = ["simulate", "--developers", "5", "--days", "2", "--seed", "3", "--end", END,

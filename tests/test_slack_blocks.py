@@ -11,10 +11,10 @@ from chart_fixtures import chart_renderer, every_panel, read_png  # noqa: F401 -
 from prometheus_fleet import free_port
 
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.formatting import humanize, humanize_change
 from codex_bot.panels.catalog import find_panel
 from codex_bot.slack.blocks import label, panel_blocks, table_text, unit_of, when
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.replies import PanelReplies, chart_filename, source_label
 
 TZ = ZoneInfo("Europe/Berlin")

@@ -36,6 +36,7 @@ from slack_emulator import (
 from slack_sdk import WebClient
 
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.digests.service import load_definitions
 from codex_bot.formatting import humanize
 from codex_bot.metrics.client import PrometheusClient
@@ -45,7 +46,6 @@ from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.service import Panels
 from codex_bot.settings import load_settings
 from codex_bot.slack.blocks import table_section
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.home_view import (
     HEADLINE_PANELS,
     RANGE_ACTION,

@@ -22,7 +22,7 @@ from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.state import AlertState
 from codex_bot.cli import main as codex_bot
-from codex_bot.outbox import Outbox
+from codex_bot.delivery.outbox import Outbox
 from codex_bot.panels.cost import cost_notes
 from codex_bot.slack.blocks import panel_blocks
 from codex_bot.slack.mrkdwn import MAX_TEXT, code, code_block, escape, fit, link

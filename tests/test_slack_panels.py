@@ -20,6 +20,7 @@ from slack_emulator import Call, ServedApp, SlackEmulator, blocks_of, build_bot
 
 from codex_bot.charts.renderer import HEIGHT, WIDTH, ChartRenderer
 from codex_bot.commands.deps import CommandDeps
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.formatting import humanize, humanize_change
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.catalog import PANELS, find_panel
@@ -28,7 +29,6 @@ from codex_bot.panels.request import parse_request
 from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.slack.blocks import label, table_text, unit_of, window
-from codex_bot.slack.console import blocks_to_text
 
 pytestmark = pytest.mark.prometheus
 

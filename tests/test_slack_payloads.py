@@ -28,11 +28,11 @@ from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.state import AlertState
 from codex_bot.commands.help import help_message
+from codex_bot.delivery.message import Message
 from codex_bot.digests.compose import Digest
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import digest_messages
 from codex_bot.panels.result import PanelResult
-from codex_bot.slack.message import Message
 from codex_bot.slack.replies import PanelReplies, notice
 from codex_bot.store import Store
 

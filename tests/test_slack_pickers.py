@@ -26,8 +26,8 @@ from slack_emulator import (
     select_action,
 )
 
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.formatting import humanize
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.pickers import ANY, MAX_OPTIONS, PICK_RANGE, SHARE, picker_block
 from codex_bot.slack.serve import socket_mode_handler
 

@@ -15,12 +15,12 @@ from slack_emulator import (
 )
 from slack_sdk import WebClient
 
+from codex_bot.access import AccessDenied, AccessPolicy, is_personal
 from codex_bot.cli import main
-from codex_bot.commands.access import AccessDenied, AccessPolicy, is_personal
 from codex_bot.commands.invocation import COMMAND
+from codex_bot.delivery.message import ChartImage, Destination, Message
 from codex_bot.settings import load_settings
 from codex_bot.slack.client import SlackSetupError, retry_handlers
-from codex_bot.slack.message import ChartImage, Destination, Message
 from codex_bot.slack.serve import choose_mode, mode_credential, parse_listen
 from codex_bot.slack.slack_transport import SlackTransport
 

@@ -10,9 +10,9 @@ from slack_emulator import BOT_TOKEN, SlackEmulator
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import ChartImage, Destination, Message
 from codex_bot.slack.client import retry_handlers
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import ChartImage, Destination, Message
 from codex_bot.slack.replies import notice
 from codex_bot.slack.slack_errors import DeliveryError, failure_text
 from codex_bot.slack.slack_transport import SlackTransport

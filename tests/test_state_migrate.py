@@ -15,11 +15,11 @@ from codex_bot.alerts.records import AlertRecords
 from codex_bot.alerts.silences import Silences
 from codex_bot.alerts.state import AlertState
 from codex_bot.cli import main
+from codex_bot.delivery.message import ChartImage, Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.schedule import DigestScheduler
-from codex_bot.outbox import Outbox, Outgoing
-from codex_bot.slack.message import ChartImage, Message
 from codex_bot.store import MessageRef, Store
 
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -80,7 +80,7 @@ def test_replicas_starting_at_once_on_an_empty_database_apply_each_migration_onc
 
 
 def _open_everything(target: str, together: multiprocessing.synchronize.Barrier) -> None:
-    import codex_bot.state_cli  # noqa: F401 - registers every package's migrations, as `serve` does
+    import codex_bot.cli.state  # noqa: F401 - registers every package's migrations, as `serve` does
 
     together.wait(30)
     Store.open(target).close()

@@ -19,13 +19,13 @@ from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.alerts.rules import Rule, parse_duration
 from codex_bot.alerts.silences import Silences
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
-from codex_bot.outbox import Outbox, Outgoing
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.service import PanelRunner
 from codex_bot.slack.blocks import when
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import mrkdwn, plain
 from codex_bot.slack.replies import PanelReplies
 from codex_bot.store import Store

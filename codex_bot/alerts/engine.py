@@ -20,8 +20,8 @@ from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.state import AlertState
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.outbox import FlushReport, Outbox, Transport
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import FlushReport, Outbox, Transport
 from codex_bot.panels.cost import PriceTable
 from codex_bot.store import Store
 

@@ -21,9 +21,9 @@ from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.alerts.rules import Rule, parse_duration
 from codex_bot.alerts.silences import Silence
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import ChartImage, Message
 from codex_bot.formatting import humanize
 from codex_bot.slack.blocks import when
-from codex_bot.slack.message import ChartImage, Message
 from codex_bot.slack.mrkdwn import MAX_FIELD, MAX_HEADER, MAX_TEXT, code, escape, fit_fallback, link, mrkdwn, plain
 
 # Button action ids (the Slack listeners in codex_bot.commands.alerts_commands match these).

@@ -28,8 +28,8 @@ from codex_bot.alerts.silences import Silences
 from codex_bot.alerts.state import AlertState, group_key
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.dashboard import DashboardLink
-from codex_bot.outbox import Outbox, Outgoing
-from codex_bot.slack.message import Message
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from codex_bot.alerts.loader import Problem, _explain, _Lines
-from codex_bot.commands.access import AccessPolicy
+from codex_bot.access import AccessPolicy
+from codex_bot.yamlfile import Lines, Problem, compose, explain
 
 Measure = Literal["cost", "tokens"]
 FIGURES: dict[str, tuple[str, str, str]] = {  # measure → (panel, figure key, unit)
@@ -103,18 +102,11 @@ def load_budgets(path: Path, default_timezone: str = "UTC") -> BudgetFile:
     found = BudgetFile(path, default_timezone)
     if not path.exists():
         return found
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        found.problems.append(Problem(path, mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem or exc}"))
-        return found
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        found.problems.append(Problem(path, 1, f"cannot read: {exc}"))
-        return found
+    node, problems = compose(path)
+    found.problems += problems
     if node is None:
         return found
-    lines = _Lines(path)
+    lines = Lines(path)
     data = lines.data(node)
     found.problems += lines.problems
     if not isinstance(data, dict) or not isinstance(data.get("budgets"), list):
@@ -129,7 +121,7 @@ def load_budgets(path: Path, default_timezone: str = "UTC") -> BudgetFile:
     return found
 
 
-def _timezone(value: Any, lines: _Lines, found: BudgetFile) -> str:
+def _timezone(value: Any, lines: Lines, found: BudgetFile) -> str:
     try:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
@@ -139,12 +131,12 @@ def _timezone(value: Any, lines: _Lines, found: BudgetFile) -> str:
     return str(value)
 
 
-def _budgets(items: list[Any], lines: _Lines, found: BudgetFile) -> None:
+def _budgets(items: list[Any], lines: Lines, found: BudgetFile) -> None:
     for index, item in enumerate(items):
         try:
             budget = Budget.model_validate(item)
         except ValidationError as exc:
-            found.problems += _explain(exc, lines, ("budgets", index))
+            found.problems += explain(exc, lines, ("budgets", index))
             continue
         where = lines.line(("budgets", index))
         if budget.name in found.lines:

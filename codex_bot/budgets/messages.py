@@ -8,9 +8,9 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from codex_bot.budgets.forecast import Standing
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import Message
 from codex_bot.formatting import humanize
 from codex_bot.slack.blocks import MAX_HEADER, escape, when
-from codex_bot.slack.message import Message
 
 FORECAST_METHOD = "forecast: linear, the month-so-far average rate held until the month ends"
 

@@ -19,8 +19,8 @@ from codex_bot.budgets.definitions import BudgetFile
 from codex_bot.budgets.forecast import Standing, standing
 from codex_bot.budgets.messages import budget_message
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.errors import UserError
-from codex_bot.outbox import Outbox, Outgoing
 from codex_bot.panels.service import PanelRunner
 from codex_bot.store import Params, Store, add_migration
 

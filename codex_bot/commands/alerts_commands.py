@@ -2,25 +2,25 @@
 
 Thin handlers: parse, call :mod:`codex_bot.alerts.actions`, reply.  :func:`register` adds the
 three words to the /codex router as subcommands (silence and unsilence for admins only);
-:func:`register_buttons` adds the listeners of the alert messages' buttons (Silence 1h /
-Silence 24h / Silence… with its modal for admins; Acknowledge and Show evidence for anyone).
+:func:`button` runs the alert messages' buttons (Silence 1h / Silence 24h / Silence… with its modal,
+:func:`submit_silence`, for admins; Acknowledge and Show evidence for anyone), whose listeners live in
+:mod:`codex_bot.slack.listeners.actions`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts import actions
-from codex_bot.alerts.loader import RuleSet, load_rules
+from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.messages import (
     ACKNOWLEDGE,
     COMMENT_BLOCK,
@@ -31,25 +31,19 @@ from codex_bot.alerts.messages import (
     SILENCE_1H,
     SILENCE_24H,
     SILENCE_CUSTOM,
-    SILENCE_MODAL,
     silence_modal,
 )
 from codex_bot.clock import Clock, utc_now
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
-from codex_bot.dashboard import DashboardLink, dashboard_link
+from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import Destination, Message
+from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.errors import UserError
-from codex_bot.outbox import Outbox, Transport
 from codex_bot.panels.service import PanelRunner
-from codex_bot.settings import Settings
-from codex_bot.slack.message import Destination, Message
 from codex_bot.slack.replies import PanelReplies
-from codex_bot.slack.slack_errors import DELIVERY_FAILURES
 from codex_bot.store import Store
-
-log = logging.getLogger(__name__)
 
 BUTTON_SILENCES = {SILENCE_1H: timedelta(hours=1), SILENCE_24H: timedelta(hours=24)}
 
@@ -67,13 +61,6 @@ class AlertCommandDeps:
     panels: PanelRunner | None = None  # answers Show evidence (with ``replies``)
     replies: PanelReplies | None = None
     dashboard: DashboardLink | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport, panels: PanelRunner | None = None,
-                      replies: PanelReplies | None = None) -> AlertCommandDeps:
-        rules = load_rules(settings.rules_dir, exclude=settings.not_rules)
-        return cls(store, rules, Outbox.from_settings(store, settings), transport, AccessPolicy.from_settings(settings), settings.tz,
-                   panels=panels, replies=replies, dashboard=dashboard_link(settings.dashboard_url_template))
 
 
 def _usage(words: Sequence[str], count: int, usage: str) -> None:
@@ -164,56 +151,3 @@ def submit_silence(body: dict[str, Any], deps: AlertCommandDeps) -> str:
                                    user, deps.clock(), deps.tz, comment=comment, dashboard=deps.dashboard)
     deps.outbox.flush(deps.transport)
     return text
-
-
-def register_buttons(app: App, deps: AlertCommandDeps) -> None:
-    """The alert message buttons and the silence modal: ack at once, act in Bolt's lazy-listener thread."""
-
-    def acknowledge_click(ack: Ack) -> None:
-        ack()
-
-    for action_id in (SILENCE_1H, SILENCE_24H, SILENCE_CUSTOM, EVIDENCE, ACKNOWLEDGE):
-        app.action(action_id)(ack=acknowledge_click, lazy=[_listener(action_id, deps)])
-
-    def check_modal(ack: Ack, view: dict[str, Any]) -> None:
-        errors = modal_errors(view)
-        if errors:
-            ack(response_action="errors", errors=errors)
-        else:
-            ack()
-
-    def silence_from_modal(body: dict[str, Any], client: WebClient) -> None:
-        if modal_errors(body["view"]):
-            return  # refused in the ack, with the reason under the field
-        user = body["user"]["id"]
-        try:
-            text = submit_silence(body, deps)
-        except UserError as exc:
-            text = str(exc)
-        except Exception:  # a bug: logged with its trace; the user gets a short note in a DM
-            log.exception("silence modal failed")
-            text = "Something went wrong on my side; it has been logged."
-        try:
-            client.chat_postMessage(channel=user, text=text)  # a modal has no conversation: tell the user directly
-        except DELIVERY_FAILURES as exc:
-            log.warning("could not tell %s about their silence: %s", user, exc)
-
-    app.view(SILENCE_MODAL)(ack=check_modal, lazy=[silence_from_modal])
-
-
-def _listener(action_id: str, deps: AlertCommandDeps) -> Callable[..., None]:
-    """The lazy listener of one button (Bolt passes arguments by name, so the id is bound here)."""
-
-    def act(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        try:
-            text = button(action_id, body, deps, client)
-            if not text:
-                return
-        except UserError as exc:
-            text = str(exc)
-        except Exception:  # a bug: logged with its trace; the clicker gets a short note
-            log.exception("alert button %s failed", action_id)
-            text = "Something went wrong on my side; it has been logged."
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
-    return act

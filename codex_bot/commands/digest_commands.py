@@ -18,16 +18,15 @@ from codex_bot.clock import Clock, utc_now
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.message import Destination, Message
+from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.layout import title
 from codex_bot.digests.schedule import JOB_PREFIX, enqueue_digest
 from codex_bot.digests.service import Digests
 from codex_bot.errors import UserError
 from codex_bot.metrics.ranges import RANGE_FORMS, looks_like_range, normalize
-from codex_bot.outbox import Outbox, Transport
 from codex_bot.panels.request import DEFAULT_RANGE
-from codex_bot.settings import Settings
-from codex_bot.slack.message import Destination, Message
 from codex_bot.slack.replies import notice
 from codex_bot.slack.slack_errors import explain
 from codex_bot.store import Store
@@ -47,13 +46,6 @@ class DigestCommandDeps:
     transport: Transport
     timezone: str = "UTC"
     clock: Clock = utc_now
-
-    @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport,
-                      definitions: DigestFile) -> DigestCommandDeps:
-        """Digests on the configured Prometheus and renderer, alert history from ``store``."""
-        return cls(Digests.from_settings(settings, store), definitions, store, Outbox.from_settings(store, settings), transport,
-                   settings.timezone)
 
 
 def parse_digest_words(args: Sequence[str], definitions: DigestFile, timezone: str,

@@ -11,14 +11,14 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from codex_bot.commands.access import PERSONAL_FILTERS
+from codex_bot.access import PERSONAL_FILTERS
 from codex_bot.commands.invocation import COMMAND
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.message import Message
 from codex_bot.metrics.ranges import CALENDAR_RANGES, RANGE_FORMS
 from codex_bot.panels.catalog import PANELS, Panel
 from codex_bot.panels.request import DEFAULT_RANGE, PUBLIC_WORD
 from codex_bot.slack.blocks import text_sections
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import escape
 
 

@@ -1,6 +1,6 @@
 """The App Home tab: on ``app_home_opened`` and on each range choice, gather the dashboard and publish it.
 
-Thin listeners: ack, then :meth:`Home.publish` (panels through the panel service, alerts and
+Its listeners (:mod:`codex_bot.slack.listeners.events` and ``.actions``) ack, then :meth:`Home.publish` (panels through the panel service, alerts and
 digests from the state and the digests file, the chart from the renderer).  Each viewer's range is
 remembered in the state store (``kv`` key ``home/range/<user id>``).  The viewer's own usage is
 always theirs to see (the tab is private to them); per-user rows of others follow the ``/codex``
@@ -12,21 +12,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App
 from slack_sdk.models.views import View
 
+from codex_bot.access import AccessDenied, AccessPolicy
 from codex_bot.alerts.records import AlertRecords
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.clock import Clock
-from codex_bot.commands.access import AccessDenied, AccessPolicy
 from codex_bot.commands.codex import INTERNAL_ERROR
-from codex_bot.commands.identity import Identities
 from codex_bot.digests.definitions import DigestFile
 from codex_bot.errors import UserError
+from codex_bot.identity import Identities
 from codex_bot.panels.personal import PersonalUsage, personal_usage
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult
@@ -36,7 +34,6 @@ from codex_bot.slack.home_view import (
     CALLBACK_ID,
     CHART_PANEL,
     HEADLINE_PANELS,
-    RANGE_ACTION,
     RANGES,
     Chart,
     FiringAlert,
@@ -170,24 +167,3 @@ class Home:
         view = self.view(user_id)
         self.surfaces.publish_home(user_id, view)
         return view
-
-
-def register(app: App, home: Home) -> None:
-    """``app_home_opened`` (home tab) and the range picker: ack at once, publish in Bolt's lazy thread."""
-
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
-    def opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
-            home.publish(event["user"])
-
-    def picked(body: dict[str, Any]) -> None:
-        user = body["user"]["id"]
-        home.choose(user, body["actions"][0]["selected_option"]["value"])
-        home.publish(user)
-
-    app.event("app_home_opened")(ack=acknowledge, lazy=[opened])
-    app.action(RANGE_ACTION)(ack=acknowledge, lazy=[picked])
-
-

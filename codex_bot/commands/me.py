@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 from codex_bot.clock import Clock
 from codex_bot.commands.deps import CommandDeps
-from codex_bot.commands.identity import Identities
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.message import Destination, Message
 from codex_bot.errors import UserError
+from codex_bot.identity import Identities
 from codex_bot.metrics.ranges import RANGE_FORMS, looks_like_range, normalize
 from codex_bot.panels.personal import personal_usage
 from codex_bot.panels.request import DEFAULT_RANGE
 from codex_bot.panels.service import Panels
-from codex_bot.slack.message import Destination, Message
 from codex_bot.slack.personal_blocks import personal_message
 
 NAME = "me"

@@ -13,11 +13,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.incidents import Incident, IncidentKind
+from codex_bot.simulate.output import OutputSummary, write_files
 from codex_bot.telemetry.backfill import BackfillReport, backfill
 from codex_bot.telemetry.labels import UserLabelRule
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_incidents import Incident, IncidentKind
-from codex_bot.telemetry.simulate_output import OutputSummary, write_files
 
 ALERT_KIND: IncidentKind = "success-drop"
 ALERT_HOURS = (10, 2)  # local start hour and length of the replayed incident

@@ -15,23 +15,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from codex_bot.access import AccessDenied, AccessPolicy
 from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
-from codex_bot.commands.access import AccessDenied, AccessPolicy
+from codex_bot.delivery.message import ChartImage
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.shared import SharedQueries
 from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.errors import ChartUnavailable, UserError
 from codex_bot.formatting import humanize_change
-from codex_bot.metrics.ranges import parse_range
+from codex_bot.metrics.ranges import TimeRange, parse_range
 from codex_bot.panels.catalog import find_panel
 from codex_bot.panels.combined import combined_reads
 from codex_bot.panels.request import PanelRequest
-from codex_bot.panels.result import PanelResult, TimeRange
+from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.slack.blocks import label
-from codex_bot.slack.message import ChartImage
 from codex_bot.slack.replies import chart_filename
 
 # Headline figures in reading order: (panel, figure key, label). Other figures of included panels follow.

@@ -26,10 +26,10 @@ from slack_sdk.models.blocks import (
 
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import Message
 from codex_bot.digests.compose import Digest, Headline
 from codex_bot.formatting import MISSING, compact, humanize
 from codex_bot.slack.blocks import table_text, text_sections, when
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import (
     MAX_BLOCKS,
     MAX_FALLBACK,

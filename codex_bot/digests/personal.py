@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from codex_bot.commands.identity import Identities
+from codex_bot.delivery.message import Message
 from codex_bot.digests.compose import period
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.errors import UserError
+from codex_bot.identity import Identities
 from codex_bot.panels.personal import personal_usage
 from codex_bot.panels.service import Panels
-from codex_bot.slack.message import Message
 from codex_bot.slack.personal_blocks import opt_out_block, personal_message
 from codex_bot.store import Store
 

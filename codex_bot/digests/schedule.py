@@ -33,11 +33,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
 from codex_bot.clock import Clock, utc_now
+from codex_bot.delivery.outbox import Outbox, Outgoing, Transport
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.ledger import QUEUED, SKIPPED, SlotLedger
 from codex_bot.digests.slots import latest_slot, slots_between
-from codex_bot.outbox import Outbox, Outgoing, Transport
 from codex_bot.store import Store, Tx, add_migration
 
 log = logging.getLogger(__name__)

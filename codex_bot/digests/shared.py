@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
-from codex_bot.panels.result import TimeRange
+from codex_bot.metrics.ranges import TimeRange
 
 K = TypeVar("K")
 T = TypeVar("T")

@@ -19,14 +19,14 @@ from typing import Any, Protocol
 from codex_bot.errors import BadFilter
 from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
 from codex_bot.metrics.promql import selector
-from codex_bot.metrics.ranges import parse_range
+from codex_bot.metrics.ranges import TimeRange, parse_range
 from codex_bot.panels.catalog import Panel, SeriesSpec, find_panel
 from codex_bot.panels.combined import CombinedRead
 from codex_bot.panels.cost import PriceTable
 from codex_bot.panels.measured import Measured
 from codex_bot.panels.queries import Increase, Query
 from codex_bot.panels.request import PanelRequest
-from codex_bot.panels.result import PanelResult, Series, TimeRange
+from codex_bot.panels.result import PanelResult, Series
 from codex_bot.telemetry.contract import MetricFamily
 
 Share = Callable[[list[Sample]], list[Sample]]  # a query's answer out of what its PromQL returned

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, SectionBlock
 
+from codex_bot.delivery.message import Message
 from codex_bot.settings import Settings
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import code, escape, fit, fit_fallback, mrkdwn
 from codex_bot.slack.slack_errors import explain
 

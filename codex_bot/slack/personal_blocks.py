@@ -15,10 +15,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from codex_bot.delivery.message import Message
 from codex_bot.formatting import humanize
 from codex_bot.panels.personal import NOT_PER_PERSON, PersonalUsage, Share
 from codex_bot.slack.blocks import figure_field, notes_line, table_section, unit_of, window
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import escape
 
 FIELDS = (  # (panel, figure key, name shown)

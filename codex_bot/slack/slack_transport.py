@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import ContextBlock
 from slack_sdk.webhook import WebhookClient
 
+from codex_bot.delivery.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.delivery_failures import is_user_id
-from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.mrkdwn import escape, mrkdwn
 from codex_bot.slack.slack_errors import (
     DELIVERY_FAILURES,
@@ -41,7 +41,7 @@ def with_note(message: Message, note: str) -> Message:
 
 
 class SlackTransport:
-    """A :class:`~codex_bot.slack.transport.Transport` over a configured ``WebClient``."""
+    """A :class:`~codex_bot.delivery.transport.Transport` over a configured ``WebClient``."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
+from codex_bot.simulate.event import AttrValue, SimEvent
 from codex_bot.telemetry import labels
 from codex_bot.telemetry.labels import UserLabelRule
-from codex_bot.telemetry.simulate_event import AttrValue, SimEvent
 
 TOKEN_MEASURES = {  # measure -> attribute of the response.completed sse_event
     "input_tokens": "input_token_count",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from codex_bot.bot import build_outbox
 from codex_bot.commands.deliveries_commands import kept_failures, retry
-from codex_bot.outbox import Outbox
 from codex_bot.settings import load_settings
 from codex_bot.slack.client import SlackSetupError, build_web_client
 from codex_bot.slack.slack_transport import SlackTransport
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     store = Store.open(settings.state_target)
     try:
-        outbox = Outbox.from_settings(store, settings)
+        outbox = build_outbox(settings, store)
         if args.action == "list":
             print(kept_failures(outbox))
             return 0

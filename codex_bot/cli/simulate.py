@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from codex_bot.errors import UserError
 from codex_bot.settings import load_settings
-from codex_bot.telemetry.ingest_cli import label_rule
-from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
-from codex_bot.telemetry.simulate_event import SimEvent
-from codex_bot.telemetry.simulate_incidents import INCIDENT_KINDS, Incident, parse_incident
-from codex_bot.telemetry.simulate_output import BATCH_RECORDS, OutputSummary, stream, write_files
-from codex_bot.telemetry.truth import GroundTruth
+from codex_bot.simulate.event import SimEvent
+from codex_bot.simulate.fleet import FleetConfig, next_full_hour, simulate
+from codex_bot.simulate.incidents import INCIDENT_KINDS, Incident, parse_incident
+from codex_bot.simulate.output import BATCH_RECORDS, OutputSummary, stream, write_files
+from codex_bot.simulate.truth import GroundTruth
+from codex_bot.telemetry.labels import label_rule
 
 EPILOG = f"""\
 incidents: KIND@START/DURATION with KIND one of {', '.join(INCIDENT_KINDS)},

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from codex_bot.errors import UserError
-from codex_bot.telemetry.simulate_event import AttrValue, SimEvent, iso_ms
+from codex_bot.simulate.event import AttrValue, SimEvent, iso_ms
 
 BATCH_RECORDS = 512  # the OpenTelemetry batch processors' default max export batch size
 EVENT_SCOPE = "codex_otel.log_only"

@@ -18,8 +18,10 @@ from sqlalchemy import Connection, Engine, Integer, MetaData, Table, func, selec
 
 # The modules that register the state's migrations, so the target gets every table.
 import codex_bot.alerts.records
-import codex_bot.digests.schedule
-import codex_bot.outbox  # noqa: F401
+import codex_bot.budgets.watch
+import codex_bot.delivery.outbox
+import codex_bot.digests.ledger
+import codex_bot.digests.schedule  # noqa: F401
 from codex_bot.errors import UserError
 from codex_bot.settings import load_settings
 from codex_bot.store import Store, create_state_engine

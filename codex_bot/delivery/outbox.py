@@ -1,6 +1,6 @@
 """Durable pending deliveries: render → outbox → send with retry/backoff → record.
 
-A caller enqueues a rendered :class:`~codex_bot.slack.message.Message` under an idempotency
+A caller enqueues a rendered :class:`~codex_bot.delivery.message.Message` under an idempotency
 key, in the same state-database transaction as the state change that caused it, so a crash either
 loses both or keeps both.  :meth:`Outbox.flush` sends what is due:
 
@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -44,11 +45,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 from sqlalchemy import RowMapping
 
-from codex_bot.settings import Settings
+from codex_bot.delivery.message import ChartImage, Delivery, Destination, Message
+from codex_bot.delivery.transport import Transport
 from codex_bot.slack.delivery_failures import QUIET_SECONDS, FailedDelivery, FailureNotices
-from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.slack_errors import error_code
-from codex_bot.slack.transport import Transport
 from codex_bot.store import MessageRef, Store, Tx, add_migration
 
 log = logging.getLogger(__name__)
@@ -176,12 +176,8 @@ class Outbox:
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._flushing = threading.Lock()
         store.migrate()
-
-    @classmethod
-    def from_settings(cls, store: Store, settings: Settings) -> Outbox:
-        """The bot's outbox: permanent failures are told to CODEX_BOT_ADMIN_USERS / CODEX_BOT_FALLBACK_CHANNEL."""
-        return cls(store, notices=FailureNotices.from_settings(settings))
 
     # --- enqueue ---
 
@@ -245,7 +241,15 @@ class Outbox:
     # --- send ---
 
     def flush(self, transport: Transport, *, limit: int = 200) -> FlushReport:
-        """Send every due delivery (in order within each chain); never raises for delivery errors."""
+        """Send every due delivery (in order within each chain); never raises for delivery errors.
+
+        One flush at a time per outbox: a bot shares one outbox between its threads (commands, buttons,
+        the schedulers), and a claim is this outbox's, so two of its flushes could otherwise send one
+        delivery twice."""
+        with self._flushing:
+            return self._flush(transport, limit)
+
+    def _flush(self, transport: Transport, limit: int) -> FlushReport:
         report = FlushReport()
         now = self.clock()
         blocked: set[str] = set()
@@ -265,7 +269,7 @@ class Outbox:
             if outcome == "retrying":
                 blocked.add(row["chain"])
         if report.failed and self._report_failures():
-            self.flush(transport, limit=limit)  # the notices (never reported themselves, so this ends)
+            self._flush(transport, limit)  # the notices (never reported themselves, so this ends)
         return report
 
     # --- permanent failures: tell people, keep the deliveries for a retry ---

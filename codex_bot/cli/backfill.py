@@ -12,7 +12,7 @@ from codex_bot.errors import BadRange, UserError
 from codex_bot.metrics.ranges import parse_instant
 from codex_bot.settings import load_settings
 from codex_bot.telemetry.backfill import BackfillReport, backfill
-from codex_bot.telemetry.ingest_cli import label_rule
+from codex_bot.telemetry.labels import label_rule
 from codex_bot.telemetry.runtime import tune_gc
 
 DESCRIPTION = """\

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from codex_bot.charts.local_renderer import RendererStartError
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.transport import Transport
 from codex_bot.demo.channel import OneChannel
 from codex_bot.demo.prometheus import PrometheusStartError
 from codex_bot.demo.script import DemoOptions, run
 from codex_bot.processes import exit_on_sigterm
 from codex_bot.settings import Settings, load_settings
 from codex_bot.slack.client import SlackSetupError, build_web_client
-from codex_bot.slack.console import ConsoleTransport
 from codex_bot.slack.slack_transport import SlackTransport
-from codex_bot.slack.transport import Transport
 
 CHANNEL_VARIABLE = "CODEX_BOT_DEMO_CHANNEL"
 MIN_DAYS = 7  # the demo shows 7-day panels

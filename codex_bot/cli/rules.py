@@ -8,12 +8,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.evaluate import Evaluation, evaluate
 from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.bot import routed_channels
 from codex_bot.budgets.definitions import load_budgets
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.digests.definitions import DigestFile
 from codex_bot.digests.service import checked_definitions
 from codex_bot.errors import UserError

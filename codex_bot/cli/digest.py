@@ -10,14 +10,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from codex_bot.access import AccessPolicy
+from codex_bot.bot import build_panels, digest_service
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.dashboard import dashboard_link
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import Destination
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
-from codex_bot.digests.service import Digests, load_definitions
+from codex_bot.digests.service import load_definitions
 from codex_bot.errors import PrometheusUnavailable, UserError
 from codex_bot.metrics.ranges import RANGE_FORMS, parse_instant
 from codex_bot.settings import Settings, load_settings
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import Destination
 from codex_bot.store import Store
 
 EXIT_UNAVAILABLE = 1  # Prometheus unreachable, slow or failing
@@ -74,7 +78,8 @@ def render_all(settings: Settings, chosen: list[DigestDefinition], at: datetime,
     """Render each digest; print it (unless JSON is wanted) and write its charts under ``out``."""
     # alert history, if any (a preview never creates a SQLite state file)
     store = Store.open(settings.state_target) if settings.database_url or settings.state_db.exists() else None
-    digests = Digests.from_settings(settings, store, url)
+    digests = digest_service(build_panels(settings, url), ChartRenderer.from_settings(settings),
+                             AccessPolicy.from_settings(settings), store, dashboard_link(settings.dashboard_url_template))
     try:
         rendered = []
         for definition in chosen:

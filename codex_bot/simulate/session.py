@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import random
 
-from codex_bot.telemetry.simulate_event import AttrValue, SimEvent
-from codex_bot.telemetry.simulate_incidents import (
+from codex_bot.simulate.event import AttrValue, SimEvent
+from codex_bot.simulate.incidents import (
     CACHE_FACTOR_DURING_FALL,
     DURATION_FACTOR_DURING_SPIKE,
     FAILURE_RATE_DURING_DROP,
@@ -14,7 +14,7 @@ from codex_bot.telemetry.simulate_incidents import (
     Incident,
     active_kinds,
 )
-from codex_bot.telemetry.simulate_people import Developer, pick
+from codex_bot.simulate.people import Developer, pick
 
 BASE_FAILURE_RATE = 0.015
 MAX_ATTEMPTS = 3

@@ -11,14 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
 from codex_bot.errors import UserError
-from codex_bot.settings import Settings
-from codex_bot.slack.people import Directory
-from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.labels import UserLabelRule, person_label
+
+
+class Directory(Protocol):
+    """Looks up a Slack user's e-mail address (None when their profile shows none), and lists the people
+    (:class:`codex_bot.slack.people.SlackDirectory` over the Slack API)."""
+
+    def email(self, user_id: str) -> str | None: ...
+
+    def members(self) -> list[str]: ...
 
 
 class NoPersonalData(UserError):
@@ -43,10 +50,6 @@ class Identities:
     directory: Directory
     rule: UserLabelRule
     accounts: Mapping[str, str] = field(default_factory=dict)  # lower-cased e-mail or Slack user id → account id
-
-    @classmethod
-    def from_settings(cls, settings: Settings, directory: Directory) -> Identities:
-        return cls(directory, label_rule(settings), load_accounts(settings.user_account_map))
 
     def label(self, user_id: str) -> str:
         """The asker's ``user`` label; :class:`NoPersonalData` explaining why there is none."""
