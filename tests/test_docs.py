@@ -1,5 +1,6 @@
 """The docs by audience stay true: docs/configuration.md is what Settings generates, every setting is
-described, and every relative link (file and #anchor) in README.md and docs/*.md leads somewhere."""
+described, every relative link (file and #anchor) in README.md and docs/*.md leads somewhere, and the
+metric contract table lists the contract's labels."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from codex_bot.settings import Settings, env_name
 from codex_bot.settings_doc import PAGE, render
+from codex_bot.telemetry.contract import FAMILIES
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -63,3 +65,11 @@ def test_readme_is_short_and_links_every_page():
     assert "make demo" in readme and "make test" in readme
     for page in sorted((ROOT / "docs").glob("*.md")):
         assert f"(docs/{page.name})" in readme, f"README.md does not link docs/{page.name}"
+
+
+def test_the_metric_contract_table_lists_each_familys_labels():
+    """docs/operating.md's contract table names every series with exactly the contract's labels, in order."""
+    text = (ROOT / "docs" / "operating.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(codex_\w+)` \| (?:counter|histogram) \| ([^|]+) \|", text, flags=re.M))
+    assert {name: tuple(re.findall(r"`(\w+)`", labels)) for name, labels in rows.items()} == {
+        family.series_name: family.labels for family in FAMILIES}

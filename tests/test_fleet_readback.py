@@ -92,6 +92,16 @@ def test_tool_calls_per_tool_model_and_success(fleet: Fleet, at: datetime) -> No
     assert readback(fleet, TOOL_CALLS.series_name, by, at) == truth_by(fleet, "tool_calls", at, by)
 
 
+@pytest.mark.parametrize("family, measure, by", [
+    (TOOL_CALLS, "tool_calls", ("user",)), (TOOL_CALLS, "tool_calls", ("user", "tool", "success")),
+    (TOOL_DECISIONS, "decisions", ("user",)), (TOOL_DECISIONS, "decisions", ("user", "decision", "source")),
+])
+def test_tool_calls_and_decisions_per_user(fleet: Fleet, at: datetime, family, measure, by) -> None:
+    got = readback(fleet, family.series_name, by, at)
+    assert got == truth_by(fleet, measure, at, by)
+    assert len({key[0] for key in got}) > 1, "several people made tool calls"
+
+
 def test_tool_duration_counts_per_tool(fleet: Fleet, at: datetime) -> None:
     got = readback(fleet, f"{TOOL_DURATION.name}_count", ("tool",), at)
     assert got == truth_by(fleet, "tool_calls", at, ("tool",))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from promhelpers import SAMPLE_FILES, sample_request
 
 from codex_bot.telemetry import contract
 from codex_bot.telemetry.events import CodexEvent
 from codex_bot.telemetry.increments import increments, number
-from codex_bot.telemetry.labels import UserLabelRule
+from codex_bot.telemetry.labels import UserLabelRule, user_label
 from codex_bot.telemetry.otlp_json import events_from_json
 
 RULE = UserLabelRule()
@@ -36,9 +37,9 @@ def test_the_real_codex_run_counts_exactly() -> None:
         ("codex_model_calls", (MODEL, "http", "true")): 2,
         ("codex_conversations", (MODEL, "unknown", "xterm")): 1,
         ("codex_prompts", (MODEL, "unknown", "xterm")): 1,
-        ("codex_tool_calls", (MODEL, "exec_command", "true")): 1,
+        ("codex_tool_calls", (MODEL, "unknown", "exec_command", "true")): 1,
         ("codex_tool_duration_seconds", (MODEL, "exec_command")): 0.466,
-        ("codex_tool_decisions", (MODEL, "exec_command", "approved", "config")): 1,
+        ("codex_tool_decisions", (MODEL, "unknown", "exec_command", "approved", "config")): 1,
     }
     assert totals(events)[("codex_tool_duration_seconds", (MODEL, "exec_command"))] == [0.466]  # one observation
 
@@ -70,12 +71,35 @@ def test_model_calls_by_endpoint_and_transport() -> None:
 
 
 def test_tool_result_and_decision() -> None:
-    assert families(event("codex.tool_result", tool_name="apply_patch", duration_ms="1250", success="False")) == [
-        ("codex_tool_calls", ("m", "apply_patch", "false"), 1),
-        ("codex_tool_duration_seconds", ("m", "apply_patch"), 1.25),
+    assert families(event("codex.tool_result", tool_name="apply_patch", duration_ms="1250", success="False",
+                          **{"user.email": "a@x"})) == [
+        ("codex_tool_calls", ("m", "a@x", "apply_patch", "false"), 1),
+        ("codex_tool_duration_seconds", ("m", "apply_patch"), 1.25),  # no user: 36 series per label set
     ]
     assert families(event("codex.tool_decision", tool_name="exec_command", decision="Denied", source="User")) == [
-        ("codex_tool_decisions", ("m", "exec_command", "denied", "user"), 1)]
+        ("codex_tool_decisions", ("m", "unknown", "exec_command", "denied", "user"), 1)]
+
+
+@pytest.mark.parametrize("mode", ["email", "account_id", "hash", "none"])
+@pytest.mark.parametrize("attributes, resource", [
+    ({"user.email": "a@x", "user.account_id": "acct-1"}, {}),
+    ({"user.account_id": "acct-1"}, {"user.email": "r@x"}),  # e-mail only on the resource (OTEL_RESOURCE_ATTRIBUTES)
+    ({}, {}),
+])
+def test_tool_calls_and_decisions_carry_the_same_user_as_prompts(mode: str, attributes: dict[str, str],
+                                                                 resource: dict[str, str]) -> None:
+    """One user-label rule for every per-person family, in each CODEX_BOT_USER_LABEL mode."""
+    rule = UserLabelRule(mode, salt="s")  # type: ignore[arg-type]
+
+    def user_of(name: str, family: contract.MetricFamily) -> str:
+        found = [i for i in increments(CodexEvent(name, 1, {"event.name": name, **attributes}, resource), rule)
+                 if i.family is family]
+        return found[0].labels[family.labels.index("user")]
+
+    expected = user_of("codex.user_prompt", contract.PROMPTS)
+    assert expected == user_label(attributes, resource, rule)
+    assert user_of("codex.tool_result", contract.TOOL_CALLS) == expected
+    assert user_of("codex.tool_decision", contract.TOOL_DECISIONS) == expected
 
 
 def test_conversations_and_prompts_carry_user_and_terminal() -> None:

@@ -198,6 +198,35 @@ def test_panel_with_a_filter_equals_ground_truth(panels, fleet, at, name):
 
 
 @pytest.mark.prometheus
+@pytest.mark.parametrize("name", [p.name for p in PANELS if "user" in p.filters])
+def test_panel_for_one_user_equals_ground_truth(panels, fleet, at, name):
+    """Every panel that takes user= (tools and decisions too) answers the person's own figures."""
+    where = {"user": busiest(fleet, "user")}
+    result = panels.run(PanelRequest(name, "7d", where), at)
+    assert result.has_data
+    check_against_truth(result, fleet, where)
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("name", ["tools", "decisions"])
+def test_tool_panels_for_one_user_and_tool_equal_ground_truth(panels, fleet, at, name):
+    where = {"user": busiest(fleet, "user"), "tool": busiest(fleet, "tool")}
+    result = panels.run(PanelRequest(name, "24h", where), at)
+    check_against_truth(result, fleet, where)
+
+
+@pytest.mark.prometheus
+def test_an_unchecked_filter_value_nobody_has_gives_an_empty_answer(panels, at):
+    """check_values=False (a person's tool panels in /codex me): no BadFilter, no rows, no lookup."""
+    nobody = {"user": "nobody@example.com"}
+    with pytest.raises(BadFilter, match="No user"):
+        panels.run(PanelRequest("tools", "7d", nobody), at)
+    for name in ("tools", "decisions"):
+        result = panels.run(PanelRequest(name, "7d", nobody, check_values=False), at)
+        assert result.rows == [] and result.filters == nobody
+
+
+@pytest.mark.prometheus
 def test_today_and_this_week_are_exact(panels, fleet, at):
     """As of 15:00 Berlin (on the grid): the fleet's end may be local midnight, when "today" is empty."""
     afternoon = at.astimezone(BERLIN).replace(hour=15, minute=0, second=0, microsecond=0)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from codex_e2e.codex_cli import MODEL, TERMINAL, CodexRun, cached_codex, config_toml, run_exec
+from codex_e2e.codex_cli import MODEL, TERMINAL, USER_EMAIL, CodexRun, cached_codex, config_toml, run_exec
 from codex_e2e.exposition import Sample, parse, total
 from codex_e2e.fake_responses_api import FakeResponsesAPI, Served
 from codex_e2e.ingest_process import running_ingest, scrape
@@ -135,6 +135,18 @@ def test_tool_calls_equal_the_function_calls_served(outcome: Outcome) -> None:
     assert total(outcome.samples, TOOL_CALLS.series_name, success="true") == len(calls)
     assert total(outcome.samples, TOOL_DECISIONS.series_name, decision="approved", source="config") == len(calls)
     assert total(outcome.samples, f"{TOOL_DURATION.name}_count") == len(calls)
+
+
+def test_every_per_person_family_carries_the_exporting_users_label(outcome: Outcome) -> None:
+    """The e-mail Codex exports as a resource attribute is the user label of tokens, conversations, prompts,
+    tool calls and decisions alike (so `/codex me` finds all of them), and of nothing else."""
+    per_person = [family for family in FAMILIES if "user" in family.labels]
+    assert {family.name for family in per_person} == {TOKENS.name, CONVERSATIONS.name, PROMPTS.name,
+                                                      TOOL_CALLS.name, TOOL_DECISIONS.name}
+    for family in per_person:
+        counted = total(outcome.samples, family.series_name)
+        assert counted > 0 and total(outcome.samples, family.series_name, user=USER_EMAIL) == counted, family.name
+    assert all("user" not in s.labels for s in outcome.samples if s.name.startswith(TOOL_DURATION.name))
 
 
 def test_one_conversation_and_prompt_per_exec(outcome: Outcome) -> None:

@@ -9,6 +9,7 @@ same instant, and its figures the generator's ground truth.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from codex_bot.slack.blocks import table_section
 from codex_bot.slack.home_view import (
     HEADLINE_PANELS,
     RANGE_ACTION,
+    YOU_PANELS,
     Chart,
     FiringAlert,
     HomeData,
@@ -111,8 +113,7 @@ class Setup:
         return home_view(data).to_dict()
 
     def you(self, range_text: str, headline: dict[str, Any]) -> PersonalUsage:
-        usage = personal_usage(self.panels, self.email, range_text, self.at, ("tokens", "cost", "conversations"),
-                               ("conversations",))
+        usage = personal_usage(self.panels, self.email, range_text, self.at, YOU_PANELS, ("conversations",))
         return PersonalUsage(self.email, usage.mine, {**usage.team, "tokens": headline["tokens"],
                                                       "cost": headline["cost"]})
 
@@ -180,6 +181,9 @@ def test_opening_the_home_tab_publishes_the_dashboard(setup: Setup):
         "output_tokens", start, setup.at, where={"user": setup.email})
     team = truth.total("input_tokens", start, setup.at) + truth.total("output_tokens", start, setup.at)
     assert f"{humanize(100 * mine / team, 'percent')} of tokens ({humanize(mine, 'tokens')} of" in text
+    tools, decisions = (truth.total(m, start, setup.at, where={"user": setup.email}) for m in ("tool_calls", "decisions"))
+    assert tools != truth.total("tool_calls", start, setup.at), "the person's own tool calls, not the team's"
+    assert f" · {humanize(tools, 'count')} tool calls · {humanize(decisions, 'count')} approval decisions" in text
     assert f"<{setup.permalink}|see the alert>" in json.dumps(view) and "daily-eng" in text and "weekly-leads" in text
     assert "Per user" not in text, "Alice may not see other people's figures"
 
@@ -240,8 +244,29 @@ def test_codex_me_shows_own_usage_and_share_from_the_ground_truth(setup: Setup):
     assert f"{humanize(100 * conversations / team, 'percent')} of conversations" in text
     by_model = truth.total("input_tokens", start, setup.at, where=mine, by=("model",))
     assert all(model in text for (model,) in by_model)
-    assert f"user={setup.email}" in text and "Only you see this" in text
+    for heading, measure, dim in (("Your tool calls by tool", "tool_calls", "tool"),
+                                  ("Your tool approval decisions", "decisions", "decision")):
+        own = truth.total(measure, start, setup.at, where=mine, by=(dim,))
+        team = truth.total(measure, start, setup.at, by=(dim,))
+        assert own and own != team, f"{setup.email} has {measure} of their own, not the team's"
+        table = text.split(heading, 1)[1]
+        for (value,), count in own.items():  # type: ignore[union-attr]
+            assert re.search(rf"^{re.escape(value)} +{re.escape(humanize(count, 'count'))} ", table, re.M), value
+    assert f"user={setup.email}" in text and "Only you see this" in text and "no per-person" not in text
     assert not [c for c in setup.slack.calls_to("chat.postMessage") if c.body.get("text", "").startswith("Your")]
+
+
+@pytest.mark.parametrize("panel, measure, dim", [("tools", "tool_calls", "tool"), ("decisions", "decisions", "decision")])
+def test_tool_panels_per_user_follow_the_personal_data_policy(setup: Setup, panel: str, measure: str, dim: str):
+    """`/codex tools|decisions 7d user=…`: refused to Alice (not allowed), the person's own rows for the lead."""
+    refused = blocks_to_text(blocks_of(setup.ask(f"{panel} 7d user={setup.email}", f"{panel}-alice")))
+    assert "personal data" in refused and setup.email not in refused
+    text = blocks_to_text(blocks_of(setup.ask(f"{panel} 7d user={setup.email}", f"{panel}-lead", LEAD)))
+    start = setup.at - timedelta(days=7)
+    own = setup.fleet.truth.total(measure, start, setup.at, where={"user": setup.email}, by=(dim,))
+    assert own
+    for (value,), count in own.items():  # type: ignore[union-attr]
+        assert re.search(rf"^{re.escape(value)} +{re.escape(humanize(count, 'count'))} ", text, re.M), value
 
 
 @pytest.mark.parametrize("user, email, expected", [

@@ -35,6 +35,7 @@ from codex_bot.slack.home_view import (
     CHART_PANEL,
     HEADLINE_PANELS,
     RANGES,
+    YOU_PANELS,
     Chart,
     FiringAlert,
     HomeData,
@@ -102,8 +103,7 @@ class Home:
         """The viewer's own usage (team tokens and cost come from the headline); None with a note if none."""
         try:
             label = self.identities.label(user_id)
-            usage = personal_usage(self.panels, label, range_text, at, ("tokens", "cost", "conversations"),
-                                   ("conversations",))
+            usage = personal_usage(self.panels, label, range_text, at, YOU_PANELS, ("conversations",))
         except UserError as exc:
             data.notes.append(f"Your usage: {exc}")
             return None

@@ -195,12 +195,13 @@ PANELS: tuple[Panel, ...] = (
     ),
     Panel(
         "tools", ("tool", "tool-types"), "Tool calls by tool", "tool calls per tool and their share",
-        "count", "breakdown", "hbar", ("model", "tool"), {"calls": Increase(TOOL_CALLS, by=("tool",))},
+        "count", "breakdown", "hbar", ("model", "user", "tool"), {"calls": Increase(TOOL_CALLS, by=("tool",))},
         rows=Breakdown("tool", (_count("calls", "tool calls"),), share=True),
     ),
     Panel(
         "decisions", ("decision", "approvals"), "Tool approval decisions", "approval decisions and their share",
-        "count", "breakdown", "doughnut", ("model", "tool"), {"count": Increase(TOOL_DECISIONS, by=("decision",))},
+        "count", "breakdown", "doughnut", ("model", "user", "tool"),
+        {"count": Increase(TOOL_DECISIONS, by=("decision",))},
         rows=Breakdown("decision", (_count("count", "tool decisions"),), share=True),
     ),
     Panel(

@@ -23,6 +23,9 @@ class PanelRequest:
     range_text: str = DEFAULT_RANGE
     filters: dict[str, str] = field(default_factory=dict)
     public: bool = False  # post in the channel rather than only to the asker
+    # False: a filter value Prometheus has never seen gives an empty answer, not BadFilter (e.g. the
+    # tools panel of a person who never made a tool call, asked for next to their other panels)
+    check_values: bool = True
 
     def to_text(self) -> str:
         """The words :func:`parse_request` reads back into this request (without ``public``)."""

@@ -58,10 +58,11 @@ class Panels:
         panel = find_panel(request.panel)
         panel.check_filter_keys(request.filters)
         window = parse_range(request.range_text, at or datetime.now(UTC), self.tz)
-        labels = panel.filters if choices else tuple(request.filters)
+        checked = tuple(request.filters) if request.check_values else ()  # filter values to check exist
+        labels = panel.filters if choices else checked
         answers = self.client.gather(self._calls(panel, request.filters, window, labels))
-        for label, value in request.filters.items():
-            _check_value(label, value, answers["labels", label])
+        for label in checked:
+            _check_value(label, request.filters[label], answers["labels", label])
         result = self._result(panel, request, window, answers)
         if choices:
             result.choices = {label: list(answers["labels", label]) for label in panel.filters}

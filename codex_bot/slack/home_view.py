@@ -44,6 +44,8 @@ HEADLINE = (  # (panel, figure key, name shown)
     ("p95", "p95_seconds", "P95 tool duration"), ("cost", "total_usd", "Estimated cost"),
 )
 HEADLINE_PANELS = tuple(dict.fromkeys(panel for panel, _, _ in HEADLINE))
+YOU_PANELS = ("tokens", "cost", "conversations", "tools", "decisions")  # the viewer's own, for the "You" line
+YOU_COUNTS = (("tools", "calls", "tool calls"), ("decisions", "count", "approval decisions"))  # (panel, column, name)
 CHART_PANEL = "usage"
 MAX_LISTED = 10
 MORE = "… and {} more"
@@ -145,6 +147,8 @@ def you_section(you: PersonalUsage) -> SectionBlock:
     mine = (f"*You*: {humanize(tokens.figures.get('total'), 'tokens')} tokens · "
             f"{humanize(cost.figures.get('total_usd'), 'usd')} · "
             f"{humanize(you.mine['conversations'].figures.get('conversations'), 'count')} conversations")
+    counts = [(you.row_total(panel, column), name) for panel, column, name in YOU_COUNTS]
+    mine += "".join(f" · {humanize(total, 'count')} {name}" for total, name in counts if total is not None)
     return SectionBlock(block_id="home_you", text=MarkdownTextObject(text=f"{mine}\n{share_line(you)}"))
 
 

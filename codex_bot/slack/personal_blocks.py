@@ -17,13 +17,18 @@ from slack_sdk.models.blocks import (
 
 from codex_bot.delivery.message import Message
 from codex_bot.formatting import humanize
-from codex_bot.panels.personal import NOT_PER_PERSON, PersonalUsage, Share
+from codex_bot.panels.personal import PersonalUsage, Share
 from codex_bot.slack.blocks import figure_field, notes_line, table_section, unit_of, window
 from codex_bot.slack.mrkdwn import escape
 
 FIELDS = (  # (panel, figure key, name shown)
     ("tokens", "input", "Tokens in"), ("tokens", "output", "Tokens out"), ("tokens", "total", "Tokens in + out"),
     ("cost", "total_usd", "Estimated cost"), ("conversations", "conversations", "Conversations"),
+)
+TABLES = (  # (panel, heading, said when the person has no rows in the range)
+    ("model-tokens", "Your tokens by model", None),
+    ("tools", "Your tool calls by tool", "You made no tool calls in this range."),
+    ("decisions", "Your tool approval decisions", "No approval decisions on your tool calls in this range."),
 )
 OPT_OUT = "personal_digest_opt_out"  # action ids of the personal digest's buttons
 OPT_IN = "personal_digest_opt_in"
@@ -40,21 +45,27 @@ def share_line(usage: PersonalUsage) -> str:
     return "*Your share of the team*: " + " · ".join(share_text(s, usage) for s in usage.shares)
 
 
+def table_blocks(usage: PersonalUsage, panel: str, heading: str, none: str | None) -> list[Block]:
+    """The heading and table of one of the person's breakdowns; ``none`` (or nothing) without rows."""
+    result = usage.mine.get(panel)
+    if result is not None and result.rows:
+        return [SectionBlock(text=MarkdownTextObject(text=f"*{heading}*")), table_section(result)]
+    if result is not None and none:
+        return [SectionBlock(text=MarkdownTextObject(text=f"*{heading}*: {none}"))]
+    return []
+
+
 def personal_blocks(usage: PersonalUsage, tz: ZoneInfo, source: str) -> list[Block]:
     tokens = usage.mine["tokens"]
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=f"Your Codex usage · {tokens.range.label}"))]
     blocks.append(SectionBlock(fields=[figure_field(key, usage.mine[panel], unit_of(key, usage.mine[panel]), name)
                                        for panel, key, name in FIELDS]))
     blocks.append(SectionBlock(text=MarkdownTextObject(text=share_line(usage))))
-    models = usage.mine["model-tokens"]
-    if models.rows:
-        blocks += [SectionBlock(text=MarkdownTextObject(text="*Your tokens by model*")), table_section(models)]
+    blocks += [block for panel, heading, none in TABLES for block in table_blocks(usage, panel, heading, none)]
     context = f"{window(tokens, tz)} · `user={escape(usage.label)}` · source: {escape(source)}"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=(
-        f"Only you see this. Tool calls and approval decisions (the {' and '.join(NOT_PER_PERSON)} panels) are "
-        "counted without a user label, so they have no per-person figures; shares are of the whole team, "
-        "never a ranking."))]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="Only you see this. Shares are of the whole team, never a ranking.")]))
     notes = usage.mine["cost"].notes
     return [*blocks, notes_line(notes)] if notes else blocks
 

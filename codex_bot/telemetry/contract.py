@@ -3,6 +3,15 @@
 Panels, alerts and digests query only these names.  Counters are cumulative, start at 0
 when a series is first seen (so ``increase()`` keeps the first increment) and carry
 only low-cardinality labels.  Durations are in seconds.
+
+The ``user`` label (one value per developer, see :mod:`codex_bot.telemetry.labels`) is on every
+counter whose event says who acted: tokens, conversations, prompts, tool calls and tool decisions,
+so ``/codex me`` can show each of them per person.  It is deliberately not on the tool-duration
+histogram: every label set of a histogram is 34 bucket series (33 bounds and ``+Inf``) plus
+``_sum`` and ``_count``, so a ``user`` label would multiply its 36 series per (model, tool) by the
+number of developers, for a figure (a per-person P95) nobody asks for.  Per person, tool *calls*
+answer "how much do I use tools".  Model calls carry no ``user`` either: their figures (success
+rate, calls per model) are the team's.
 """
 
 from __future__ import annotations
@@ -45,15 +54,15 @@ PROMPTS = MetricFamily(
     "User prompts (codex.user_prompt).",
 )
 TOOL_CALLS = MetricFamily(
-    "codex_tool_calls", "counter", ("model", "tool", "success"),
+    "codex_tool_calls", "counter", ("model", "user", "tool", "success"),
     "Tool calls (codex.tool_result); success is about the tool call, not a command's exit code.",
 )
 TOOL_DURATION = MetricFamily(
     "codex_tool_duration_seconds", "histogram", ("model", "tool"),
     "Tool call duration in seconds (codex.tool_result duration_ms).",
-)
+)  # no user label: see the module docstring (series per developer × 36)
 TOOL_DECISIONS = MetricFamily(
-    "codex_tool_decisions", "counter", ("model", "tool", "decision", "source"),
+    "codex_tool_decisions", "counter", ("model", "user", "tool", "decision", "source"),
     "Approval decisions on tool calls (codex.tool_decision), lower-cased.",
 )
 

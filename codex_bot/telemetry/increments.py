@@ -93,16 +93,18 @@ def _per_terminal(family: MetricFamily) -> Callable[[CodexEvent, UserLabelRule],
 def _tool_result(event: CodexEvent, rule: UserLabelRule) -> list[Increment]:
     attributes = event.attributes
     model, tool = model_label(attributes), tool_label(attributes)
+    user = user_label(attributes, event.resource, rule)
     seconds = number(attributes.get("duration_ms")) / 1000
     return [
-        Increment(contract.TOOL_CALLS, (model, tool, success_label(attributes)), 1),
-        Increment(contract.TOOL_DURATION, (model, tool), seconds),
+        Increment(contract.TOOL_CALLS, (model, user, tool, success_label(attributes)), 1),
+        Increment(contract.TOOL_DURATION, (model, tool), seconds),  # per tool, not per person (see contract)
     ]
 
 
 def _tool_decision(event: CodexEvent, rule: UserLabelRule) -> list[Increment]:
     attributes = event.attributes
-    labels = (model_label(attributes), tool_label(attributes), decision_label(attributes), source_label(attributes))
+    labels = (model_label(attributes), user_label(attributes, event.resource, rule), tool_label(attributes),
+              decision_label(attributes), source_label(attributes))
     return [Increment(contract.TOOL_DECISIONS, labels, 1)]
 
 

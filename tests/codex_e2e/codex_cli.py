@@ -23,6 +23,7 @@ import pytest
 CODEX_VERSION = "0.169.0"
 MODEL = "gpt-5.1-codex"
 TERMINAL = "xterm"  # TERM given to Codex, exported as terminal.type
+USER_EMAIL = "dev@e2e.example"  # resource user.email (OTEL_RESOURCE_ATTRIBUTES): the user label in email mode
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 _LOOPBACK = "127.0.0.1,localhost,::1"
 
@@ -115,6 +116,7 @@ def _environment(home: Path, proxy_url: str) -> dict[str, str]:
         "HOME": str(home),
         "CODEX_HOME": str(home),
         "TERM": TERMINAL,
+        "OTEL_RESOURCE_ATTRIBUTES": f"user.email={USER_EMAIL}",  # as an admin sets it without a ChatGPT login
         "LANG": "C.UTF-8",
         "NO_PROXY": _LOOPBACK,
         "no_proxy": _LOOPBACK,
