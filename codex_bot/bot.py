@@ -99,8 +99,16 @@ def build_outbox(settings: Settings, store: Store) -> Outbox:
 
 def build_parts(settings: Settings, transport: Transport, store: Store) -> Parts:
     """One of each shared collaborator, from ``settings``; messages go out through ``transport``."""
-    return Parts(settings, build_panels(settings), ChartRenderer.from_settings(settings), AccessPolicy.from_settings(settings),
-                 store, build_outbox(settings, store), transport, dashboard_link(settings.dashboard_url_template))
+    return Parts(
+        settings,
+        build_panels(settings),
+        ChartRenderer.from_settings(settings),
+        AccessPolicy.from_settings(settings),
+        store,
+        build_outbox(settings, store),
+        transport,
+        dashboard_link(settings.dashboard_url_template),
+    )
 
 
 def panel_deps(parts: Parts) -> CommandDeps:
@@ -109,8 +117,13 @@ def panel_deps(parts: Parts) -> CommandDeps:
     return CommandDeps(parts.panels, replies, parts.transport, parts.access)
 
 
-def digest_service(panels: Panels, renderer: ChartRenderer | None, access: AccessPolicy, store: Store | None,
-                   dashboard: DashboardLink | None = None) -> Digests:
+def digest_service(
+    panels: Panels,
+    renderer: ChartRenderer | None,
+    access: AccessPolicy,
+    store: Store | None,
+    dashboard: DashboardLink | None = None,
+) -> Digests:
     """Digests over ``panels`` and ``renderer``, with the alert history of ``store`` when there is one."""
     composer = DigestComposer(panels, renderer, alerts=AlertRecords(store) if store else None, access=access)
     return Digests(composer, source_label(panels.client.url), dashboard)
@@ -128,8 +141,17 @@ def rules_for_bot(settings: Settings) -> RuleSet:
 
 def alert_command_deps(parts: Parts, rules: RuleSet, replies: PanelReplies | None = None) -> AlertCommandDeps:
     """The alert sub-commands and buttons; with ``replies``, Show evidence answers with the panels."""
-    return AlertCommandDeps(parts.store, rules, parts.outbox, parts.transport, parts.access, parts.settings.tz,
-                            panels=parts.panels, replies=replies, dashboard=parts.dashboard)
+    return AlertCommandDeps(
+        parts.store,
+        rules,
+        parts.outbox,
+        parts.transport,
+        parts.access,
+        parts.settings.tz,
+        panels=parts.panels,
+        replies=replies,
+        dashboard=parts.dashboard,
+    )
 
 
 def digest_command_deps(parts: Parts, definitions: DigestFile) -> DigestCommandDeps:
@@ -144,9 +166,18 @@ def delivery_deps(parts: Parts) -> DeliveryCommandDeps:
 
 def alert_engine(parts: Parts, rules: RuleSet) -> AlertEngine:
     """The alert cycle over the shared client, renderer, store and outbox."""
-    return AlertEngine(rules, parts.client, parts.panels.prices, parts.store, parts.outbox, parts.settings.tz,
-                       interval=timedelta(seconds=parts.settings.alert_interval_seconds), renderer=parts.renderer,
-                       transport=parts.transport, dashboard=parts.dashboard)
+    return AlertEngine(
+        rules,
+        parts.client,
+        parts.panels.prices,
+        parts.store,
+        parts.outbox,
+        parts.settings.tz,
+        interval=timedelta(seconds=parts.settings.alert_interval_seconds),
+        renderer=parts.renderer,
+        transport=parts.transport,
+        dashboard=parts.dashboard,
+    )
 
 
 def budget_watch(parts: Parts) -> BudgetWatch | None:
@@ -168,8 +199,9 @@ def alert_scheduler(parts: Parts, rules: RuleSet) -> AlertScheduler:
     return AlertScheduler(engine, parts.outbox, parts.transport, engine.interval, budget_watch(parts))
 
 
-def command_deps(parts: Parts, definitions: DigestFile, identities: Identities
-                 ) -> tuple[CommandDeps, AlertCommandDeps, DigestCommandDeps, DeliveryCommandDeps]:
+def command_deps(
+    parts: Parts, definitions: DigestFile, identities: Identities
+) -> tuple[CommandDeps, AlertCommandDeps, DigestCommandDeps, DeliveryCommandDeps]:
     """``/codex`` with panels, help, me, alerts, silence, unsilence, digest and deliveries (``identities``
     tell which telemetry user a Slack user is, for ``me``); the alert, digest and delivery parts are
     returned too, for the listeners and the schedulers to share."""
@@ -196,8 +228,11 @@ def routed_channels(rules: RuleSet, digests: DigestFile, settings: Settings) -> 
     found = [(rule.channel, f"rule {rule.name}") for rule in rules.rules if rule.channel]
     found += [(routing.default, "routing.default")] if routing.default else []
     found += [(channel, f"routing.by_severity.{severity}") for severity, channel in routing.by_severity.items()]
-    found += [(channel, f"routing.by_label.{label}.{value}") for label, channels in routing.by_label.items()
-              for value, channel in channels.items()]
+    found += [
+        (channel, f"routing.by_label.{label}.{value}")
+        for label, channels in routing.by_label.items()
+        for value, channel in channels.items()
+    ]
     found += [(digest.channel, f"digest {digest.name}") for digest in digests.digests]
     found += [(settings.fallback_channel, "CODEX_BOT_FALLBACK_CHANNEL")] if settings.fallback_channel else []
     for channel, user in found:
@@ -246,22 +281,33 @@ class Bot:
 
     def _tell_channel_problems(self, problems: Sequence[ChannelProblem]) -> None:
         text = ":warning: I can't post to some channels the alert rules or digests use:\n" + "\n".join(
-            f"• {escape(str(p))}" for p in problems)
+            f"• {escape(str(p))}" for p in problems
+        )
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
         day = datetime.now(UTC).strftime("%Y-%m-%d")
         outbox = self.parts.outbox
         recipients = outbox.notices.recipients("") if outbox.notices else []
         with self.store.transaction() as tx:
             for recipient in recipients:
-                outbox.enqueue(tx, Outgoing(f"channel-check:{day}:{digest}:{recipient}", recipient,
-                                            notice_message(text), report=False))
+                outbox.enqueue(
+                    tx,
+                    Outgoing(
+                        f"channel-check:{day}:{digest}:{recipient}", recipient, notice_message(text), report=False
+                    ),
+                )
         outbox.flush(self.transport)
 
     def start_schedulers(self) -> None:
         self._alerts = alert_scheduler(self.parts, self.alerts.rules)
         self._alerts.start()
-        self._digests = start_digest_scheduler(self.digests.definitions, self.digests.digests, self.parts.store,
-                                               self.parts.outbox, self.parts.transport, self.personal)
+        self._digests = start_digest_scheduler(
+            self.digests.definitions,
+            self.digests.digests,
+            self.parts.store,
+            self.parts.outbox,
+            self.parts.transport,
+            self.personal,
+        )
         log.info("alert evaluation every %d s and digest schedules started", self.settings.alert_interval_seconds)
 
     def stop(self) -> None:
@@ -275,8 +321,18 @@ class Bot:
 
 def home_of(deps: CommandDeps, store: Store, digests: DigestFile, surfaces: Surfaces, identities: Identities) -> Home:
     """The App Home on the commands' panels, renderer, access policy and clock."""
-    return Home(deps.panels, identities, deps.access, store, digests, surfaces,  # type: ignore[arg-type]
-                deps.replies.renderer, deps.replies.tz, deps.replies.source, lambda: deps.clock())
+    return Home(
+        deps.panels,
+        identities,
+        deps.access,
+        store,
+        digests,
+        surfaces,
+        deps.replies.renderer,
+        deps.replies.tz,
+        deps.replies.source,
+        lambda: deps.clock(),
+    )
 
 
 def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
@@ -291,6 +347,12 @@ def assemble(settings: Settings, *, signing_secret: str | None = None) -> Bot:
     home = home_of(deps, parts.store, definitions, SlackSurfaces(client), people)
     services = Services(deps, alerts, deliveries=deliveries, home=home, store=parts.store)
     app = build_app(client, services, signing_secret=signing_secret)
-    personal = PersonalDigests(deps.panels, people, directory.members, parts.store, settings.tz,  # type: ignore[arg-type]
-                               deps.replies.source)
+    personal = PersonalDigests(
+        deps.panels,
+        people,
+        directory.members,
+        parts.store,
+        settings.tz,
+        deps.replies.source,
+    )
     return Bot(parts, app, deps, alerts, digest, personal)

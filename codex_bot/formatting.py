@@ -71,7 +71,7 @@ def humanize_delta(delta: float, unit: str) -> str:
 
 
 def humanize_change(current: float | None, previous: float | None, unit: str) -> str:
-    """"+12.3 % (+1.2k)"; "new (+1.2k)" when the previous period was 0; "—" when either is unknown."""
+    """ "+12.3 % (+1.2k)"; "new (+1.2k)" when the previous period was 0; "—" when either is unknown."""
     diff = change(current, previous)
     if diff.absolute is None:
         return MISSING

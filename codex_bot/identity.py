@@ -54,15 +54,21 @@ class Identities:
     def label(self, user_id: str) -> str:
         """The asker's ``user`` label; :class:`NoPersonalData` explaining why there is none."""
         if self.rule.mode == "none":
-            raise NoPersonalData("Per-person usage is off here: telemetry is recorded without a user "
-                                 "(CODEX_BOT_USER_LABEL=none), so I can only show team figures.")
+            raise NoPersonalData(
+                "Per-person usage is off here: telemetry is recorded without a user "
+                "(CODEX_BOT_USER_LABEL=none), so I can only show team figures."
+            )
         email = self.directory.email(user_id)
         account = self.accounts.get(user_id.lower()) or (self.accounts.get(email.lower()) if email else None)
         found = person_label(email, account, self.rule)
         if found is not None:
             return found
         if self.rule.mode == "account_id":
-            raise NoPersonalData("Telemetry names people by Codex account id, and CODEX_BOT_USER_ACCOUNT_MAP has "
-                                 "none for you; an admin can add your Slack e-mail with your account id.")
-        raise NoPersonalData("Your Slack profile shows me no e-mail address, so I can't find your usage "
-                             "(the app needs the users:read.email scope).")
+            raise NoPersonalData(
+                "Telemetry names people by Codex account id, and CODEX_BOT_USER_ACCOUNT_MAP has "
+                "none for you; an admin can add your Slack e-mail with your account id."
+            )
+        raise NoPersonalData(
+            "Your Slack profile shows me no e-mail address, so I can't find your usage "
+            "(the app needs the users:read.email scope)."
+        )

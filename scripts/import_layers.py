@@ -19,20 +19,49 @@ PACKAGE = Path(__file__).resolve().parent.parent / "codex_bot"
 # the alert cycle checks the budgets after each run, digests read alert history, /codex commands run alerts' and
 # digests' actions.  Slack's message building blocks (mrkdwn, blocks, pickers, views, failure notices) sit in delivery.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("codex_bot.errors", "codex_bot.settings", "codex_bot.clock", "codex_bot.processes",
-              "codex_bot.log_config", "codex_bot.formatting", "codex_bot.change", "codex_bot.store",
-              "codex_bot.yamlfile", "codex_bot.dashboard", "codex_bot")),
+    (
+        "base",
+        (
+            "codex_bot.errors",
+            "codex_bot.settings",
+            "codex_bot.clock",
+            "codex_bot.processes",
+            "codex_bot.log_config",
+            "codex_bot.formatting",
+            "codex_bot.change",
+            "codex_bot.store",
+            "codex_bot.yamlfile",
+            "codex_bot.dashboard",
+            "codex_bot",
+        ),
+    ),
     ("telemetry", ("codex_bot.telemetry",)),
     ("simulate", ("codex_bot.simulate",)),
     ("metrics", ("codex_bot.metrics",)),
     ("panels", ("codex_bot.panels", "codex_bot.access", "codex_bot.identity")),
     ("charts", ("codex_bot.charts",)),
-    ("delivery", ("codex_bot.delivery", "codex_bot.delivery.outbox", "codex_bot.delivery.message", "codex_bot.delivery.transport",
-                  "codex_bot.delivery.console", "codex_bot.slack.slack_transport", "codex_bot.slack.client",
-                  "codex_bot.slack.slack_errors", "codex_bot.slack.blocks", "codex_bot.slack.replies",
-                  "codex_bot.slack.mrkdwn", "codex_bot.slack.delivery_failures", "codex_bot.slack.pickers",
-                  "codex_bot.slack.home_view", "codex_bot.slack.personal_blocks", "codex_bot.slack.surfaces",
-                  "codex_bot.slack.people")),
+    (
+        "delivery",
+        (
+            "codex_bot.delivery",
+            "codex_bot.delivery.outbox",
+            "codex_bot.delivery.message",
+            "codex_bot.delivery.transport",
+            "codex_bot.delivery.console",
+            "codex_bot.slack.slack_transport",
+            "codex_bot.slack.client",
+            "codex_bot.slack.slack_errors",
+            "codex_bot.slack.blocks",
+            "codex_bot.slack.replies",
+            "codex_bot.slack.mrkdwn",
+            "codex_bot.slack.delivery_failures",
+            "codex_bot.slack.pickers",
+            "codex_bot.slack.home_view",
+            "codex_bot.slack.personal_blocks",
+            "codex_bot.slack.surfaces",
+            "codex_bot.slack.people",
+        ),
+    ),
     ("budgets", ("codex_bot.budgets",)),
     ("alerts", ("codex_bot.alerts",)),
     ("digests", ("codex_bot.digests",)),
@@ -96,7 +125,11 @@ def misplaced_cli() -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fail", action="store_true", help="exit 1 when an import breaks the layer rule or a *_cli module lives outside codex_bot/cli/")
+    parser.add_argument(
+        "--fail",
+        action="store_true",
+        help="exit 1 when an import breaks the layer rule or a *_cli module lives outside codex_bot/cli/",
+    )
     args = parser.parse_args()
     broken = violations()
     for importer, imported, why in broken:

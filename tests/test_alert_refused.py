@@ -30,9 +30,18 @@ def slack() -> Iterator[SlackEmulator]:
 
 
 def test_an_alert_to_a_channel_without_the_bot_reaches_the_admin_and_goes_out_after_the_fix(
-        tmp_path, fleet, slack, episode):  # noqa: F811
-    settings = load_settings(slack_bot_token=BOT_TOKEN, slack_api_url=slack.base_url, admin_users=[ADMIN],
-                             prometheus_url=fleet.prometheus_url, state_db=tmp_path / "state.sqlite")
+    tmp_path,
+    fleet,
+    slack,
+    episode,  # noqa: F811 - a fixture
+):
+    settings = load_settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=slack.base_url,
+        admin_users=[ADMIN],
+        prometheus_url=fleet.prometheus_url,
+        state_db=tmp_path / "state.sqlite",
+    )
     oncall = slack.channel("oncall").id
     store = Store.open(settings.state_db)
     transport = SlackTransport(build_web_client(settings))

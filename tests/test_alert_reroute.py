@@ -34,8 +34,7 @@ def test_replies_follow_the_message_after_the_rule_is_rerouted(tmp_path, fleet, 
     moved = RuleSet(rules=[RULE], routing=Routing(default=MOVED))
     bot = Bot(tmp_path / "state.sqlite", fleet, slack, rules=moved)
     assert bot.engine.run_cycle(minutes(4)).notices.reminded
-    deps = AlertCommandDeps(bot.store, moved, bot.outbox, bot.transport, AccessPolicy(), UTC,
-                            clock=lambda: minutes(5))
+    deps = AlertCommandDeps(bot.store, moved, bot.outbox, bot.transport, AccessPolicy(), UTC, clock=lambda: minutes(5))
     body = {"user": {"id": "U0ONCALL"}, "actions": [{"value": str(bot.engine.records.open_episode(RULE.name)[0].id)}]}
     assert "is on it" in button(ACKNOWLEDGE, body, deps)
     assert bot.engine.run_cycle(episode.resolved_at).notices.resolved

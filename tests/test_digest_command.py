@@ -33,9 +33,14 @@ CHANNEL = "C0GENERAL"  # the emulator's slash commands come from here, channel n
 @pytest.fixture(scope="module")
 def slack(fleet, chart_renderer, tmp_path_factory) -> Iterator[tuple[SlackEmulator, ServedApp]]:  # noqa: F811
     work = tmp_path_factory.mktemp("digest-command")
-    settings = {"prometheus_url": fleet.prometheus_url, "quickchart_url": chart_renderer.base_url, "timezone": "UTC",
-                "digests_file": work / "digests.yaml", "state_db": work / "state.sqlite",
-                "personal_data_channels": ["general"]}
+    settings = {
+        "prometheus_url": fleet.prometheus_url,
+        "quickchart_url": chart_renderer.base_url,
+        "timezone": "UTC",
+        "digests_file": work / "digests.yaml",
+        "state_db": work / "state.sqlite",
+        "personal_data_channels": ["general"],
+    }
     (work / "digests.yaml").write_text(
         f"digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 {fleet.end.hour} * * *'\n    charts: [usage]\n"
     )
@@ -116,7 +121,9 @@ def test_digest_words():
 
 
 def test_with_a_broken_digests_file_named_digests_say_why_and_ranges_still_work():
-    broken = DigestFile(Path("rules/digests.yaml"), problems=[Problem(Path("rules/digests.yaml"), 4, "unknown key 'chanel'")])
+    broken = DigestFile(
+        Path("rules/digests.yaml"), problems=[Problem(Path("rules/digests.yaml"), 4, "unknown key 'chanel'")]
+    )
     with pytest.raises(UserError) as refused:
         parse_digest_words(["daily"], broken, "UTC", "general")
     assert "rules/digests.yaml:4: unknown key 'chanel'" in str(refused.value)

@@ -43,13 +43,17 @@ def ingest_labels(rule: UserLabelRule) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("rule, identities", [
-    (UserLabelRule("email"), ("chatgpt", "apikey")),
-    (UserLabelRule("hash", "pepper"), ("chatgpt", "apikey")),
-    (UserLabelRule("account_id"), ("chatgpt", "account-only")),
-])
-def test_the_slack_users_label_is_the_one_ingest_gave_their_events(tmp_path: Path, rule: UserLabelRule,
-                                                                   identities: tuple[str, ...]):
+@pytest.mark.parametrize(
+    "rule, identities",
+    [
+        (UserLabelRule("email"), ("chatgpt", "apikey")),
+        (UserLabelRule("hash", "pepper"), ("chatgpt", "apikey")),
+        (UserLabelRule("account_id"), ("chatgpt", "account-only")),
+    ],
+)
+def test_the_slack_users_label_is_the_one_ingest_gave_their_events(
+    tmp_path: Path, rule: UserLabelRule, identities: tuple[str, ...]
+):
     mapping = tmp_path / "accounts.yaml"
     mapping.write_text("".join(f"{p.email.upper()}: {p.account_id}\n" for p in PEOPLE))
     slack = FixedDirectory({f"U{p.index:04d}": p.email for p in PEOPLE})
@@ -70,10 +74,13 @@ def test_account_ids_may_be_mapped_by_slack_user_id_too(tmp_path: Path):
         names.label("U0BOB")
 
 
-@pytest.mark.parametrize("mode, email, expected", [
-    ("none", "a@example.com", "Per-person usage is off here"),
-    ("email", None, "shows me no e-mail address"),
-])
+@pytest.mark.parametrize(
+    "mode, email, expected",
+    [
+        ("none", "a@example.com", "Per-person usage is off here"),
+        ("email", None, "shows me no e-mail address"),
+    ],
+)
 def test_no_label_is_explained(mode: str, email: str | None, expected: str):
     names = Identities(FixedDirectory({"U1": email} if email else {}), UserLabelRule(mode))  # type: ignore[arg-type]
     with pytest.raises(NoPersonalData, match=expected):
@@ -94,11 +101,14 @@ def _result(panel: str, keys: dict[str, float]) -> PanelResult:
 
 def test_a_busy_home_view_stays_within_slack_limits():
     headline = {panel: _result(panel, {key: 1.0 for p, key, _ in HEADLINE if p == panel}) for panel in HEADLINE_PANELS}
-    alerts = [FiringAlert(f"rule-{i}-" + "x" * 200, "critical", {"model": "m" * 100}, END, f"https://x/{i}")
-              for i in range(40)]
+    alerts = [
+        FiringAlert(f"rule-{i}-" + "x" * 200, "critical", {"model": "m" * 100}, END, f"https://x/{i}")
+        for i in range(40)
+    ]
     digests = [NextDigest(f"digest-{i}", "C0123", END) for i in range(40)]
-    view = home_view(HomeData("7d", headline, ZoneInfo("UTC"), "Prometheus at x", alerts=alerts, digests=digests,
-                              notes=["n" * 4000])).to_dict()
+    view = home_view(
+        HomeData("7d", headline, ZoneInfo("UTC"), "Prometheus at x", alerts=alerts, digests=digests, notes=["n" * 4000])
+    ).to_dict()
     assert len(view["blocks"]) <= 100
     texts = [b["text"]["text"] for b in view["blocks"] if b.get("text") and b["type"] != "header"]
     texts += [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]

@@ -19,8 +19,6 @@ from codex_bot.store import Store
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 40
 
 
-
-
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
     with SlackEmulator(channels=["alerts", "other", "gone"]) as emulator:

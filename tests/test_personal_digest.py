@@ -45,16 +45,33 @@ def test_each_person_gets_their_own_usage_once_per_slot_and_may_opt_out(fleet: F
     alice, bob, carol = emails_by_usage(fleet, end)[:3]
     now = [end - timedelta(hours=2, minutes=-5)]  # the scheduler's clock
     with SlackEmulator() as slack:
-        for user, email in (("U0ALICE", alice), ("U0BOB", bob), ("U0CAROL", carol),
-                            ("U0DAVE", "dave.new@example.com"), ("U0ERIN", None)):
+        for user, email in (
+            ("U0ALICE", alice),
+            ("U0BOB", bob),
+            ("U0CAROL", carol),
+            ("U0DAVE", "dave.new@example.com"),
+            ("U0ERIN", None),
+        ):
             slack.add_person(user, email)
-        settings = load_settings(slack_bot_token=BOT_TOKEN, slack_api_url=slack.base_url, timezone=TZ.key,
-                                 prometheus_url=fleet.prometheus_url, quickchart_url="http://127.0.0.1:9",
-                                 state_db=Path(tempfile.mkdtemp(prefix="codex-bot-dm-")) / "state.sqlite")
+        settings = load_settings(
+            slack_bot_token=BOT_TOKEN,
+            slack_api_url=slack.base_url,
+            timezone=TZ.key,
+            prometheus_url=fleet.prometheus_url,
+            quickchart_url="http://127.0.0.1:9",
+            state_db=Path(tempfile.mkdtemp(prefix="codex-bot-dm-")) / "state.sqlite",
+        )
         bot = assemble(settings, signing_secret=SIGNING_SECRET)
         served = ServedApp(bot.app)
-        scheduler = DigestScheduler([WEEKLY_ME], bot.digests.digests, bot.store, Outbox(bot.store), bot.transport,
-                                    clock=lambda: now[0], personal=bot.personal)
+        scheduler = DigestScheduler(
+            [WEEKLY_ME],
+            bot.digests.digests,
+            bot.store,
+            Outbox(bot.store),
+            bot.transport,
+            clock=lambda: now[0],
+            personal=bot.personal,
+        )
         try:
             served.interaction(button_payload("U0CAROL", OPT_OUT, WEEKLY_ME.name, slack.response_url("carol-out")))
             said = slack.wait_calls("response_url")[0].body
@@ -67,13 +84,14 @@ def test_each_person_gets_their_own_usage_once_per_slot_and_may_opt_out(fleet: F
             slack.wait_calls("response_url", 2)
             now[0] = end
             assert [o.status for o in scheduler.run_due()] == ["queued"]
-            second = slack.calls_to("chat.postMessage")[len(first):]
+            second = slack.calls_to("chat.postMessage")[len(first) :]
         finally:
             served.stop()
 
     assert said["response_type"] == "ephemeral" and said["replace_original"] is False
     assert "You won't get personal usage digests any more" in said["text"]
     assert said["blocks"][-1]["elements"][0]["action_id"] == OPT_IN
+
     def dms(*people: str) -> list[str]:  # each person's DM with the bot: where Slack shows the digest
         return [slack.direct_message(person).id for person in people]
 

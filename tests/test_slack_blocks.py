@@ -93,7 +93,7 @@ def test_compose_uploads_a_real_png_per_chartable_panel(chart_renderer: ChartRen
     message = replies.compose(panel("usage"))
     (chart,) = message.charts
     png = read_png(chart.png)
-    assert (png.width, png.height) == (800, 400) and len(set(png.pixels[:: 97])) > 5
+    assert (png.width, png.height) == (800, 400) and len(set(png.pixels[::97])) > 5
     assert chart.filename == "usage-7d.png" and message.text.startswith("Token usage over time (7d)")
     assert not any(b.type == "image" for b in message.blocks)
 

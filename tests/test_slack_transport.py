@@ -131,7 +131,11 @@ def test_console_transport_shows_buttons_by_their_labels(tmp_path):
     from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
     out = io.StringIO()
-    buttons = ActionsBlock(elements=[ButtonElement(text="Silence 1h", action_id="a", value="1"),
-                                     ButtonElement(text="Acknowledge", action_id="b", value="1")])
+    buttons = ActionsBlock(
+        elements=[
+            ButtonElement(text="Silence 1h", action_id="a", value="1"),
+            ButtonElement(text="Acknowledge", action_id="b", value="1"),
+        ]
+    )
     ConsoleTransport(tmp_path, out).send(Message("alert", [buttons]), Destination("#alerts"))
     assert "[ Silence 1h ] [ Acknowledge ]" in out.getvalue()

@@ -46,8 +46,16 @@ def history(rule: Rule, labels: Mapping[str, str], at: datetime, sampler: Sample
     )
 
 
-def alert_chart(rule: Rule, labels: Mapping[str, str], threshold: float | None, since: datetime, at: datetime,
-                sampler: Sampler, renderer: ChartRenderer | None, tz: ZoneInfo) -> tuple[ChartImage | None, str]:
+def alert_chart(
+    rule: Rule,
+    labels: Mapping[str, str],
+    threshold: float | None,
+    since: datetime,
+    at: datetime,
+    sampler: Sampler,
+    renderer: ChartRenderer | None,
+    tz: ZoneInfo,
+) -> tuple[ChartImage | None, str]:
     """The PNG chart and, when there is none, a short note why (a chart problem never stops the alert)."""
     if renderer is None:
         return None, ""

@@ -37,9 +37,20 @@ class CycleReport:
 
 
 class AlertEngine:
-    def __init__(self, rules: RuleSet, client: PrometheusClient, prices: PriceTable, store: Store, outbox: Outbox,
-                 tz: ZoneInfo, *, interval: timedelta = timedelta(minutes=1), renderer: ChartRenderer | None = None,
-                 transport: Transport | None = None, dashboard: DashboardLink | None = None) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        client: PrometheusClient,
+        prices: PriceTable,
+        store: Store,
+        outbox: Outbox,
+        tz: ZoneInfo,
+        *,
+        interval: timedelta = timedelta(minutes=1),
+        renderer: ChartRenderer | None = None,
+        transport: Transport | None = None,
+        dashboard: DashboardLink | None = None,
+    ) -> None:
         self.rules = rules
         self.client = client
         self.prices = prices

@@ -77,8 +77,13 @@ def load_rules(rules_dir: Path, exclude: Iterable[Path] = ()) -> RuleSet:
             routing_from = Problem(file, parsed.routing_line, "")
     for rule in result.routing.unrouted(result.rules):
         place = where[rule.name]
-        result.problems.append(Problem(place.file, place.line, f"rule {rule.name!r} has no channel: give it "
-                                       "'channel:' or set routing.default in one rules file"))
+        result.problems.append(
+            Problem(
+                place.file,
+                place.line,
+                f"rule {rule.name!r} has no channel: give it 'channel:' or set routing.default in one rules file",
+            )
+        )
     return result
 
 
@@ -125,8 +130,10 @@ def _rules(items: Any, lines: Lines, parsed: _Parsed) -> list[Problem]:
             continue
         parsed.rules.append(rule)
         parsed.lines[rule.name] = lines.line(("rules", index))
-        parsed.warnings += [Problem(lines.file, lines.line(("rules", index, key)), f"{key}: {why}")
-                            for key, why in cut_texts(rule).items()]
+        parsed.warnings += [
+            Problem(lines.file, lines.line(("rules", index, key)), f"{key}: {why}")
+            for key, why in cut_texts(rule).items()
+        ]
     return problems
 
 

@@ -27,8 +27,14 @@ RETRY_SECONDS = 5  # how often due deliveries (retries) are sent between cycles
 
 
 class AlertScheduler:
-    def __init__(self, engine: AlertEngine, outbox: Outbox, transport: Transport,
-                 interval: timedelta = timedelta(minutes=1), budgets: BudgetWatch | None = None) -> None:
+    def __init__(
+        self,
+        engine: AlertEngine,
+        outbox: Outbox,
+        transport: Transport,
+        interval: timedelta = timedelta(minutes=1),
+        budgets: BudgetWatch | None = None,
+    ) -> None:
         self.engine = engine
         self.outbox = outbox
         self.transport = transport
@@ -56,8 +62,13 @@ class AlertScheduler:
             return
         try:
             report = self.engine.run_cycle()
-            log.info("alert cycle at %s: %d states, %d changes, %d queries", report.evaluation.at,
-                     len(report.evaluation.states), len(report.evaluation.transitions), report.evaluation.queries)
+            log.info(
+                "alert cycle at %s: %d states, %d changes, %d queries",
+                report.evaluation.at,
+                len(report.evaluation.states),
+                len(report.evaluation.transitions),
+                report.evaluation.queries,
+            )
         except Exception:
             log.exception("alert cycle failed")
         if self.budgets is not None:

@@ -51,7 +51,9 @@ class Budget(BaseModel):
     @classmethod
     def _percentages(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if not value or any(not 0 < t <= 1000 for t in value):
-            raise ValueError("thresholds are percentages of the limit, each above 0 and at most 1000, e.g. [50, 80, 100]")
+            raise ValueError(
+                "thresholds are percentages of the limit, each above 0 and at most 1000, e.g. [50, 80, 100]"
+            )
         if len(set(value)) != len(value):
             raise ValueError("each threshold is given once")
         return tuple(sorted(value))
@@ -91,10 +93,16 @@ class BudgetFile:
 
     def access_problems(self, access: AccessPolicy) -> list[Problem]:
         """A user's budget posts per-user figures: its channel must be allowed for personal data."""
-        return [Problem(self.path, self.lines.get(b.name, 1),
-                        f"budget {b.name!r} posts per-user figures to {b.channel}, which is not in "
-                        "CODEX_BOT_PERSONAL_DATA_CHANNELS")
-                for b in self.budgets if b.user is not None and not access.channel_allowed(b.channel)]
+        return [
+            Problem(
+                self.path,
+                self.lines.get(b.name, 1),
+                f"budget {b.name!r} posts per-user figures to {b.channel}, which is not in "
+                "CODEX_BOT_PERSONAL_DATA_CHANNELS",
+            )
+            for b in self.budgets
+            if b.user is not None and not access.channel_allowed(b.channel)
+        ]
 
 
 def load_budgets(path: Path, default_timezone: str = "UTC") -> BudgetFile:
@@ -112,8 +120,11 @@ def load_budgets(path: Path, default_timezone: str = "UTC") -> BudgetFile:
     if not isinstance(data, dict) or not isinstance(data.get("budgets"), list):
         found.problems.append(Problem(path, 1, "a budgets file is a mapping with 'budgets:', a list (and 'timezone:')"))
         return found
-    found.problems += [Problem(path, lines.line((key,)), f"unknown key {key!r} (expected {', '.join(TOP_KEYS)})")
-                       for key in data if key not in TOP_KEYS]
+    found.problems += [
+        Problem(path, lines.line((key,)), f"unknown key {key!r} (expected {', '.join(TOP_KEYS)})")
+        for key in data
+        if key not in TOP_KEYS
+    ]
     found.timezone = _timezone(data.get("timezone", default_timezone), lines, found)
     _budgets(data["budgets"], lines, found)
     if found.problems:
@@ -125,8 +136,13 @@ def _timezone(value: Any, lines: Lines, found: BudgetFile) -> str:
     try:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        found.problems.append(Problem(lines.file, lines.line(("timezone",)),
-                                      f"timezone: unknown timezone {value!r} (use an IANA name such as Europe/Berlin)"))
+        found.problems.append(
+            Problem(
+                lines.file,
+                lines.line(("timezone",)),
+                f"timezone: unknown timezone {value!r} (use an IANA name such as Europe/Berlin)",
+            )
+        )
         return "UTC"
     return str(value)
 

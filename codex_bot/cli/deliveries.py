@@ -14,7 +14,8 @@ from codex_bot.store import Store
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "deliveries", help="list, or send again, the messages Slack refused for good",
+        "deliveries",
+        help="list, or send again, the messages Slack refused for good",
         description="Alerts and scheduled digests that Slack refused for good (not_in_channel, is_archived, a "
         "revoked token, ...) are kept in the state database (CODEX_BOT_STATE_DB). `list` shows them by channel "
         "and reason; `retry` sends them again, in order, once the cause is fixed (needs SLACK_BOT_TOKEN).",

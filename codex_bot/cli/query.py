@@ -65,7 +65,10 @@ def handle(args: argparse.Namespace) -> int:
         print(render_text(result, settings.tz))
     if args.chart:
         try:
-            print(f"codex-bot: {save_chart(result, ChartRenderer.from_settings(settings), settings.tz, args.chart)}", file=sys.stderr)
+            print(
+                f"codex-bot: {save_chart(result, ChartRenderer.from_settings(settings), settings.tz, args.chart)}",
+                file=sys.stderr,
+            )
         except UserError as exc:
             return _fail(str(exc), EXIT_UNAVAILABLE)
     return 0

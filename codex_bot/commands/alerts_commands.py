@@ -48,7 +48,6 @@ from codex_bot.store import Store
 BUTTON_SILENCES = {SILENCE_1H: timedelta(hours=1), SILENCE_24H: timedelta(hours=24)}
 
 
-
 @dataclass
 class AlertCommandDeps:
     store: Store
@@ -75,8 +74,9 @@ def list_alerts(words: Sequence[str], invocation: Invocation, deps: AlertCommand
 
 def silence(words: Sequence[str], invocation: Invocation, deps: AlertCommandDeps) -> tuple[Message, Destination]:
     _usage(words, 2, "silence <rule> <duration>")
-    message = actions.silence_rule(deps.store, deps.rules, words[0], words[1], invocation.user_id, deps.clock(),
-                                   deps.tz)
+    message = actions.silence_rule(
+        deps.store, deps.rules, words[0], words[1], invocation.user_id, deps.clock(), deps.tz
+    )
     return message, invocation.private()
 
 
@@ -89,10 +89,16 @@ def register(commands: CommandDeps, deps: AlertCommandDeps) -> None:
     """Route ``/codex alerts|silence|unsilence …`` to the handlers above."""
     commands.add(
         Subcommand("alerts", "alerts", "list firing, pending and silenced alerts", partial(list_alerts, deps=deps)),
-        Subcommand("silence", "silence <rule> <duration>", "hold back a rule's alerts for a while (e.g. 2h)",
-                   partial(silence, deps=deps), admin_only=True),
-        Subcommand("unsilence", "unsilence <rule>", "end a rule's silence", partial(unsilence, deps=deps),
-                   admin_only=True),
+        Subcommand(
+            "silence",
+            "silence <rule> <duration>",
+            "hold back a rule's alerts for a while (e.g. 2h)",
+            partial(silence, deps=deps),
+            admin_only=True,
+        ),
+        Subcommand(
+            "unsilence", "unsilence <rule>", "end a rule's silence", partial(unsilence, deps=deps), admin_only=True
+        ),
     )
 
 
@@ -102,8 +108,7 @@ def button(action_id: str, body: dict[str, Any], deps: AlertCommandDeps, client:
     episode_id = int(body["actions"][0]["value"])
     now = deps.clock()
     if action_id == ACKNOWLEDGE:
-        text = actions.acknowledge(deps.store, deps.outbox, deps.rules, episode_id, user, now, deps.tz,
-                                   deps.dashboard)
+        text = actions.acknowledge(deps.store, deps.outbox, deps.rules, episode_id, user, now, deps.tz, deps.dashboard)
     elif action_id == EVIDENCE:
         if deps.panels is None or deps.replies is None:
             raise UserError("Evidence is not available in this bot.")
@@ -113,8 +118,17 @@ def button(action_id: str, body: dict[str, Any], deps: AlertCommandDeps, client:
         return open_silence_modal(episode_id, body["trigger_id"], deps, client)
     else:
         deps.access.require_admin(user, "silence alerts")
-        text = actions.silence_episode(deps.store, deps.outbox, deps.rules, episode_id, BUTTON_SILENCES[action_id],
-                                       user, now, deps.tz, dashboard=deps.dashboard)
+        text = actions.silence_episode(
+            deps.store,
+            deps.outbox,
+            deps.rules,
+            episode_id,
+            BUTTON_SILENCES[action_id],
+            user,
+            now,
+            deps.tz,
+            dashboard=deps.dashboard,
+        )
     deps.outbox.flush(deps.transport)
     return text
 
@@ -147,7 +161,17 @@ def submit_silence(body: dict[str, Any], deps: AlertCommandDeps) -> str:
     deps.access.require_admin(user, "silence alerts")
     length = actions.silence_length(_modal_value(view, DURATION_BLOCK, DURATION_INPUT))
     comment = _modal_value(view, COMMENT_BLOCK, COMMENT_INPUT)
-    text = actions.silence_episode(deps.store, deps.outbox, deps.rules, int(view["private_metadata"]), length,
-                                   user, deps.clock(), deps.tz, comment=comment, dashboard=deps.dashboard)
+    text = actions.silence_episode(
+        deps.store,
+        deps.outbox,
+        deps.rules,
+        int(view["private_metadata"]),
+        length,
+        user,
+        deps.clock(),
+        deps.tz,
+        comment=comment,
+        dashboard=deps.dashboard,
+    )
     deps.outbox.flush(deps.transport)
     return text

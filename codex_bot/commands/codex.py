@@ -65,7 +65,9 @@ def deliver(message: Message, destination: Destination, invocation: Invocation, 
         if destination.ephemeral:
             return None
         try:
-            deps.transport.send(notice(failure_text(exc, invocation.channel_id, invocation.channel_name)), invocation.private())
+            deps.transport.send(
+                notice(failure_text(exc, invocation.channel_id, invocation.channel_name)), invocation.private()
+            )
         except DELIVERY_FAILURES as again:
             log.warning("could not tell %s why: %s", invocation.user_id, again)
         return None

@@ -43,8 +43,10 @@ def kept_failures(outbox: Outbox) -> str:
     if not failed:
         return "No failed deliveries are kept."
     counts = Counter((f.channel, f.code) for f in failed)
-    lines = [f"• {n} to {mention(channel)}: {explain(code, channel=channel) if code else 'failed'}"
-             for (channel, code), n in counts.items()]
+    lines = [
+        f"• {n} to {mention(channel)}: {explain(code, channel=channel) if code else 'failed'}"
+        for (channel, code), n in counts.items()
+    ]
     kept = f"{len(failed)} failed deliver{'y is' if len(failed) == 1 else 'ies are'} kept"
     return f"{kept}:\n" + "\n".join(lines) + "\nFix the cause, then `/codex deliveries retry`."
 
@@ -72,8 +74,7 @@ def retry(outbox: Outbox, transport: Transport) -> str:
     return text
 
 
-def deliveries(words: Sequence[str], invocation: Invocation,
-               deps: DeliveryCommandDeps) -> tuple[Message, Destination]:
+def deliveries(words: Sequence[str], invocation: Invocation, deps: DeliveryCommandDeps) -> tuple[Message, Destination]:
     if not words:
         return notice_message(kept_failures(deps.outbox)), invocation.private()
     if [w.lower() for w in words] != ["retry"]:
@@ -83,8 +84,15 @@ def deliveries(words: Sequence[str], invocation: Invocation,
 
 def register(commands: CommandDeps, deps: DeliveryCommandDeps) -> None:
     """Route ``/codex deliveries [retry]`` (admins only)."""
-    commands.add(Subcommand(NAME, "deliveries [retry]", "list, or send again, messages Slack refused",
-                            partial(deliveries, deps=deps), admin_only=True))
+    commands.add(
+        Subcommand(
+            NAME,
+            "deliveries [retry]",
+            "list, or send again, messages Slack refused",
+            partial(deliveries, deps=deps),
+            admin_only=True,
+        )
+    )
 
 
 def retry_button(body: dict[str, Any], deps: DeliveryCommandDeps) -> str:

@@ -28,7 +28,7 @@ from codex_bot.identity import Identities
 from codex_bot.panels.personal import PersonalUsage, personal_usage
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult
-from codex_bot.panels.service import Panels
+from codex_bot.panels.service import PanelRunner
 from codex_bot.slack.blocks import notice_blocks
 from codex_bot.slack.home_view import (
     CALLBACK_ID,
@@ -58,7 +58,7 @@ CHART_KEY = "home/chart/"  # + range and window end: the id of the chart uploade
 
 @dataclass
 class Home:
-    panels: Panels
+    panels: PanelRunner
     identities: Identities
     access: AccessPolicy
     store: Store
@@ -86,8 +86,15 @@ class Home:
         range_text, at = self.range_of(user_id), self.clock()
         names = (*HEADLINE_PANELS, CHART_PANEL, *(("users",) if self._may_see_people(user_id) else ()))
         results = dict(zip(names, self.panels.run_many([PanelRequest(n, range_text) for n in names], at)))
-        data = HomeData(range_text, {n: results[n] for n in HEADLINE_PANELS}, self.tz, self.source,
-                        users=results.get("users"), alerts=self.firing(), digests=self.next_digests(at))
+        data = HomeData(
+            range_text,
+            {n: results[n] for n in HEADLINE_PANELS},
+            self.tz,
+            self.source,
+            users=results.get("users"),
+            alerts=self.firing(),
+            digests=self.next_digests(at),
+        )
         data.chart = self.chart(results[CHART_PANEL], data.notes)
         data.you = self.you(user_id, range_text, at, data)
         return data
@@ -107,8 +114,9 @@ class Home:
         except UserError as exc:
             data.notes.append(f"Your usage: {exc}")
             return None
-        return PersonalUsage(label, usage.mine, {**usage.team, "tokens": data.headline["tokens"],
-                                                 "cost": data.headline["cost"]})
+        return PersonalUsage(
+            label, usage.mine, {**usage.team, "tokens": data.headline["tokens"], "cost": data.headline["cost"]}
+        )
 
     def chart(self, result: PanelResult, notes: list[str]) -> Chart | None:
         """The chart as a public URL, else a PNG uploaded once per range and window end."""
@@ -148,8 +156,9 @@ class Home:
 
     def next_digests(self, at: datetime) -> list[NextDigest]:
         upcoming = [(d, d.trigger.get_next_fire_time(None, at)) for d in self.digests.digests]
-        return sorted((NextDigest(d.name, d.channel, when) for d, when in upcoming if when is not None),
-                      key=lambda d: d.at)
+        return sorted(
+            (NextDigest(d.name, d.channel, when) for d, when in upcoming if when is not None), key=lambda d: d.at
+        )
 
     def view(self, user_id: str) -> View:
         """The viewer's tab; a failure the viewer can act on (Prometheus down…) is shown in it."""

@@ -56,8 +56,14 @@ USER = "U0LEAD"  # who types the demo's commands
 CONSOLE_CHANNEL = "#codex-demo"
 BUSIEST_MODEL = MODELS[0][0]  # the model the simulated fleet uses most
 COMMANDS = (  # what the demo types after /codex
-    "help", "tokens 7d", f"p95 24h model={BUSIEST_MODEL}", "users 30d", "models 7d", "cost 30d public",
-    "success yesterday", "tokns 7d",
+    "help",
+    "tokens 7d",
+    f"p95 24h model={BUSIEST_MODEL}",
+    "users 30d",
+    "models 7d",
+    "cost 30d public",
+    "success yesterday",
+    "tokns 7d",
 )
 ME_COMMAND = "me 7d"
 REPO = Path(__file__).resolve().parents[2]  # rules/ of the checkout, when not run from its root
@@ -100,28 +106,41 @@ def local_file(configured: Path) -> Path:
 
 def demo_settings(base: Settings, services: Services, state_db: Path, channel: str, step: int) -> Settings:
     """``base`` pointed at the demo's Prometheus, renderer and state; per-user figures allowed in ``channel``."""
-    return base.model_copy(update={
-        "prometheus_url": services.prometheus_url, "prometheus_bearer_token": None, "prometheus_basic_auth": None,
-        "prometheus_headers": {}, "quickchart_url": services.renderer_url, "chart_public_urls": False,
-        "state_db": state_db, "database_url": None, "personal_data_channels": [channel.lstrip("#")],
-        "alert_interval_seconds": step,
-    })
+    return base.model_copy(
+        update={
+            "prometheus_url": services.prometheus_url,
+            "prometheus_bearer_token": None,
+            "prometheus_basic_auth": None,
+            "prometheus_headers": {},
+            "quickchart_url": services.renderer_url,
+            "chart_public_urls": False,
+            "state_db": state_db,
+            "database_url": None,
+            "personal_data_channels": [channel.lstrip("#")],
+            "alert_interval_seconds": step,
+        }
+    )
 
 
 def run(options: DemoOptions, settings: Settings, transport: Transport, out: TextIO | None = None) -> DemoReport:
     """The whole demo; every process it starts is stopped and its working folder removed, however it ends."""
     started = time.monotonic()
-    settings = settings.model_copy(update={"rules_dir": local_file(settings.rules_dir),
-                                           "digests_file": local_file(settings.digests_file),
-                                           "budgets_file": local_file(settings.budgets_file)})
+    settings = settings.model_copy(
+        update={
+            "rules_dir": local_file(settings.rules_dir),
+            "digests_file": local_file(settings.digests_file),
+            "budgets_file": local_file(settings.budgets_file),
+        }
+    )
     say = Narrator(out or sys.stdout, settings)
     report = DemoReport()
     clear_charts(options.out)
     definitions = load_definitions(settings)
     digest = definitions.digests[0] if definitions.digests else None
     at = next_full_hour(datetime.now(UTC))
-    fleet = demo_fleet.plan(options.developers, options.days, options.seed, at, settings.timezone,
-                            digest_period(digest, at))
+    fleet = demo_fleet.plan(
+        options.developers, options.days, options.seed, at, settings.timezone, digest_period(digest, at)
+    )
     report.fleet = fleet
     with working_folder(options.keep, report) as work:
         simulate_and_backfill(fleet, options, settings, work, report, say)
@@ -144,8 +163,11 @@ def run(options: DemoOptions, settings: Settings, transport: Transport, out: Tex
                 store.close()
     report.timings["total"] = time.monotonic() - started
     report.charts = sorted(options.out.glob("*.png"))
-    where = (f"posted in Slack channel {options.slack_channel}" if options.slack_channel
-             else f"{len(report.charts)} chart PNG files in {options.out}/")
+    where = (
+        f"posted in Slack channel {options.slack_channel}"
+        if options.slack_channel
+        else f"{len(report.charts)} chart PNG files in {options.out}/"
+    )
     summary(report, say, where, options.keep)
     return report
 
@@ -163,18 +185,23 @@ def digest_period(digest: DigestDefinition | None, at: datetime) -> tuple[dateti
     return (before, slot) if before and slot else (at - timedelta(days=1), at)
 
 
-def simulate_and_backfill(fleet: demo_fleet.DemoFleet, options: DemoOptions, settings: Settings, work: Path,
-                          report: DemoReport, say: Narrator) -> None:
+def simulate_and_backfill(
+    fleet: demo_fleet.DemoFleet, options: DemoOptions, settings: Settings, work: Path, report: DemoReport, say: Narrator
+) -> None:
     config = fleet.config
-    say.say(f"codex-bot demo · {config.developers} developers × {config.days:g} days (seed {config.seed}) · "
-            f"data up to {say.moment(fleet.at)}, the next full hour · times in {say.tz.key}")
+    say.say(
+        f"codex-bot demo · {config.developers} developers × {config.days:g} days (seed {config.seed}) · "
+        f"data up to {say.moment(fleet.at)}, the next full hour · times in {say.tz.key}"
+    )
     say.say("• planted incidents: " + "; ".join(f"{i.kind} {say.span(i.start, i.end)}" for i in fleet.incidents))
     with timed(report, "simulate + backfill"):
         written, backfilled = demo_fleet.build(fleet, work, options.step, label_rule(settings))
     report.events, report.series = written.records, backfilled.series
-    say.say(f"• simulated {written.records:,} telemetry events and backfilled them into a Prometheus TSDB: "
-            f"{backfilled.series:,} series on a {options.step // 60}-minute grid "
-            f"({report.timings['simulate + backfill']:.0f} s)")
+    say.say(
+        f"• simulated {written.records:,} telemetry events and backfilled them into a Prometheus TSDB: "
+        f"{backfilled.series:,} series on a {options.step // 60}-minute grid "
+        f"({report.timings['simulate + backfill']:.0f} s)"
+    )
 
 
 def demo_person(fleet: demo_fleet.DemoFleet) -> Developer:
@@ -184,8 +211,9 @@ def demo_person(fleet: demo_fleet.DemoFleet) -> Developer:
     return next(person for person in people if person.identity != "account-only")
 
 
-def commands(parts: Parts, definitions: DigestFile, fleet: demo_fleet.DemoFleet, channel: str, report: DemoReport,
-             say: Narrator) -> CommandDeps:
+def commands(
+    parts: Parts, definitions: DigestFile, fleet: demo_fleet.DemoFleet, channel: str, report: DemoReport, say: Narrator
+) -> CommandDeps:
     """Each of :data:`COMMANDS` through the bot's own /codex path, answered as of the demo's "now"."""
     people = identities(parts.settings, FixedDirectory({USER: demo_person(fleet).email}))
     deps, *_ = command_deps(parts, definitions, people)
@@ -198,8 +226,16 @@ def commands(parts: Parts, definitions: DigestFile, fleet: demo_fleet.DemoFleet,
     return deps
 
 
-def personal(settings: Settings, deps: CommandDeps, definitions: DigestFile, store: Store, channel: str,
-             chart_dir: Path | None, report: DemoReport, say: Narrator) -> None:
+def personal(
+    settings: Settings,
+    deps: CommandDeps,
+    definitions: DigestFile,
+    store: Store,
+    channel: str,
+    chart_dir: Path | None,
+    report: DemoReport,
+    say: Narrator,
+) -> None:
     """``/codex me 7d`` and the App Home as :data:`USER` sees them (the home view is printed, also in Slack
     mode: the demo has no real person whose tab it could publish to)."""
     fleet = report.fleet
@@ -220,10 +256,14 @@ def alerts(parts: Parts, fleet: demo_fleet.DemoFleet, report: DemoReport, say: N
     engine = alert_engine(parts, rules_for_bot(settings))
     incident, step = fleet.alert_incident, engine.interval
     cycles = queries = 0
-    say.section(f"2 · Alert rules ({len(engine.rules.rules)} in {settings.rules_dir}/), replayed through the planted "
-                f"{incident.kind} of {say.span(incident.start, incident.end)}")
-    say.say(f"• one evaluation cycle every {step.total_seconds() / 60:g} minutes from {say.moment(incident.start)}; "
-            "the messages they post:\n")
+    say.section(
+        f"2 · Alert rules ({len(engine.rules.rules)} in {settings.rules_dir}/), replayed through the planted "
+        f"{incident.kind} of {say.span(incident.start, incident.end)}"
+    )
+    say.say(
+        f"• one evaluation cycle every {step.total_seconds() / 60:g} minutes from {say.moment(incident.start)}; "
+        "the messages they post:\n"
+    )
     at = incident.start
     while at < fleet.resolve_by:
         at += step
@@ -245,8 +285,10 @@ def post_digest(parts: Parts, digest: DigestDefinition, at: datetime, report: De
         return
     settings, store, outbox = parts.settings, parts.store, parts.outbox
     local = slot.astimezone(digest.tz)
-    say.section(f"3 · Digest {digest.name} ({settings.digests_file}), as posted on {local:%a %d %b %H:%M} "
-                f"{digest.timezone} (its own timezone)")
+    say.section(
+        f"3 · Digest {digest.name} ({settings.digests_file}), as posted on {local:%a %d %b %H:%M} "
+        f"{digest.timezone} (its own timezone)"
+    )
     digests = digest_service(parts.panels, parts.renderer, parts.access, store)
     built, messages = digests.render(digest, slot)
     key = slot_key(digest.name, slot)

@@ -63,7 +63,8 @@ class DigestDefinition(BaseModel):
     name: str
     channel: str = Field("", description="channel id (C0123) or name (#eng-codex); none with to: each-user")
     to: Literal["channel", "each-user"] = Field(
-        "channel", description="each-user: a personal DM to everyone with usage, instead of a channel post")
+        "channel", description="each-user: a personal DM to everyone with usage, instead of a channel post"
+    )
     schedule: str = Field(description="5-field cron line, e.g. '0 9 * * MON-FRI'")
     timezone: str = "UTC"
     title: str | None = None
@@ -137,8 +138,10 @@ class DigestDefinition(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> DigestDefinition:
         if self.to == "channel" and not self.channel:
-            raise ValueError("a digest needs a channel (an id like C0123 or a name like #eng-codex), "
-                             "or `to: each-user` for a personal DM to each person")
+            raise ValueError(
+                "a digest needs a channel (an id like C0123 or a name like #eng-codex), "
+                "or `to: each-user` for a personal DM to each person"
+            )
         if self.to == "each-user" and self.channel:
             raise ValueError("a `to: each-user` digest goes to each person's DM; remove its channel")
         for name in (*self.panels, *self.charts):
@@ -198,7 +201,9 @@ def load_digests(path: Path, default_timezone: str = "UTC") -> DigestFile:
     problems = list(lines.problems)
     items = data.get("digests") if isinstance(data, dict) else None
     if not isinstance(data, dict) or set(data) - {"digests"} or not isinstance(items, list):
-        raise DigestFileError([*problems, Problem(path, 1, "a digests file is a mapping with one key, 'digests:', a list")])
+        raise DigestFileError(
+            [*problems, Problem(path, 1, "a digests file is a mapping with one key, 'digests:', a list")]
+        )
     digests: dict[int, DigestDefinition] = {}
     for index, item in enumerate(items):
         if isinstance(item, dict):

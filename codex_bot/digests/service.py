@@ -30,8 +30,14 @@ class Digests:
         self.source = source
         self.dashboard = dashboard
 
-    def render(self, definition: DigestDefinition, at: datetime, range_text: str | None = None,
-               channel: str | None = None, channel_name: str | None = None) -> tuple[Digest, DigestMessages]:
+    def render(
+        self,
+        definition: DigestDefinition,
+        at: datetime,
+        range_text: str | None = None,
+        channel: str | None = None,
+        channel_name: str | None = None,
+    ) -> tuple[Digest, DigestMessages]:
         """The digest as of ``at`` (see :func:`codex_bot.digests.compose.period`) and its messages."""
         digest = self.composer.build(definition, at, range_text, channel, channel_name)
         return digest, digest_messages(digest, source=self.source, dashboard=self.dashboard)
@@ -66,8 +72,14 @@ def definitions_for_bot(settings: Settings) -> DigestFile:
     return definitions
 
 
-def start_digest_scheduler(definitions: DigestFile, digests: Digests, store: Store, outbox: Outbox,
-                           transport: Transport, personal: PersonalComposer | None = None) -> DigestScheduler | None:
+def start_digest_scheduler(
+    definitions: DigestFile,
+    digests: Digests,
+    store: Store,
+    outbox: Outbox,
+    transport: Transport,
+    personal: PersonalComposer | None = None,
+) -> DigestScheduler | None:
     """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database).  None
     while the file has problems: the stored schedules and slot ledger stay as they are, so once the
     file is fixed a slot missed meanwhile is still posted within its grace period."""

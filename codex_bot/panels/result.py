@@ -39,8 +39,14 @@ class PanelResult:
 
     @property
     def has_data(self) -> bool:
-        return any(v not in (None, 0) for v in self.figures.values()) or bool(self.rows) or any(
-            v for s in self.series for _, v in s.points  # steps without events are 0-valued points
+        return (
+            any(v not in (None, 0) for v in self.figures.values())
+            or bool(self.rows)
+            or any(
+                v
+                for s in self.series
+                for _, v in s.points  # steps without events are 0-valued points
+            )
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -57,9 +63,7 @@ class PanelResult:
             "filters": dict(self.filters),
             "figures": dict(self.figures),
             "rows": list(self.rows),
-            "series": [
-                {"name": s.name, "points": [[t.isoformat(), v] for t, v in s.points]} for s in self.series
-            ],
+            "series": [{"name": s.name, "points": [[t.isoformat(), v] for t, v in s.points]} for s in self.series],
             "previous": dict(self.previous),
             "notes": list(self.notes),
             "units": dict(self.units),

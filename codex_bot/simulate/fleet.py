@@ -22,8 +22,32 @@ from codex_bot.simulate.people import MODELS, Developer, make_developers, pick
 from codex_bot.simulate.session import Session
 
 # Relative traffic per local hour of day (0..23): working hours, a lunch dip, very little at night.
-HOUR_WEIGHTS = (0.01, 0.005, 0.005, 0.005, 0.005, 0.01, 0.03, 0.2, 0.6, 1.0, 1.0, 1.0,
-                0.55, 0.8, 1.0, 1.0, 0.9, 0.6, 0.3, 0.15, 0.1, 0.08, 0.04, 0.02)
+HOUR_WEIGHTS = (
+    0.01,
+    0.005,
+    0.005,
+    0.005,
+    0.005,
+    0.01,
+    0.03,
+    0.2,
+    0.6,
+    1.0,
+    1.0,
+    1.0,
+    0.55,
+    0.8,
+    1.0,
+    1.0,
+    0.9,
+    0.6,
+    0.3,
+    0.15,
+    0.1,
+    0.08,
+    0.04,
+    0.02,
+)
 WEEKEND_FACTOR = 0.07  # weekend traffic relative to a weekday
 
 

@@ -29,6 +29,8 @@ def build_app(
     except BoltError as exc:
         raise SlackSetupError(f"Slack rejected SLACK_BOT_TOKEN ({exc}); copy the app's Bot User OAuth Token.") from exc
     except OSError as exc:
-        raise SlackSetupError(f"cannot reach Slack at {client.base_url} ({exc}); check CODEX_BOT_SLACK_API_URL.") from exc
+        raise SlackSetupError(
+            f"cannot reach Slack at {client.base_url} ({exc}); check CODEX_BOT_SLACK_API_URL."
+        ) from exc
     register(app, services)
     return app

@@ -27,8 +27,10 @@ class SlackDirectory:
         except SlackApiError as exc:
             error = exc.response.get("error", "")
             if error == "missing_scope":
-                raise UserError("I can't read Slack profiles yet: the app needs the users:read and "
-                                "users:read.email scopes (reinstall it from deploy/slack-manifest.yaml).") from exc
+                raise UserError(
+                    "I can't read Slack profiles yet: the app needs the users:read and "
+                    "users:read.email scopes (reinstall it from deploy/slack-manifest.yaml)."
+                ) from exc
             raise UserError(f"Slack did not tell me who you are ({error or exc}).") from exc
         return self._remember(user)
 

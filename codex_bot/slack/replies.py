@@ -37,8 +37,9 @@ def chart_filename(result: PanelResult) -> str:
 class PanelReplies:
     """Renders panel results as reply messages, with the chart from ``renderer`` (None: no charts)."""
 
-    def __init__(self, tz: ZoneInfo, renderer: ChartRenderer | None, *, source: str,
-                 dashboard: DashboardLink | None = None) -> None:
+    def __init__(
+        self, tz: ZoneInfo, renderer: ChartRenderer | None, *, source: str, dashboard: DashboardLink | None = None
+    ) -> None:
         self.tz = tz
         self.renderer = renderer
         self.source = source

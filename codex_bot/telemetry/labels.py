@@ -83,7 +83,7 @@ def source_label(attributes: Attributes) -> str:
 
 
 def success_label(attributes: Attributes) -> str:
-    """"true"/"false": the ``success`` attribute (bool or string, any case), else a 2xx status, else "false"."""
+    """ "true"/"false": the ``success`` attribute (bool or string, any case), else a 2xx status, else "false"."""
     success = attributes.get("success")
     if isinstance(success, bool):
         return "true" if success else "false"
@@ -96,7 +96,7 @@ def success_label(attributes: Attributes) -> str:
 
 
 def transport_label(event_name: str) -> str:
-    """"websocket" for ``codex.websocket_request``, "http" for ``codex.api_request``."""
+    """ "websocket" for ``codex.websocket_request``, "http" for ``codex.api_request``."""
     return "websocket" if event_name == "codex.websocket_request" else "http"
 
 
