@@ -16,8 +16,9 @@ test: setup
 bench: setup
 	$(PYTHON) bench/run_all.py
 
-# Lint and type check: ruff (rules and format in pyproject.toml) and mypy with the pydantic plugin.
+# Lint and type check: ruff (rules and format in pyproject.toml), mypy with the pydantic plugin, and the layer rule.
 lint: setup
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m mypy codex_bot
+	$(PYTHON) scripts/import_layers.py --fail

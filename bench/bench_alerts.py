@@ -58,9 +58,15 @@ def make_rules(count: int, models: list[str]) -> list[Rule]:
             break
         if (model and "model" not in panel.filters) or (grouped and ("model" not in panel.filters or model)):
             continue
-        fields = {"name": f"bench-{n}", "figure": f"{panel.name}.{key}", "window": window, "condition": condition,
-                  "channel": "#bench", "filters": {"model": model} if model else {},
-                  "group_by": ["model"] if grouped else []}
+        fields = {
+            "name": f"bench-{n}",
+            "figure": f"{panel.name}.{key}",
+            "window": window,
+            "condition": condition,
+            "channel": "#bench",
+            "filters": {"model": model} if model else {},
+            "group_by": ["model"] if grouped else [],
+        }
         if n % 3 == 0 and "model" in panel.filters:
             fields["min_volume"] = {"figure": "sessions.model_calls", "at_least": 5}
         rules.append(Rule.model_validate(fields))
@@ -86,14 +92,26 @@ def bench(url: str, at: datetime, interval: timedelta, count: int, runs: int, ou
         pythons.append(timed_ms(lambda: evaluate(rules, at, filled, previous, interval)))
     client.close()
     cycle_ms, bare_ms, python_ms = (statistics.median(x) for x in (cycles, bares, pythons))
-    say(out, f"rules {len(rules)}, rule+group states {len(cycle.states)}, unique queries {len(unique)} "
-             f"(a query per rule figure would be {sum(2 if r.min_volume else 1 for r in rules)} or more)")
-    say(out, f"evaluation cycle {cycle_ms:.1f} ms, of which Python {python_ms:.1f} ms (answers in memory); "
-             f"unique queries bare {bare_ms:.1f} ms (medians of {runs})")
-    return [Figure(f"{len(rules)}-rule alert cycle ÷ its unique queries bare", cycle_ms / bare_ms, "×",
-                   at_most(TARGET_RATIO),
-                   f"cycle {cycle_ms:.0f} ms (Python {python_ms:.0f}) vs {bare_ms:.0f} ms for {len(unique)} unique "
-                   f"queries; {len(cycle.states)} rule+group states; medians of {runs}")]
+    say(
+        out,
+        f"rules {len(rules)}, rule+group states {len(cycle.states)}, unique queries {len(unique)} "
+        f"(a query per rule figure would be {sum(2 if r.min_volume else 1 for r in rules)} or more)",
+    )
+    say(
+        out,
+        f"evaluation cycle {cycle_ms:.1f} ms, of which Python {python_ms:.1f} ms (answers in memory); "
+        f"unique queries bare {bare_ms:.1f} ms (medians of {runs})",
+    )
+    return [
+        Figure(
+            f"{len(rules)}-rule alert cycle ÷ its unique queries bare",
+            cycle_ms / bare_ms,
+            "×",
+            at_most(TARGET_RATIO),
+            f"cycle {cycle_ms:.0f} ms (Python {python_ms:.0f}) vs {bare_ms:.0f} ms for {len(unique)} unique "
+            f"queries; {len(cycle.states)} rule+group states; medians of {runs}",
+        )
+    ]
 
 
 def measure(ctx: Context, runs: int = 25, rules: int = 200, out: TextIO | None = None) -> list[Figure]:

@@ -54,9 +54,12 @@ def load_victoriametrics(ctx: Context, stack: ExitStack, out: TextIO | None) -> 
     url = server.start()
     files = sorted((ctx.workdir / "otlp").iterdir())
     report = backfill(files, None, step=ctx.step, end=ctx.at.timestamp(), rule=UserLabelRule(), to_url=url)
-    say(out, f"backfill --to-url: {report.series:,} series, {report.samples / 1e6:.1f} M samples in "
-             f"{report.seconds:.1f} s; on disk: VictoriaMetrics {folder_mb(work / 'data'):.0f} MB after a flush, "
-             f"Prometheus TSDB {folder_mb(ctx.workdir / 'tsdb'):.0f} MB")
+    say(
+        out,
+        f"backfill --to-url: {report.series:,} series, {report.samples / 1e6:.1f} M samples in "
+        f"{report.seconds:.1f} s; on disk: VictoriaMetrics {folder_mb(work / 'data'):.0f} MB after a flush, "
+        f"Prometheus TSDB {folder_mb(ctx.workdir / 'tsdb'):.0f} MB",
+    )
     return url
 
 
@@ -90,18 +93,44 @@ def measure(ctx: Context, runs: int = 5, ranges: str = "24h,7d,30d", out: TextIO
         every = [PanelRequest(panel.name, range_list[-1]) for panel in PANELS]
         many = {b: timed(b, lambda p: p.run_many(every, at)) for b in BACKENDS}
         digest = {b: timed(b, lambda p: digest_action(p, ctx, at)()) for b in BACKENDS}
-    say(out, f"all {len(every)} panels ({range_list[-1]}) run_many: Prometheus {many['prometheus']:.0f} ms, "
-             f"VictoriaMetrics {many['victoriametrics']:.0f} ms")
-    say(out, f"default digest (7d, charts included): Prometheus {digest['prometheus']:.0f} ms, "
-             f"VictoriaMetrics {digest['victoriametrics']:.0f} ms")
-    figures = [Figure(f"VictoriaMetrics ÷ Prometheus, panel answer ({r}), geometric mean", _geomean(v), "×", None,
-                      f"{len(v)} panels; per panel from {min(v):.2f}× to {max(v):.2f}×") for r, v in ratios.items()]
-    figures.append(Figure(f"VictoriaMetrics ÷ Prometheus, all panels run_many ({range_list[-1]})",
-                          many["victoriametrics"] / many["prometheus"], "×", None,
-                          f"{many['victoriametrics']:.0f} ms vs {many['prometheus']:.0f} ms"))
-    figures.append(Figure("VictoriaMetrics ÷ Prometheus, default digest (7d)",
-                          digest["victoriametrics"] / digest["prometheus"], "×", None,
-                          f"{digest['victoriametrics']:.0f} ms vs {digest['prometheus']:.0f} ms; charts rendered too"))
+    say(
+        out,
+        f"all {len(every)} panels ({range_list[-1]}) run_many: Prometheus {many['prometheus']:.0f} ms, "
+        f"VictoriaMetrics {many['victoriametrics']:.0f} ms",
+    )
+    say(
+        out,
+        f"default digest (7d, charts included): Prometheus {digest['prometheus']:.0f} ms, "
+        f"VictoriaMetrics {digest['victoriametrics']:.0f} ms",
+    )
+    figures = [
+        Figure(
+            f"VictoriaMetrics ÷ Prometheus, panel answer ({r}), geometric mean",
+            _geomean(v),
+            "×",
+            None,
+            f"{len(v)} panels; per panel from {min(v):.2f}× to {max(v):.2f}×",
+        )
+        for r, v in ratios.items()
+    ]
+    figures.append(
+        Figure(
+            f"VictoriaMetrics ÷ Prometheus, all panels run_many ({range_list[-1]})",
+            many["victoriametrics"] / many["prometheus"],
+            "×",
+            None,
+            f"{many['victoriametrics']:.0f} ms vs {many['prometheus']:.0f} ms",
+        )
+    )
+    figures.append(
+        Figure(
+            "VictoriaMetrics ÷ Prometheus, default digest (7d)",
+            digest["victoriametrics"] / digest["prometheus"],
+            "×",
+            None,
+            f"{digest['victoriametrics']:.0f} ms vs {digest['prometheus']:.0f} ms; charts rendered too",
+        )
+    )
     return figures
 
 

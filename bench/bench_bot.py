@@ -45,9 +45,12 @@ class ServeProcess:
         self.log = work / f"serve-{self.port}.log"
         ours = ("SLACK_", "CODEX_BOT_")  # nothing inherited from the caller's configuration
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(ours)} | {
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "CODEX_BOT_SLACK_API_URL": slack.base_url, "CODEX_BOT_PROMETHEUS_URL": ctx.prometheus_url,
-            "CODEX_BOT_QUICKCHART_URL": ctx.renderer_url, "CODEX_BOT_STATE_DB": str(work / f"state-{self.port}.sqlite"),
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "CODEX_BOT_SLACK_API_URL": slack.base_url,
+            "CODEX_BOT_PROMETHEUS_URL": ctx.prometheus_url,
+            "CODEX_BOT_QUICKCHART_URL": ctx.renderer_url,
+            "CODEX_BOT_STATE_DB": str(work / f"state-{self.port}.sqlite"),
         }
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -57,7 +60,12 @@ class ServeProcess:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "codex_bot", "serve", "--mode", "http", "--listen", f"127.0.0.1:{self.port}"],
-                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         while time.perf_counter() - started < START_TIMEOUT:
             if self.process.poll() is not None:
                 raise RuntimeError(f"codex-bot serve exited {self.process.returncode}: {self.log.read_text()[-800:]}")
@@ -121,12 +129,22 @@ def measure(ctx: Context, starts: int = 3, commands: int = 30, out: TextIO | Non
     start = statistics.median(seconds)
     say(out, f"RSS once answering {fresh:.0f} MB; after {commands} commands {busy:.0f} MB (peak {peak:.0f} MB)")
     return [
-        Figure("bot start: spawn → HTTP listener acks /codex", start, "s", None,
-               f"`codex-bot serve --mode http`, schedulers on; median of {starts} "
-               f"({min(seconds):.2f}–{max(seconds):.2f} s); no target named"),
+        Figure(
+            "bot start: spawn → HTTP listener acks /codex",
+            start,
+            "s",
+            None,
+            f"`codex-bot serve --mode http`, schedulers on; median of {starts} "
+            f"({min(seconds):.2f}–{max(seconds):.2f} s); no target named",
+        ),
         Figure("bot RSS once answering", fresh, "MB", None, "no target named"),
-        Figure(f"bot RSS after {commands} /codex commands", busy, "MB", None,
-               f"peak {peak:.0f} MB; panels with charts, answered one after another; no target named"),
+        Figure(
+            f"bot RSS after {commands} /codex commands",
+            busy,
+            "MB",
+            None,
+            f"peak {peak:.0f} MB; panels with charts, answered one after another; no target named",
+        ),
     ]
 
 

@@ -65,18 +65,33 @@ def measure(ctx: Context, runs: int = 10, range_text: str = "7d", out: TextIO | 
         png = [renderer.png(config) for _ in range(3)][-1]  # warm-up: JIT and caches
         walls[name], cpu = timed(lambda config=config: renderer.png(config), runs, pid)
         size = len(json.dumps(config, separators=(",", ":")))
-        say(out, f"{name:<14} {config['type']:<9} {size:>7}B {len(png) // 1024:>5}kB {walls[name]:>8.1f} "
-                 f"{cpu:>10.1f} ms")
+        say(
+            out,
+            f"{name:<14} {config['type']:<9} {size:>7}B {len(png) // 1024:>5}kB {walls[name]:>8.1f} {cpu:>10.1f} ms",
+        )
     batch = list(charts.values())
     many, many_cpu = timed(lambda: renderer.png_many(batch), max(runs // 2, 1), pid)
-    say(out, f"{len(batch)} charts with png_many ({renderer.workers} workers): {many:.0f} ms wall, "
-             f"renderer CPU {many_cpu:.0f} ms")
+    say(
+        out,
+        f"{len(batch)} charts with png_many ({renderer.workers} workers): {many:.0f} ms wall, "
+        f"renderer CPU {many_cpu:.0f} ms",
+    )
     slowest = max(walls, key=walls.__getitem__)
     return [
-        Figure(f"chart render, warm, median of {len(walls)} panel charts", statistics.median(walls.values()), "ms",
-               at_most(TARGET_MS), f"{range_text} answers at 800×400, local renderer; median of {runs} each"),
-        Figure("chart render, warm, slowest chart", walls[slowest], "ms", at_most(TARGET_MS),
-               f"{slowest} ({charts[slowest]['type']}); all {len(batch)} with png_many {many:.0f} ms"),
+        Figure(
+            f"chart render, warm, median of {len(walls)} panel charts",
+            statistics.median(walls.values()),
+            "ms",
+            at_most(TARGET_MS),
+            f"{range_text} answers at 800×400, local renderer; median of {runs} each",
+        ),
+        Figure(
+            "chart render, warm, slowest chart",
+            walls[slowest],
+            "ms",
+            at_most(TARGET_MS),
+            f"{slowest} ({charts[slowest]['type']}); all {len(batch)} with png_many {many:.0f} ms",
+        ),
     ]
 
 

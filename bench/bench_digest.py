@@ -81,8 +81,13 @@ def measure(ctx: Context, runs: int = 7, range_text: str = "7d", out: TextIO | N
     singles: dict[str, list[Cost]] = {name: [] for name in names}
     full: list[Cost] = []
     for round_ in range(runs + 1):  # rounds interleave singles and the full digest (fair on a busy machine)
-        alone = {name: costed(partial(single_panel, panels, renderer, PanelRequest(name, range_text), at,
-                                      name in definition.charts), pids) for name in names}
+        alone = {
+            name: costed(
+                partial(single_panel, panels, renderer, PanelRequest(name, range_text), at, name in definition.charts),
+                pids,
+            )
+            for name in names
+        }
         whole = costed(lambda: digest_messages(composer.build(definition, at), source="bench"), pids)
         if round_:  # the first round warms up
             full.append(whole)
@@ -96,18 +101,32 @@ def measure(ctx: Context, runs: int = 7, range_text: str = "7d", out: TextIO | N
     for name in names:
         say(out, f"{name:<14} {medians[name][0]:>7.1f} ms alone{'  (+ chart)' if name in definition.charts else ''}")
     for label, cpu in ((f"{slowest} alone", slow_cpu), ("full digest", full_cpu)):
-        say(out, f"CPU ms per run, {label}: " + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
-            + f"; total / {cores} cores {sum(cpu.values()) / cores:.0f}")
+        say(
+            out,
+            f"CPU ms per run, {label}: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
+            + f"; total / {cores} cores {sum(cpu.values()) / cores:.0f}",
+        )
     full_work = sum(full_cpu.values())
     return [
-        Figure(f"digest ÷ slowest single panel ({range_text})", full_ms / slow_ms, "×", at_most(TARGET_RATIO),
-               f"digest of {len(definition.panels)} panels + {len(definition.charts)} charts {full_ms:.0f} ms "
-               f"(CPU {full_work:.0f} ms ÷ {cores} cores ≈ {full_work / cores:.0f} ms: CPU-bound) vs {slowest} "
-               f"alone {slow_ms:.0f} ms; panels alone one after another {sum(m[0] for m in medians.values()):.0f} ms; "
-               f"medians of {runs}"),
-        Figure(f"least possible digest ÷ slowest panel here ({range_text})", full_work / cores / slow_ms, "×", None,
-               f"the digest's CPU ({full_work:.0f} ms: Prometheus, renderer and bot) ÷ {cores} cores ÷ {slowest} alone: "
-               "no scheduling can beat it on this machine"),
+        Figure(
+            f"digest ÷ slowest single panel ({range_text})",
+            full_ms / slow_ms,
+            "×",
+            at_most(TARGET_RATIO),
+            f"digest of {len(definition.panels)} panels + {len(definition.charts)} charts {full_ms:.0f} ms "
+            f"(CPU {full_work:.0f} ms ÷ {cores} cores ≈ {full_work / cores:.0f} ms: CPU-bound) vs {slowest} "
+            f"alone {slow_ms:.0f} ms; panels alone one after another {sum(m[0] for m in medians.values()):.0f} ms; "
+            f"medians of {runs}",
+        ),
+        Figure(
+            f"least possible digest ÷ slowest panel here ({range_text})",
+            full_work / cores / slow_ms,
+            "×",
+            None,
+            f"the digest's CPU ({full_work:.0f} ms: Prometheus, renderer and bot) ÷ {cores} cores ÷ {slowest} alone: "
+            "no scheduling can beat it on this machine",
+        ),
     ]
 
 

@@ -49,8 +49,9 @@ def panel_promql(seconds: int) -> dict[str, list[str]]:
 def run(url: str, promql: str, at: datetime) -> tuple[float, int]:
     """(wall ms, samples read) of one instant query."""
     started = time.perf_counter()
-    reply = requests.get(f"{url}/api/v1/query", params={"query": promql, "time": at.timestamp(), "stats": "all"},
-                         timeout=120)
+    reply = requests.get(
+        f"{url}/api/v1/query", params={"query": promql, "time": at.timestamp(), "stats": "all"}, timeout=120
+    )
     elapsed = (time.perf_counter() - started) * 1000
     body = reply.json()
     if body.get("status") != "success":
@@ -67,8 +68,11 @@ def cost(url: str, promqls: list[str], at: datetime, runs: int) -> tuple[float, 
 
 def measure(ctx: Context, ranges: str = RANGES, runs: int = 5, out: TextIO | None = None) -> list[Figure]:
     figures = []
-    say(out, f"{'panel':<14}{'range':>6}{'increase ms':>13}{'exact ms':>10}{'ratio':>7}"
-             f"{'increase samples':>18}{'exact samples':>15}{'ratio':>7}")
+    say(
+        out,
+        f"{'panel':<14}{'range':>6}{'increase ms':>13}{'exact ms':>10}{'ratio':>7}"
+        f"{'increase samples':>18}{'exact samples':>15}{'ratio':>7}",
+    )
     for range_text in ranges.split(","):
         seconds = parse_range(range_text, ctx.at, ctx.at.tzinfo).seconds  # type: ignore[arg-type]
         exact_promql = panel_promql(seconds)
@@ -80,22 +84,39 @@ def measure(ctx: Context, ranges: str = RANGES, runs: int = 5, out: TextIO | Non
             exact_ms, exact_samples = cost(ctx.prometheus_url, exact_promql[name], ctx.at, runs)
             for i, value in enumerate((plain_ms, exact_ms, plain_samples, exact_samples)):
                 totals[i] += value
-            say(out, f"{name:<14}{range_text:>6}{plain_ms:>13.1f}{exact_ms:>10.1f}{exact_ms / plain_ms:>7.2f}"
-                     f"{plain_samples:>18,}{exact_samples:>15,}{exact_samples / max(plain_samples, 1):>7.2f}")
+            say(
+                out,
+                f"{name:<14}{range_text:>6}{plain_ms:>13.1f}{exact_ms:>10.1f}{exact_ms / plain_ms:>7.2f}"
+                f"{plain_samples:>18,}{exact_samples:>15,}{exact_samples / max(plain_samples, 1):>7.2f}",
+            )
         plain_ms, exact_ms, plain_samples, exact_samples = totals
-        say(out, f"{'all panels':<14}{range_text:>6}{plain_ms:>13.1f}{exact_ms:>10.1f}{exact_ms / plain_ms:>7.2f}"
-                 f"{plain_samples:>18,.0f}{exact_samples:>15,.0f}{exact_samples / plain_samples:>7.2f}")
+        say(
+            out,
+            f"{'all panels':<14}{range_text:>6}{plain_ms:>13.1f}{exact_ms:>10.1f}{exact_ms / plain_ms:>7.2f}"
+            f"{plain_samples:>18,.0f}{exact_samples:>15,.0f}{exact_samples / plain_samples:>7.2f}",
+        )
         baseline = exact.baseline_seconds(seconds)
         figures += [
             Figure(f"all panels' queries, {range_text}: increase()", plain_ms, "ms", note=f"median of {runs}"),
-            Figure(f"all panels' queries, {range_text}: exact", exact_ms, "ms",
-                   note=f"{exact_ms / plain_ms:.2f}× increase(); reads {range_text} + {baseline // 3600} h, "
-                        f"and {baseline // 3600} h at the start"),
-            Figure(f"samples read, {range_text}: exact / increase()", exact_samples / plain_samples, "×",
-                   note=f"{exact_samples:,.0f} vs {plain_samples:,.0f}"),
+            Figure(
+                f"all panels' queries, {range_text}: exact",
+                exact_ms,
+                "ms",
+                note=f"{exact_ms / plain_ms:.2f}× increase(); reads {range_text} + {baseline // 3600} h, "
+                f"and {baseline // 3600} h at the start",
+            ),
+            Figure(
+                f"samples read, {range_text}: exact / increase()",
+                exact_samples / plain_samples,
+                "×",
+                note=f"{exact_samples:,.0f} vs {plain_samples:,.0f}",
+            ),
         ]
-    say(out, f"fleet: {ctx.build.developers} developers × {ctx.build.days:g} days, step {ctx.build.step} s, "
-             f"{ctx.build.series:,} series, {ctx.build.samples:,} samples")
+    say(
+        out,
+        f"fleet: {ctx.build.developers} developers × {ctx.build.days:g} days, step {ctx.build.step} s, "
+        f"{ctx.build.series:,} series, {ctx.build.samples:,} samples",
+    )
     return figures
 
 

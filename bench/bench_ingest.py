@@ -31,11 +31,11 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
 )
 
 from codex_bot.demo.prometheus import free_port
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.output import RequestEncoder, batches
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.live import LiveTelemetry
 from codex_bot.telemetry.otlp import decode_logs_body
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_output import RequestEncoder, batches
 
 TARGET = 20_000.0
 FLEET = FleetConfig(developers=50, days=30, seed=7, end=datetime(2026, 3, 2, tzinfo=UTC))  # ~100k events
@@ -72,7 +72,9 @@ def over_http(bodies: list[bytes], content_type: str) -> tuple[float, int]:
     env = {**os.environ, "CODEX_BOT_INGEST_MAX_BODY_BYTES": str(1 << 26)}
     server = subprocess.Popen(
         [sys.executable, "-m", "codex_bot", "ingest", "--listen", f"127.0.0.1:{port}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         connection = _connect(port)
@@ -86,8 +88,11 @@ def over_http(bodies: list[bytes], content_type: str) -> tuple[float, int]:
         elapsed = time.perf_counter() - started
         connection.request("GET", "/metrics")
         metrics = connection.getresponse().read().decode()
-        counted = next(line for line in metrics.splitlines()
-                       if line.startswith('codex_bot_ingest_records_total{outcome="counted"}'))
+        counted = next(
+            line
+            for line in metrics.splitlines()
+            if line.startswith('codex_bot_ingest_records_total{outcome="counted"}')
+        )
         return elapsed, int(float(counted.rsplit(" ", 1)[1]))
     finally:
         server.terminate()
@@ -112,26 +117,46 @@ def measure(requests: int = 60, batch: int = 512, repeat: int = 3, out: TextIO |
     json_bodies = make_bodies(requests, batch)
     proto_bodies = [protobuf(body) for body in json_bodies]
     records = requests * batch
-    say(out, f"workload: {requests} requests × {batch} records = {records:,} events "
-             f"({sum(map(len, json_bodies)) / records:.0f} B/record JSON, "
-             f"{sum(map(len, proto_bodies)) / records:.0f} B protobuf); events/s, best (median) of {repeat} runs")
+    say(
+        out,
+        f"workload: {requests} requests × {batch} records = {records:,} events "
+        f"({sum(map(len, json_bodies)) / records:.0f} B/record JSON, "
+        f"{sum(map(len, proto_bodies)) / records:.0f} B protobuf); events/s, best (median) of {repeat} runs",
+    )
     encodings = (("JSON", json_bodies, "application/json"), ("protobuf", proto_bodies, "application/x-protobuf"))
     figures = []
     with tuned_gc():  # as `codex-bot ingest` does
         for label, bodies, content_type in encodings:
             rates = sorted(records / in_process(bodies, content_type)[0] for _ in range(repeat))
             say(out, f"in-process {label:9s} {rates[-1]:10,.0f}  ({statistics.median(rates):,.0f})")
-            figures.append(Figure(f"ingest, in-process, OTLP {label}", rates[-1], "events/s", at_least(TARGET),
-                                  f"best of {repeat} (median {statistics.median(rates):,.0f}); one thread"))
+            figures.append(
+                Figure(
+                    f"ingest, in-process, OTLP {label}",
+                    rates[-1],
+                    "events/s",
+                    at_least(TARGET),
+                    f"best of {repeat} (median {statistics.median(rates):,.0f}); one thread",
+                )
+            )
     for label, bodies, content_type in encodings:
         runs = [over_http(bodies, content_type) for _ in range(repeat)]
         rates = sorted(records / elapsed for elapsed, _ in runs)
-        say(out, f"HTTP       {label:9s} {rates[-1]:10,.0f}  ({statistics.median(rates):,.0f})  "
-                 f"{runs[0][1]:,} records counted")
-        figures.append(Figure(f"ingest, HTTP to `codex-bot ingest`, OTLP {label}", rates[-1], "events/s",
-                              at_least(TARGET), f"best of {repeat} (median {statistics.median(rates):,.0f}); "
-                              f"{requests} POSTs of {batch} on one connection; {runs[0][1]:,} of {records:,} "
-                              "records counted (the rest carry nothing the metric contract counts)"))
+        say(
+            out,
+            f"HTTP       {label:9s} {rates[-1]:10,.0f}  ({statistics.median(rates):,.0f})  "
+            f"{runs[0][1]:,} records counted",
+        )
+        figures.append(
+            Figure(
+                f"ingest, HTTP to `codex-bot ingest`, OTLP {label}",
+                rates[-1],
+                "events/s",
+                at_least(TARGET),
+                f"best of {repeat} (median {statistics.median(rates):,.0f}); "
+                f"{requests} POSTs of {batch} on one connection; {runs[0][1]:,} of {records:,} "
+                "records counted (the rest carry nothing the metric contract counts)",
+            )
+        )
     return figures
 
 

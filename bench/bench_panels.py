@@ -58,9 +58,16 @@ def bench(url: str, at: datetime | None, ranges: tuple[str, ...], runs: int, out
     many = timed_ms(lambda: panels.run_many(every, at))
     client.close()
     slowest, name = worst[longest]
-    return [Figure(f"slowest panel answer ({longest})", slowest, "ms", at_most(TARGET_MS),
-                   f"{name}; median of {runs}; all {len(every)} panels with run_many {many:.0f} ms; "
-                   "the aim is this bench's own")]
+    return [
+        Figure(
+            f"slowest panel answer ({longest})",
+            slowest,
+            "ms",
+            at_most(TARGET_MS),
+            f"{name}; median of {runs}; all {len(every)} panels with run_many {many:.0f} ms; "
+            "the aim is this bench's own",
+        )
+    ]
 
 
 def measure(ctx: Context, runs: int = 5, ranges: tuple[str, ...] = RANGES, out: TextIO | None = None) -> list[Figure]:

@@ -43,10 +43,10 @@ from codex_bot.panels.catalog import PANELS
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.service import Panels
+from codex_bot.simulate.fleet import FleetConfig, next_full_hour, simulate
+from codex_bot.simulate.output import write_files
 from codex_bot.telemetry.backfill import backfill
 from codex_bot.telemetry.labels import UserLabelRule
-from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
-from codex_bot.telemetry.simulate_output import write_files
 
 UTC = ZoneInfo("UTC")
 
@@ -91,18 +91,33 @@ def measure_size(developers: int, days: float, step: int, runs: int, work: Path,
         every = [PanelRequest(name, "7d") for name in definition.panels]
         panels.run_many(every, end)
         digest_ms = median_ms(lambda: panels.run_many(every, end), runs)
-        messages = digest_messages(DigestComposer(panels, ChartRenderer(renderer_url, timeout=60)).build(definition, end),
-                                   source="bench")
+        messages = digest_messages(
+            DigestComposer(panels, ChartRenderer(renderer_url, timeout=60)).build(definition, end), source="bench"
+        )
         rows = 1 + 2 * len(messages.all()) + sum(len(m.charts) for m in messages.all())
     finally:
         client.close()
         server.stop()
         shutil.rmtree(work / "data", ignore_errors=True)
-    return Size(developers, written.records, max(hours.values()) / 3600, report.series, sample_series,
-                report.samples, times[heaviest], heaviest, heaviest_cpu, digest_ms, rows, report.seconds)
+    return Size(
+        developers,
+        written.records,
+        max(hours.values()) / 3600,
+        report.series,
+        sample_series,
+        report.samples,
+        times[heaviest],
+        heaviest,
+        heaviest_cpu,
+        digest_ms,
+        rows,
+        report.seconds,
+    )
 
 
-def cpu_per_run(panels: Panels, request: PanelRequest, end: datetime, pid: int | None, runs: int) -> tuple[float, float]:
+def cpu_per_run(
+    panels: Panels, request: PanelRequest, end: datetime, pid: int | None, runs: int
+) -> tuple[float, float]:
     """CPU ms one answer costs VictoriaMetrics and this process: which of the two bounds the panel."""
     server, own = cpu_ms(pid), time.process_time()
     for _ in range(runs):
@@ -137,12 +152,15 @@ def main() -> None:
             for n in map(int, args.developers.split(",")):
                 size = measure_size(n, args.days, args.step, args.runs, work, renderer.url)
                 sizes.append(size)
-                print(f"{n:>6} developers: {size.records:,} records ({size.records / n / args.days:.0f} per developer-day, "
-                      f"peak {size.peak_per_second:.1f}/s), {size.series:,} series ({size.sample_series:,} in VM), "
-                      f"{size.samples / 1e6:.1f} M samples sent in {size.backfill_s:.0f} s; heaviest panel 7d "
-                      f"{size.heaviest} {size.heaviest_ms:.0f} ms (CPU: VictoriaMetrics {size.heaviest_cpu[0]:.0f} ms, "
-                      f"bot {size.heaviest_cpu[1]:.0f} ms); digest panels 7d {size.digest_ms:.0f} ms; "
-                      f"digest state rows {size.digest_rows}", flush=True)
+                print(
+                    f"{n:>6} developers: {size.records:,} records ({size.records / n / args.days:.0f} per developer-day, "
+                    f"peak {size.peak_per_second:.1f}/s), {size.series:,} series ({size.sample_series:,} in VM), "
+                    f"{size.samples / 1e6:.1f} M samples sent in {size.backfill_s:.0f} s; heaviest panel 7d "
+                    f"{size.heaviest} {size.heaviest_ms:.0f} ms (CPU: VictoriaMetrics {size.heaviest_cpu[0]:.0f} ms, "
+                    f"bot {size.heaviest_cpu[1]:.0f} ms); digest panels 7d {size.digest_ms:.0f} ms; "
+                    f"digest state rows {size.digest_rows}",
+                    flush=True,
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     xs, target, density = [float(s.developers) for s in sizes], args.target, args.step / args.scrape
@@ -152,23 +170,47 @@ def main() -> None:
 
     heaviest = sizes[-1].heaviest
     figures = [
-        Figure(f"events/s at {target:,} developers, busiest hour (extrapolated)",
-               at_target([s.peak_per_second for s in sizes]), "events/s", None,
-               f"measured {', '.join(f'{s.peak_per_second:.1f}/s at {s.developers}' for s in sizes)}; all in one timezone; "
-               f"day average {at_target([s.records / args.days / 86400 for s in sizes]):.0f}/s"),
-        Figure(f"contract series at {target:,} developers (extrapolated)", at_target([s.series for s in sizes]),
-               "series", None, f"sample series in VM {at_target([s.sample_series for s in sizes]):,.0f}; measured "
-               + ", ".join(f"{s.series:,} ({s.sample_series:,}) at {s.developers}" for s in sizes)),
-        Figure(f"heaviest panel 7d at {target:,} developers, {args.scrape} s samples (extrapolated)",
-               at_target([s.heaviest_ms for s in sizes]) * density, "ms", None,
-               f"{heaviest}; measured " + ", ".join(f"{s.heaviest_ms:.0f} ms at {s.developers}" for s in sizes)
-               + f" with {args.step} s samples; × {density:g} for {args.scrape} s samples"),
-        Figure(f"digest panels 7d at {target:,} developers, {args.scrape} s samples (extrapolated)",
-               at_target([s.digest_ms for s in sizes]) * density, "ms", None,
-               "measured " + ", ".join(f"{s.digest_ms:.0f} ms at {s.developers}" for s in sizes)
-               + f"; × {density:g} for {args.scrape} s samples"),
-        Figure("state rows per digest post (measured; independent of developers)", sizes[-1].digest_rows, "rows", None,
-               "1 slot + (delivery + message reference) per message + 1 per chart"),
+        Figure(
+            f"events/s at {target:,} developers, busiest hour (extrapolated)",
+            at_target([s.peak_per_second for s in sizes]),
+            "events/s",
+            None,
+            f"measured {', '.join(f'{s.peak_per_second:.1f}/s at {s.developers}' for s in sizes)}; all in one timezone; "
+            f"day average {at_target([s.records / args.days / 86400 for s in sizes]):.0f}/s",
+        ),
+        Figure(
+            f"contract series at {target:,} developers (extrapolated)",
+            at_target([s.series for s in sizes]),
+            "series",
+            None,
+            f"sample series in VM {at_target([s.sample_series for s in sizes]):,.0f}; measured "
+            + ", ".join(f"{s.series:,} ({s.sample_series:,}) at {s.developers}" for s in sizes),
+        ),
+        Figure(
+            f"heaviest panel 7d at {target:,} developers, {args.scrape} s samples (extrapolated)",
+            at_target([s.heaviest_ms for s in sizes]) * density,
+            "ms",
+            None,
+            f"{heaviest}; measured "
+            + ", ".join(f"{s.heaviest_ms:.0f} ms at {s.developers}" for s in sizes)
+            + f" with {args.step} s samples; × {density:g} for {args.scrape} s samples",
+        ),
+        Figure(
+            f"digest panels 7d at {target:,} developers, {args.scrape} s samples (extrapolated)",
+            at_target([s.digest_ms for s in sizes]) * density,
+            "ms",
+            None,
+            "measured "
+            + ", ".join(f"{s.digest_ms:.0f} ms at {s.developers}" for s in sizes)
+            + f"; × {density:g} for {args.scrape} s samples",
+        ),
+        Figure(
+            "state rows per digest post (measured; independent of developers)",
+            sizes[-1].digest_rows,
+            "rows",
+            None,
+            "1 slot + (delivery + message reference) per message + 1 per chart",
+        ),
     ]
     print_report(figures, sys.stdout)
     print(f"bench took {time.monotonic() - started:.0f} s")

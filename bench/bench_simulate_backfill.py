@@ -30,15 +30,15 @@ import requests
 from common import Figure, below, print_report, say, tuned_gc
 
 from codex_bot.demo.prometheus import LocalPrometheus
+from codex_bot.simulate.fleet import FleetConfig, next_full_hour, simulate
+from codex_bot.simulate.output import write_files
+from codex_bot.simulate.truth import GroundTruth
 from codex_bot.telemetry.backfill import aggregate_files, end_step
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.openmetrics import write_openmetrics
 from codex_bot.telemetry.promtool import block_duration, create_blocks
 from codex_bot.telemetry.series import new_cells, sample_values
-from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
-from codex_bot.telemetry.simulate_output import write_files
 from codex_bot.telemetry.timeline import Timeline
-from codex_bot.telemetry.truth import GroundTruth
 
 TARGET_SECONDS = 120.0
 TARGET_FLEET = (500, 30.0)  # developers, days: what the target is set for
@@ -78,11 +78,22 @@ def estimated_samples(timeline: Timeline, last: int) -> int:
 
 
 def size_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6 if path.is_dir() else path.stat().st_size / 1e6
+    return (
+        sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+        if path.is_dir()
+        else path.stat().st_size / 1e6
+    )
 
 
-def measure(developers: int = TARGET_FLEET[0], days: float = TARGET_FLEET[1], step: int = 900, seed: int = 1,
-            max_samples: float = 150e6, verify: bool = False, out: TextIO | None = None) -> list[Figure]:
+def measure(
+    developers: int = TARGET_FLEET[0],
+    days: float = TARGET_FLEET[1],
+    step: int = 900,
+    seed: int = 1,
+    max_samples: float = 150e6,
+    verify: bool = False,
+    out: TextIO | None = None,
+) -> list[Figure]:
     """Simulate and backfill in a temporary folder; raises ValueError when the grid would exceed ``max_samples``."""
     work = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
     try:
@@ -96,29 +107,53 @@ def measure(developers: int = TARGET_FLEET[0], days: float = TARGET_FLEET[1], st
         shutil.rmtree(work, ignore_errors=True)
     aimed = (developers, days) == TARGET_FLEET
     note = clock.breakdown() + f"; {events:,} events"
-    return [Figure(f"simulate + backfill, {developers} developers × {days:g} days, step {step} s", clock.total, "s",
-                   below(TARGET_SECONDS) if aimed else None,
-                   note if aimed else note + f"; a smaller fleet: the < {TARGET_SECONDS:.0f} s target is for "
-                   f"{TARGET_FLEET[0]} × {TARGET_FLEET[1]:g} days")]
+    return [
+        Figure(
+            f"simulate + backfill, {developers} developers × {days:g} days, step {step} s",
+            clock.total,
+            "s",
+            below(TARGET_SECONDS) if aimed else None,
+            note
+            if aimed
+            else note + f"; a smaller fleet: the < {TARGET_SECONDS:.0f} s target is for "
+            f"{TARGET_FLEET[0]} × {TARGET_FLEET[1]:g} days",
+        )
+    ]
 
 
-def run_phases(config: FleetConfig, step: int, max_samples: float, work: Path, clock: Clock,
-               truth: GroundTruth | None, out: TextIO | None) -> tuple[Path, int]:
+def run_phases(
+    config: FleetConfig,
+    step: int,
+    max_samples: float,
+    work: Path,
+    clock: Clock,
+    truth: GroundTruth | None,
+    out: TextIO | None,
+) -> tuple[Path, int]:
     """The four timed phases; returns the TSDB folder and the number of events."""
     events = simulate(config) if truth is None else (truth.add(e) or e for e in simulate(config))
     written = clock.run("simulate → OTLP/JSON lines", lambda: write_files(events, work / "otlp", jsonl=True))
     with tuned_gc():  # as `codex-bot backfill` does
-        timeline, outcomes, _, _ = clock.run("read + decode + aggregate", lambda: aggregate_files(
-            written.paths, step, config.end.timestamp(), UserLabelRule(), 10_000_000, 10_000_000))
+        timeline, outcomes, _, _ = clock.run(
+            "read + decode + aggregate",
+            lambda: aggregate_files(
+                written.paths, step, config.end.timestamp(), UserLabelRule(), 10_000_000, 10_000_000
+            ),
+        )
     last = end_step(config.end.timestamp(), step)
     expected = estimated_samples(timeline, last)
-    say(out, f"  events {written.records:,} in {written.requests:,} requests ({written.bytes / 1e6:,.0f} MB), "
-             f"{outcomes.records / clock.phases[-1][1]:,.0f} events/s; counted {outcomes.counted:,}, "
-             f"ignored {outcomes.ignored:,}, duplicates {outcomes.duplicate:,}; series {len(timeline):,}; "
-             f"samples to write {expected:,}")
+    say(
+        out,
+        f"  events {written.records:,} in {written.requests:,} requests ({written.bytes / 1e6:,.0f} MB), "
+        f"{outcomes.records / clock.phases[-1][1]:,.0f} events/s; counted {outcomes.counted:,}, "
+        f"ignored {outcomes.ignored:,}, duplicates {outcomes.duplicate:,}; series {len(timeline):,}; "
+        f"samples to write {expected:,}",
+    )
     if expected > max_samples:
-        raise ValueError(f"{expected:,} samples is over --max-samples {max_samples:,.0f} (≈{expected * 100 / 1e9:.0f} GB "
-                         "of OpenMetrics, promtool needs about as much memory): use a larger --step")
+        raise ValueError(
+            f"{expected:,} samples is over --max-samples {max_samples:,.0f} (≈{expected * 100 / 1e9:.0f} GB "
+            "of OpenMetrics, promtool needs about as much memory): use a larger --step"
+        )
     om = work / "fleet.om"
     stats = clock.run("write OpenMetrics", lambda: write_openmetrics(timeline, last, om))
     say(out, f"  samples {stats.samples:,} ({size_mb(om):,.0f} MB)")
@@ -126,21 +161,32 @@ def run_phases(config: FleetConfig, step: int, max_samples: float, work: Path, c
     first, last_second = stats.first_step * step, stats.last_step * step
     clock.run("promtool create-blocks", lambda: create_blocks(om, tsdb, first, last_second))
     om.unlink()
-    say(out, f"  TSDB {size_mb(tsdb):,.0f} MB in {sum(1 for _ in tsdb.glob('*/meta.json'))} block(s) "
-             f"(--max-block-duration={block_duration(first * 1000, last_second * 1000)})")
+    say(
+        out,
+        f"  TSDB {size_mb(tsdb):,.0f} MB in {sum(1 for _ in tsdb.glob('*/meta.json'))} block(s) "
+        f"(--max-block-duration={block_duration(first * 1000, last_second * 1000)})",
+    )
     return tsdb, written.records
 
 
 def _verify(config: FleetConfig, truth: GroundTruth, tsdb: Path, work: Path, out: TextIO | None) -> None:
     with LocalPrometheus(tsdb, work) as prometheus:
         span = f"{int((config.end - config.start).total_seconds())}s"
-        reply = requests.get(f"{prometheus.url}/api/v1/query", params={
-            "query": f'sum(increase(codex_tokens_total{{type="input"}}[{span}]))', "time": config.end.timestamp()},
-            timeout=120).json()
+        reply = requests.get(
+            f"{prometheus.url}/api/v1/query",
+            params={
+                "query": f'sum(increase(codex_tokens_total{{type="input"}}[{span}]))',
+                "time": config.end.timestamp(),
+            },
+            timeout=120,
+        ).json()
     got = float(reply["data"]["result"][0]["value"][1])
     want = truth.total("input_tokens", config.start, config.end)
-    say(out, f"verify: input tokens from Prometheus {got:,.0f}, ground truth {want:,} -> "
-             f"{'equal' if got == want else 'DIFFERENT'}")
+    say(
+        out,
+        f"verify: input tokens from Prometheus {got:,.0f}, ground truth {want:,} -> "
+        f"{'equal' if got == want else 'DIFFERENT'}",
+    )
 
 
 def main() -> int:
@@ -149,8 +195,12 @@ def main() -> int:
     parser.add_argument("--days", type=float, default=TARGET_FLEET[1])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--step", type=int, default=900, help="backfill grid in seconds (default 900)")
-    parser.add_argument("--max-samples", type=float, default=150e6, help="stop before writing more samples (default 150M)")
-    parser.add_argument("--verify", action="store_true", help="start Prometheus and compare input tokens with the truth")
+    parser.add_argument(
+        "--max-samples", type=float, default=150e6, help="stop before writing more samples (default 150M)"
+    )
+    parser.add_argument(
+        "--verify", action="store_true", help="start Prometheus and compare input tokens with the truth"
+    )
     args = parser.parse_args()
     try:
         figures = measure(args.developers, args.days, args.step, args.seed, args.max_samples, args.verify, sys.stdout)

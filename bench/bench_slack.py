@@ -65,10 +65,17 @@ def percentile(samples: list[float], pct: float) -> float:
 
 def bot_settings(ctx: Context, slack: SlackStub, work: Path) -> Settings:
     """The settings ``codex-bot serve`` would read, pointed at the context and the Slack stand-in."""
-    return load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                         slack_api_url=slack.base_url, prometheus_url=ctx.prometheus_url,
-                         quickchart_url=ctx.renderer_url, timezone=TZ.key, state_db=work / "bench-state.sqlite",
-                         rules_dir=REPO / "rules", digests_file=REPO / "rules" / "digests.yaml")
+    return load_settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.base_url,
+        prometheus_url=ctx.prometheus_url,
+        quickchart_url=ctx.renderer_url,
+        timezone=TZ.key,
+        state_db=work / "bench-state.sqlite",
+        rules_dir=REPO / "rules",
+        digests_file=REPO / "rules" / "digests.yaml",
+    )
 
 
 @contextmanager
@@ -132,12 +139,17 @@ class Baseline:
         ranged = [spec.query.promql({}, window.step_seconds) for spec in panel.series]
 
         def query(promql: str, at: datetime) -> None:
-            requests.get(f"{self.prometheus_url}/api/v1/query", params={"query": promql, "time": at.timestamp()},
-                         timeout=30).raise_for_status()
+            requests.get(
+                f"{self.prometheus_url}/api/v1/query", params={"query": promql, "time": at.timestamp()}, timeout=30
+            ).raise_for_status()
 
         def query_range(promql: str) -> None:
-            params = {"query": promql, "start": first.timestamp(), "end": window.end.timestamp(),
-                      "step": window.step_seconds}
+            params = {
+                "query": promql,
+                "start": first.timestamp(),
+                "end": window.end.timestamp(),
+                "step": window.step_seconds,
+            }
             requests.get(f"{self.prometheus_url}/api/v1/query_range", params=params, timeout=30).raise_for_status()
 
         def all_queries() -> None:
@@ -162,15 +174,28 @@ def measure(ctx: Context, acks: int = 300, runs: int = 15, out: TextIO | None = 
         ack_samples = [asker.ask(REQUESTS[0])[0] for _ in range(acks)]
         p50, p99 = percentile(ack_samples, 50), percentile(ack_samples, 99)
         say(out, f"ack of /codex {REQUESTS[0]}: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(ack_samples):.1f} ms")
-        figures = [Figure(f"ack p99, /codex {REQUESTS[0]}", p99, "ms", at_most(ACK_TARGET_MS),
-                          f"p50 {p50:.1f} ms, max {max(ack_samples):.0f} ms; {acks} signed requests, one at a time")]
+        figures = [
+            Figure(
+                f"ack p99, /codex {REQUESTS[0]}",
+                p99,
+                "ms",
+                at_most(ACK_TARGET_MS),
+                f"p50 {p50:.1f} ms, max {max(ack_samples):.0f} ms; {acks} signed requests, one at a time",
+            )
+        ]
         for text in REQUESTS:
             samples = [(asker.ask(text)[1], baseline.promql_ms(text), baseline.chart_ms(text)) for _ in range(runs)]
             reply, promql, chart = (statistics.median(column) for column in zip(*samples))  # interleaved runs
             say(out, f"/codex {text}: reply {reply:.1f} ms, bare PromQL {promql:.1f} ms, chart {chart:.1f} ms")
-            figures.append(Figure(f"reply ÷ (bare PromQL + 1 chart), /codex {text}", reply / (promql + chart), "×",
-                                  at_most(REPLY_TARGET_RATIO),
-                                  f"reply {reply:.0f} ms vs {promql:.0f} + {chart:.0f} ms; medians of {runs}"))
+            figures.append(
+                Figure(
+                    f"reply ÷ (bare PromQL + 1 chart), /codex {text}",
+                    reply / (promql + chart),
+                    "×",
+                    at_most(REPLY_TARGET_RATIO),
+                    f"reply {reply:.0f} ms vs {promql:.0f} + {chart:.0f} ms; medians of {runs}",
+                )
+            )
         baseline.panels.client.close()
     return figures
 

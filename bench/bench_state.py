@@ -26,8 +26,8 @@ from typing import TextIO
 
 from common import REPO, Figure, run_alone, say
 
-from codex_bot.outbox import Outbox, Outgoing
-from codex_bot.slack.message import Delivery, Destination, Message
+from codex_bot.delivery.message import Delivery, Destination, Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.store import MessageRef, Store
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -121,14 +121,18 @@ def measure(deliveries: int = 1000, replicas: int = 2, repeat: int = 3, out: Tex
     figures = []
     for phase in sqlite:
         best_sqlite, best_pg = max(sqlite[phase]), max(postgres[phase])
-        say(out, f"{phase:24s} SQLite {best_sqlite:8,.0f}/s   PostgreSQL {best_pg:8,.0f}/s   "
-                 f"ratio {best_pg / best_sqlite:.2f}  (medians {statistics.median(sqlite[phase]):,.0f} / "
-                 f"{statistics.median(postgres[phase]):,.0f})")
+        say(
+            out,
+            f"{phase:24s} SQLite {best_sqlite:8,.0f}/s   PostgreSQL {best_pg:8,.0f}/s   "
+            f"ratio {best_pg / best_sqlite:.2f}  (medians {statistics.median(sqlite[phase]):,.0f} / "
+            f"{statistics.median(postgres[phase]):,.0f})",
+        )
         figures += [
             Figure(f"outbox {phase}, SQLite", best_sqlite, "deliveries/s", None, f"best of {repeat}"),
             Figure(f"outbox {phase}, PostgreSQL", best_pg, "deliveries/s", None, f"best of {repeat}; fsync on"),
-            Figure(f"outbox {phase}, PostgreSQL ÷ SQLite", best_pg / best_sqlite, "×", None,
-                   "above 1: PostgreSQL faster"),
+            Figure(
+                f"outbox {phase}, PostgreSQL ÷ SQLite", best_pg / best_sqlite, "×", None, "above 1: PostgreSQL faster"
+            ),
         ]
     return figures
 

@@ -24,15 +24,16 @@ from typing import Literal, TextIO
 from codex_bot.charts.local_renderer import LocalRenderer
 from codex_bot.demo import fleet as demo_fleet
 from codex_bot.demo.prometheus import LocalPrometheus
+from codex_bot.simulate.fleet import next_full_hour
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.runtime import tune_gc
-from codex_bot.telemetry.simulate import next_full_hour
 
 REPO = Path(__file__).resolve().parents[1]
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
 # --- figures ---
+
 
 @dataclass(frozen=True)
 class Target:
@@ -101,6 +102,7 @@ def print_report(figures: Sequence[Figure], out: TextIO | None = None) -> None:
 
 # --- measuring ---
 
+
 def timed_ms(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
@@ -140,8 +142,9 @@ def tuned_gc() -> Iterator[None]:
         gc.set_threshold(*threshold)
 
 
-def run_alone(doc: str | None, measure: Callable[..., list[Figure]], *, shared: bool = True,
-              **options: int | str) -> None:
+def run_alone(
+    doc: str | None, measure: Callable[..., list[Figure]], *, shared: bool = True, **options: int | str
+) -> None:
     """A bench run by itself: each option (``name=default``) read as ``--name``, then
     ``measure(context, *options, out)`` on a shared context of its own (``shared=False``: a bench that
     needs no fleet, ``measure(*options, out)``), its details and table printed."""
@@ -164,19 +167,27 @@ def say(out: TextIO | None, text: str) -> None:
 
 # --- the machine ---
 
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def machine() -> str:
     """Cores, CPU model, memory and OS of this machine, in one line."""
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.machine())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB RAM, {platform.system()} {platform.release()}"
 
 
 # --- the shared context ---
+
 
 @dataclass(frozen=True)
 class FleetBuild:
@@ -212,8 +223,9 @@ FLEET_DEVELOPERS, FLEET_DAYS, FLEET_STEP, FLEET_SEED = 25, 30.0, 300, 20261127  
 
 
 @contextmanager
-def shared_context(developers: int = FLEET_DEVELOPERS, days: float = FLEET_DAYS, step: int = FLEET_STEP,
-                   out: TextIO | None = None) -> Iterator[Context]:
+def shared_context(
+    developers: int = FLEET_DEVELOPERS, days: float = FLEET_DAYS, step: int = FLEET_STEP, out: TextIO | None = None
+) -> Iterator[Context]:
     """Simulate the demo's fleet (planted incidents included), backfill it, start Prometheus and the renderer;
     everything started is stopped and the working folder removed on exit."""
     work = Path(tempfile.mkdtemp(prefix="codex-bot-bench-"))
@@ -224,8 +236,9 @@ def shared_context(developers: int = FLEET_DEVELOPERS, days: float = FLEET_DAYS,
         say(out, f"building the shared fleet: {developers} developers × {days:g} days, step {step} s …")
         started = time.perf_counter()
         written, report = demo_fleet.build(fleet, work, step, UserLabelRule())
-        build = FleetBuild(developers, days, step, written.records, report.series, report.samples,
-                           time.perf_counter() - started)
+        build = FleetBuild(
+            developers, days, step, written.records, report.series, report.samples, time.perf_counter() - started
+        )
         prometheus = LocalPrometheus(work / "tsdb", work)
         stack.callback(prometheus.stop)
         prometheus_url = prometheus.start()

@@ -38,10 +38,14 @@ Bench = Callable[[], list[Figure]]
 
 def fleet_figure(ctx: Context) -> Figure:
     b = ctx.build
-    return Figure(f"simulate + backfill, {b.developers} developers × {b.days:g} days, step {b.step} s (shared fleet)",
-                  b.seconds, "s", None,
-                  f"{b.events:,} events, {b.series:,} series, {b.samples / 1e6:.1f} M samples; a smaller fleet, "
-                  "measured as it is (the < 120 s target is for 500 × 30 days: `--full`)")
+    return Figure(
+        f"simulate + backfill, {b.developers} developers × {b.days:g} days, step {b.step} s (shared fleet)",
+        b.seconds,
+        "s",
+        None,
+        f"{b.events:,} events, {b.series:,} series, {b.samples / 1e6:.1f} M samples; a smaller fleet, "
+        "measured as it is (the < 120 s target is for 500 × 30 days: `--full`)",
+    )
 
 
 def context_benches(ctx: Context) -> dict[str, Bench]:
@@ -77,15 +81,19 @@ class Runner:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--full", action="store_true",
-                        help="also simulate + backfill 500 developers × 30 days (about 2 minutes more)")
+    parser.add_argument(
+        "--full", action="store_true", help="also simulate + backfill 500 developers × 30 days (about 2 minutes more)"
+    )
     args = parser.parse_args()
     date, load_start = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), load_average()
     print(f"codex-bot benchmarks · {date} · {machine()}\nload average at start: {load_start}", flush=True)
     runner = Runner()
     runner.run("ingest", bench_ingest.measure)
-    print(f"[{time.monotonic() - runner.started:5.0f} s] shared context: simulate, backfill, start Prometheus "
-          "and the chart renderer …", flush=True)
+    print(
+        f"[{time.monotonic() - runner.started:5.0f} s] shared context: simulate, backfill, start Prometheus "
+        "and the chart renderer …",
+        flush=True,
+    )
     with shared_context() as ctx:
         runner.figures.append(fleet_figure(ctx))
         for name, bench in context_benches(ctx).items():
@@ -93,8 +101,10 @@ def main() -> int:
     if args.full:
         runner.run("simulate + backfill, 500 developers × 30 days", bench_simulate_backfill.measure)
     elapsed = time.monotonic() - runner.started
-    print(f"\n## codex-bot benchmarks, {date}{' (--full)' if args.full else ''}\n\n{machine()}; "
-          f"load average (1, 5, 15 min) at start {load_start}, at end {load_average()}; run took {elapsed:.0f} s.\n")
+    print(
+        f"\n## codex-bot benchmarks, {date}{' (--full)' if args.full else ''}\n\n{machine()}; "
+        f"load average (1, 5, 15 min) at start {load_start}, at end {load_average()}; run took {elapsed:.0f} s.\n"
+    )
     print(table(runner.figures), flush=True)
     if runner.failed:
         print(f"\nFAILED: {', '.join(runner.failed)} (tracebacks above)")

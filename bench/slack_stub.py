@@ -113,13 +113,25 @@ class SlackStub:
 
 def post_command(url: str, text: str, response_url: str, secret: str = SIGNING_SECRET) -> requests.Response:
     """POST ``/codex text`` to the app at ``url``, signed (v0) as Slack signs it."""
-    body = urlencode({
-        "team_id": TEAM_ID, "channel_id": "C0BENCH", "channel_name": "bench", "user_id": "U0BENCH",
-        "user_name": "bench", "command": "/codex", "text": text, "api_app_id": "A0CODEXBOT",
-        "response_url": response_url, "trigger_id": "1.2.3",
-    })
+    body = urlencode(
+        {
+            "team_id": TEAM_ID,
+            "channel_id": "C0BENCH",
+            "channel_name": "bench",
+            "user_id": "U0BENCH",
+            "user_name": "bench",
+            "command": "/codex",
+            "text": text,
+            "api_app_id": "A0CODEXBOT",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    )
     ts = str(int(time.time()))
     signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
-               "Content-Type": "application/x-www-form-urlencoded"}
+    headers = {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
     return requests.post(url, data=body.encode(), headers=headers, timeout=30)

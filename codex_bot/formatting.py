@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from codex_bot.panels.change import change
+from codex_bot.change import change
 
 Unit = Literal["tokens", "count", "seconds", "percent", "usd"]
 MISSING = "—"
@@ -71,7 +71,7 @@ def humanize_delta(delta: float, unit: str) -> str:
 
 
 def humanize_change(current: float | None, previous: float | None, unit: str) -> str:
-    """"+12.3 % (+1.2k)"; "new (+1.2k)" when the previous period was 0; "—" when either is unknown."""
+    """ "+12.3 % (+1.2k)"; "new (+1.2k)" when the previous period was 0; "—" when either is unknown."""
     diff = change(current, previous)
     if diff.absolute is None:
         return MISSING

@@ -182,8 +182,10 @@ class Settings(BaseSettings):
         except ArgumentError:
             backend = ""
         if backend not in ("postgresql", "sqlite"):
-            raise ValueError("give a postgresql+psycopg://user@host:port/db URL (or leave it unset for the SQLite"
-                             " file CODEX_BOT_STATE_DB)")
+            raise ValueError(
+                "give a postgresql+psycopg://user@host:port/db URL (or leave it unset for the SQLite"
+                " file CODEX_BOT_STATE_DB)"
+            )
         return value
 
     @property

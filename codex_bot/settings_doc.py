@@ -50,7 +50,9 @@ def render() -> str:
     """The whole page."""
     parts = [HEADER]
     for section, names in sections().items():
-        parts.append(f"\n## {section[0].upper()}{section[1:]}\n\n| variable | type | default | meaning |\n|---|---|---|---|\n")
+        parts.append(
+            f"\n## {section[0].upper()}{section[1:]}\n\n| variable | type | default | meaning |\n|---|---|---|---|\n"
+        )
         for name in names:
             field = Settings.model_fields[name]
             meaning = (field.description or "").replace("|", r"\|")

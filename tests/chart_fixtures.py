@@ -15,8 +15,9 @@ import pytest
 
 from codex_bot.charts.local_renderer import LocalRenderer
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.metrics.ranges import TimeRange
 from codex_bot.panels.catalog import find_panel
-from codex_bot.panels.result import PanelResult, Series, TimeRange
+from codex_bot.panels.result import PanelResult, Series
 
 END = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 WEEK = TimeRange(END - timedelta(days=7), END, "7d", 3600)
@@ -46,8 +47,16 @@ def hourly(name: str, scale: float, hours: int = 168, time_range: TimeRange = WE
 def result(name: str, **data: object) -> PanelResult:
     """A result for catalog panel ``name`` (its title, unit, shape, chart kind, units) holding ``data``."""
     panel = find_panel(name)
-    return PanelResult(panel.name, panel.title, panel.unit, panel.shape, panel.chart_kind, WEEK,  # type: ignore[arg-type]
-                       units=panel.units(), **data)  # type: ignore[arg-type]
+    return PanelResult(
+        panel.name,
+        panel.title,
+        panel.unit,
+        panel.shape,
+        panel.chart_kind,
+        WEEK,  # type: ignore[arg-type]
+        units=panel.units(),
+        **data,
+    )  # type: ignore[arg-type]
 
 
 def shares(label: str, measure: str, counts: dict[str, float]) -> list[dict[str, object]]:
@@ -65,24 +74,50 @@ def every_panel() -> dict[str, PanelResult]:
         "cache-rate": result("cache-rate", figures={"cache_rate_pct": 61.8}),
         "sessions": result("sessions", figures={"conversations": 212, "model_calls": 1_874}),
         "p95": result("p95", figures={"p95_seconds": 4.2}, series=[hourly("p95", 3.0)]),
-        "usage": result("usage", figures={"total": 4_550_000},
-                        series=[hourly("input", 30_000), hourly("output", 9_000)]),
+        "usage": result(
+            "usage", figures={"total": 4_550_000}, series=[hourly("input", 30_000), hourly("output", 9_000)]
+        ),
         "conversations": result("conversations", figures={"conversations": 212}, series=[hourly("conversations", 3)]),
         "success": result("success", figures={"success_rate_pct": 97.3, "requests": 1_874, "failed": 51}),
-        "terminals": result("terminals", rows=shares("terminal", "conversations", {
-            "vscode": 120, "iTerm.app": 51, "xterm": 30, "Apple_Terminal": 11})),
-        "users": result("users", rows=[
-            {"user": u, "prompts": 300 - 19 * i, "conversations": 40 - 2 * i, "tokens": 900_000 - 50_000 * i}
-            for i, u in enumerate(USERS)]),
+        "terminals": result(
+            "terminals",
+            rows=shares(
+                "terminal", "conversations", {"vscode": 120, "iTerm.app": 51, "xterm": 30, "Apple_Terminal": 11}
+            ),
+        ),
+        "users": result(
+            "users",
+            rows=[
+                {"user": u, "prompts": 300 - 19 * i, "conversations": 40 - 2 * i, "tokens": 900_000 - 50_000 * i}
+                for i, u in enumerate(USERS)
+            ],
+        ),
         "models": result("models", rows=shares("model", "model_calls", model_calls)),
         "model-tokens": result("model-tokens", rows=shares("model", "tokens", model_tokens)),
-        "tools": result("tools", rows=shares("tool", "calls", {
-            "exec_command": 1_530, "apply_patch": 610, "read_file": 420,
-            "mcp__github__create_pull_request": 35, "web_search": 12})),
-        "decisions": result("decisions", rows=shares("decision", "count", {
-            "approved": 410, "approved_for_session": 120, "denied": 25, "abort": 6})),
-        "cost": result("cost", figures={"total_usd": 41.27}, notes=["estimate"],
-                       rows=[{"model": m, "usd": round(t / 1e6 * 6.1, 2)} for m, t in model_tokens.items()]),
+        "tools": result(
+            "tools",
+            rows=shares(
+                "tool",
+                "calls",
+                {
+                    "exec_command": 1_530,
+                    "apply_patch": 610,
+                    "read_file": 420,
+                    "mcp__github__create_pull_request": 35,
+                    "web_search": 12,
+                },
+            ),
+        ),
+        "decisions": result(
+            "decisions",
+            rows=shares("decision", "count", {"approved": 410, "approved_for_session": 120, "denied": 25, "abort": 6}),
+        ),
+        "cost": result(
+            "cost",
+            figures={"total_usd": 41.27},
+            notes=["estimate"],
+            rows=[{"model": m, "usd": round(t / 1e6 * 6.1, 2)} for m, t in model_tokens.items()],
+        ),
     }
 
 

@@ -37,6 +37,7 @@ LOOPBACK = "127.0.0.1"
 
 # --- servers that misbehave ---
 
+
 class SilentServer:
     """Accepts TCP connections on 127.0.0.1 and never reads or answers (a hung Prometheus)."""
 
@@ -87,8 +88,9 @@ class _Served:
         self.close()
 
 
-def _reply(handler: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes,
-           headers: dict[str, str] | None = None) -> None:
+def _reply(
+    handler: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
+) -> None:
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
     handler.send_header("Content-Length", str(len(body)))
@@ -144,10 +146,10 @@ class ForwardingProxy(_Served):
                 time.sleep(delay)
                 data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 kept = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")}
-                answer = requests.request(self.command, upstream + self.path, data=data or None, headers=kept,
-                                          timeout=30)
-                _reply(self, answer.status_code, answer.headers.get("Content-Type", "application/json"),
-                       answer.content)
+                answer = requests.request(
+                    self.command, upstream + self.path, data=data or None, headers=kept, timeout=30
+                )
+                _reply(self, answer.status_code, answer.headers.get("Content-Type", "application/json"), answer.content)
 
             do_POST = do_GET
 
@@ -155,6 +157,7 @@ class ForwardingProxy(_Served):
 
 
 # --- a Slack that fails a share of calls ---
+
 
 class FlakySlack(SlackEmulator):
     """The Slack emulator failing ``share`` of the calls to ``methods`` at random (seeded).
@@ -224,6 +227,7 @@ def slack_actions(slack: SlackEmulator, episodes: dict[str, Any] | None = None) 
 
 # --- Prometheus scraping several targets ---
 
+
 @contextmanager
 def prometheus_scraping(targets: Sequence[str], work: Path) -> Iterator[str]:
     """A real Prometheus (empty TSDB) scraping every ``host:port`` in ``targets`` each second."""
@@ -234,7 +238,8 @@ def prometheus_scraping(targets: Sequence[str], work: Path) -> Iterator[str]:
         listed = ", ".join(f"'{target}'" for target in targets)
         (work / "prometheus.yml").write_text(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-            f"scrape_configs:\n  - job_name: ingest\n    static_configs:\n      - targets: [{listed}]\n")
+            f"scrape_configs:\n  - job_name: ingest\n    static_configs:\n      - targets: [{listed}]\n"
+        )
         assert server.process is not None
         server.process.send_signal(signal.SIGHUP)
         _wait_targets_up(url, set(targets), server)
@@ -255,8 +260,18 @@ def _wait_targets_up(url: str, targets: set[str], server: PrometheusServer, time
 
 # --- reading label matchers back out of PromQL text ---
 
-_GO_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\",
-               '"': '"', "'": "'"}
+_GO_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+}
 
 
 def _string_literal(text: str, start: int) -> tuple[str, int]:
@@ -275,10 +290,10 @@ def _string_literal(text: str, start: int) -> tuple[str, int]:
             i += 2
         elif kind in "uUx":
             width = {"u": 4, "U": 8, "x": 2}[kind]
-            out.append(chr(int(text[i + 2:i + 2 + width], 16)))
+            out.append(chr(int(text[i + 2 : i + 2 + width], 16)))
             i += 2 + width
         elif kind in "01234567":
-            out.append(chr(int(text[i + 1:i + 4], 8)))
+            out.append(chr(int(text[i + 1 : i + 4], 8)))
             i += 4
         else:
             raise ValueError(f"unknown escape \\{kind} at {i}")
@@ -326,6 +341,7 @@ def label_matchers(promql: str) -> list[dict[str, tuple[str, str]]]:
 
 # --- bot processes for the kill -9 and two-replica tests ---
 
+
 def _worker_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="fault_helpers.py")
     parser.add_argument("mode", choices=("cycles", "scheduler"))
@@ -337,15 +353,32 @@ def _worker_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--step", type=float, default=60, help="seconds between cycles")
     parser.add_argument("--count", type=int, default=1, help="cycles: number of cycles")
     parser.add_argument("--seconds", type=float, default=5, help="scheduler: how long to run")
-    parser.add_argument("--die-after-save", type=int, metavar="K",
-                        help="SIGKILL itself when cycle K has recorded its states, before it notifies")
-    parser.add_argument("--die-after-send", type=int, metavar="N",
-                        help="SIGKILL itself once Slack has accepted the N-th message, before it is recorded")
-    parser.add_argument("--die-in-cycle", type=int, metavar="N",
-                        help="scheduler: SIGKILL itself in its N-th cycle once the states are recorded, before notifying")
-    parser.add_argument("--digests", type=float, nargs=2, metavar=("EPOCH", "SPEED"),
-                        help="scheduler: also post an hourly digest (slot named in its text) through the real digest"
-                             " scheduler, on a clock that starts at unix time EPOCH and runs SPEED times the wall clock")
+    parser.add_argument(
+        "--die-after-save",
+        type=int,
+        metavar="K",
+        help="SIGKILL itself when cycle K has recorded its states, before it notifies",
+    )
+    parser.add_argument(
+        "--die-after-send",
+        type=int,
+        metavar="N",
+        help="SIGKILL itself once Slack has accepted the N-th message, before it is recorded",
+    )
+    parser.add_argument(
+        "--die-in-cycle",
+        type=int,
+        metavar="N",
+        help="scheduler: SIGKILL itself in its N-th cycle once the states are recorded, before notifying",
+    )
+    parser.add_argument(
+        "--digests",
+        type=float,
+        nargs=2,
+        metavar=("EPOCH", "SPEED"),
+        help="scheduler: also post an hourly digest (slot named in its text) through the real digest"
+        " scheduler, on a clock that starts at unix time EPOCH and runs SPEED times the wall clock",
+    )
     return parser.parse_args(argv)
 
 
@@ -367,8 +400,8 @@ def bot_worker(argv: Sequence[str]) -> int:
     from codex_bot.alerts.engine import AlertEngine
     from codex_bot.alerts.loader import load_rules
     from codex_bot.alerts.scheduler import AlertScheduler
+    from codex_bot.delivery.outbox import Backoff, Outbox
     from codex_bot.metrics.client import PrometheusClient
-    from codex_bot.outbox import Backoff, Outbox
     from codex_bot.panels.cost import load_prices
     from codex_bot.slack.slack_transport import SlackTransport
     from codex_bot.store import Store
@@ -379,8 +412,16 @@ def bot_worker(argv: Sequence[str]) -> int:
     outbox = Outbox(store, backoff=Backoff(first=0, cap=0), lease_seconds=1.0)
     transport = SlackTransport(WebClient(token="xoxb-fault-worker", base_url=args.slack, retry_handlers=[], timeout=10))
     step = timedelta(seconds=args.step)
-    engine = AlertEngine(load_rules(args.rules), PrometheusClient(args.prometheus, timeout=10), load_prices(), store,
-                         outbox, ZoneInfo("UTC"), interval=step, transport=transport)
+    engine = AlertEngine(
+        load_rules(args.rules),
+        PrometheusClient(args.prometheus, timeout=10),
+        load_prices(),
+        store,
+        outbox,
+        ZoneInfo("UTC"),
+        interval=step,
+        transport=transport,
+    )
     _arm_kills(args, engine, transport)
     print("ready", flush=True)
     if args.mode == "scheduler":
@@ -419,10 +460,10 @@ def _digest_scheduler(args: argparse.Namespace, store: Any, outbox: Any, transpo
         return None
     from datetime import UTC, datetime
 
+    from codex_bot.delivery.message import Message
     from codex_bot.digests.definitions import DigestDefinition
     from codex_bot.digests.layout import DigestMessages
     from codex_bot.digests.schedule import DigestScheduler
-    from codex_bot.slack.message import Message
 
     epoch, speed = args.digests  # both replicas are given the same EPOCH: their clocks agree
     clock = lambda: datetime.fromtimestamp(epoch + (time.time() - epoch) * speed, UTC)
@@ -459,6 +500,7 @@ def _arm_kills(args: argparse.Namespace, engine: Any, transport: Any) -> None:
                 if accepted[0] == args.die_after_send:
                     os.kill(os.getpid(), signal.SIGKILL)
                 return delivery
+
             return call
 
         transport.send, transport.update = dying(transport.send), dying(transport.update)

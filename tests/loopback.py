@@ -21,8 +21,9 @@ class InThread:
 
     def __init__(self, server: Server, name: str = "test-server") -> None:
         self.server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name,
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+        )
 
     def start(self) -> Self:
         self._thread.start()

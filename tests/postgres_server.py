@@ -41,8 +41,9 @@ def binaries() -> Path:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     if initdb is None:
-        raise PostgresUnavailable("PostgreSQL is not installed: run `make setup` "
-                                  "(or `apt-get install --no-install-recommends postgresql`)")
+        raise PostgresUnavailable(
+            "PostgreSQL is not installed: run `make setup` (or `apt-get install --no-install-recommends postgresql`)"
+        )
     return Path(initdb).resolve().parent
 
 
@@ -83,18 +84,50 @@ class PostgresServer:
     def start(self, timeout: float = 60.0) -> str:
         """initdb, start on a free port and wait until it accepts connections; returns :attr:`url`."""
         bin_dir, drop = binaries(), self._as_postgres()
-        init = subprocess.run([str(bin_dir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                               "-E", "UTF8", "--locale=C"], capture_output=True, text=True, **drop)
+        init = subprocess.run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            capture_output=True,
+            text=True,
+            **drop,
+        )
         if init.returncode != 0:
             raise PostgresUnavailable(f"initdb failed:\n{init.stdout}{init.stderr}")
-        speed = [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
-                                         "-c", "full_page_writes=off"]
+        speed = (
+            [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        )
         self.port = free_port()
         with (self.folder / "postgres.log").open("wb") as log:
             self.process = subprocess.Popen(
-                [str(bin_dir / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.folder),
-                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", *speed],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **drop)
+                [
+                    str(bin_dir / "postgres"),
+                    "-D",
+                    str(self.data),
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.folder),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "max_connections=300",
+                    *speed,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                **drop,
+            )
         self._wait_ready(timeout)
         return self.url
 
@@ -105,8 +138,9 @@ class PostgresServer:
         self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=30)
         with (self.folder / "postgres.log").open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            **self._as_postgres())
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **self._as_postgres()
+            )
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:

@@ -15,12 +15,12 @@ from codex_bot.cli import main as codex_bot
 from codex_bot.demo.prometheus import LocalPrometheus, PrometheusStartError, free_port  # noqa: F401 - free_port for tests
 from codex_bot.demo.victoriametrics import LocalVictoriaMetrics
 from codex_bot.settings import load_settings
-from codex_bot.telemetry.ingest_cli import label_rule
-from codex_bot.telemetry.simulate import FleetConfig, next_full_hour, simulate
-from codex_bot.telemetry.simulate_event import SimEvent
-from codex_bot.telemetry.simulate_incidents import Incident
-from codex_bot.telemetry.simulate_output import write_files
-from codex_bot.telemetry.truth import GroundTruth
+from codex_bot.simulate.event import SimEvent
+from codex_bot.simulate.fleet import FleetConfig, next_full_hour, simulate
+from codex_bot.simulate.incidents import Incident
+from codex_bot.simulate.output import write_files
+from codex_bot.simulate.truth import GroundTruth
+from codex_bot.telemetry.labels import label_rule
 
 UTC = UTC
 FLEET_SEED = 20261127
@@ -58,12 +58,15 @@ class Fleet:
 
     def query(self, promql: str, at: datetime) -> list[tuple[dict[str, str], float]]:
         """Instant query straight over HTTP at ``at``: (labels without ``__name__``, value) per result."""
-        reply = requests.get(f"{self.prometheus_url}/api/v1/query",
-                             params={"query": promql, "time": at.timestamp()}, timeout=30)
+        reply = requests.get(
+            f"{self.prometheus_url}/api/v1/query", params={"query": promql, "time": at.timestamp()}, timeout=30
+        )
         body = reply.json()
         assert reply.status_code == 200 and body["status"] == "success", body
-        return [({k: v for k, v in item["metric"].items() if k != "__name__"}, float(item["value"][1]))
-                for item in body["data"]["result"]]
+        return [
+            ({k: v for k, v in item["metric"].items() if k != "__name__"}, float(item["value"][1]))
+            for item in body["data"]["result"]
+        ]
 
 
 def planted_incidents(end: datetime) -> tuple[Incident, ...]:
@@ -75,8 +78,12 @@ def planted_incidents(end: datetime) -> tuple[Incident, ...]:
         start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
         return Incident(kind, start, start + timedelta(hours=3))  # type: ignore[arg-type]
 
-    return (at(late, 10, "success-drop"), at(late, 14, "p95-spike"),
-            at(early, 10, "cache-fall"), at(early, 14, "token-spike"))
+    return (
+        at(late, 10, "success-drop"),
+        at(late, 14, "p95-spike"),
+        at(early, 10, "cache-fall"),
+        at(early, 14, "token-spike"),
+    )
 
 
 def _weekday_before(day: date) -> date:
@@ -89,8 +96,10 @@ def require_victoriametrics() -> str:
     """The victoria-metrics path; a loud failure (not a skip) when missing: scripts/setup.sh installs it."""
     binary = shutil.which("victoria-metrics")
     if not binary:
-        pytest.fail("the real VictoriaMetrics is required: install Debian's 'victoria-metrics' package "
-                    "(make setup does)", pytrace=False)
+        pytest.fail(
+            "the real VictoriaMetrics is required: install Debian's 'victoria-metrics' package (make setup does)",
+            pytrace=False,
+        )
     return binary
 
 
@@ -98,8 +107,11 @@ def require_binaries() -> tuple[str, str]:
     """Prometheus and promtool paths; a loud failure (not a skip) when missing: CI installs them."""
     prometheus, promtool = shutil.which("prometheus"), shutil.which("promtool")
     if not prometheus or not promtool:
-        pytest.fail("the real Prometheus is required: install Debian's 'prometheus' package (.ci/run does: "
-                    "apt-get install --no-install-recommends prometheus)", pytrace=False)
+        pytest.fail(
+            "the real Prometheus is required: install Debian's 'prometheus' package (.ci/run does: "
+            "apt-get install --no-install-recommends prometheus)",
+            pytrace=False,
+        )
     return prometheus, promtool
 
 
@@ -114,22 +126,41 @@ class SimulatedFleet:
 
     def backfill(self, *target: str) -> None:
         """``codex-bot backfill FILES… TARGET`` (``--tsdb DIR`` or ``--to-url URL``) on the fleet's grid."""
-        status = codex_bot(["backfill", *map(str, self.files), *target,
-                            "--step", str(STEP_SECONDS), "--end", str(int(self.config.end.timestamp()))])
+        status = codex_bot(
+            [
+                "backfill",
+                *map(str, self.files),
+                *target,
+                "--step",
+                str(STEP_SECONDS),
+                "--end",
+                str(int(self.config.end.timestamp())),
+            ]
+        )
         if status != 0:
             pytest.fail(f"codex-bot backfill {' '.join(target)} exited {status}", pytrace=False)
 
     def served_by(self, url: str, backend: str) -> Fleet:
         config = self.config
-        return Fleet(prometheus_url=url, start=config.start, end=config.end, step_seconds=STEP_SECONDS,
-                     truth=self.truth, events=self.events, incidents=config.incidents, config=config, backend=backend)
+        return Fleet(
+            prometheus_url=url,
+            start=config.start,
+            end=config.end,
+            step_seconds=STEP_SECONDS,
+            truth=self.truth,
+            events=self.events,
+            incidents=config.incidents,
+            config=config,
+            backend=backend,
+        )
 
 
 def simulate_fleet(work: Path) -> SimulatedFleet:
     """Simulate the fleet ending at the next full hour and write it as OTLP/JSON lines under ``work/otlp``."""
     end = next_full_hour(datetime.now(UTC))
-    config = FleetConfig(developers=FLEET_DEVELOPERS, days=FLEET_DAYS, end=end, seed=FLEET_SEED,
-                         incidents=planted_incidents(end))
+    config = FleetConfig(
+        developers=FLEET_DEVELOPERS, days=FLEET_DAYS, end=end, seed=FLEET_SEED, incidents=planted_incidents(end)
+    )
     events = list(simulate(config))
     written = write_files(events, work / "otlp", jsonl=True)
     return SimulatedFleet(config, events, GroundTruth(events, label_rule(load_settings())), tuple(written.paths))

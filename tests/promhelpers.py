@@ -123,8 +123,10 @@ def query(url: str, promql: str, at: float | None = None) -> list[tuple[dict[str
     reply = requests.get(f"{url}/api/v1/query", params=params, timeout=30)
     body = reply.json()
     assert reply.status_code == 200 and body["status"] == "success", body
-    return [({k: v for k, v in item["metric"].items() if k != "__name__"}, float(item["value"][1]))
-            for item in body["data"]["result"]]
+    return [
+        ({k: v for k, v in item["metric"].items() if k != "__name__"}, float(item["value"][1]))
+        for item in body["data"]["result"]
+    ]
 
 
 def scalar(url: str, promql: str, at: float | None = None) -> float | None:

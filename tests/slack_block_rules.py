@@ -161,6 +161,10 @@ def message_error(text: Any, blocks: Any, max_blocks: int = MAX_MESSAGE_BLOCKS) 
         return {"ok": False, "error": "msg_too_long"}
     problems = block_errors(blocks, max_blocks) if blocks else []
     if problems:
-        return {"ok": False, "error": "invalid_blocks", "errors": problems,
-                "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]}}
+        return {
+            "ok": False,
+            "error": "invalid_blocks",
+            "errors": problems,
+            "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]},
+        }
     return None

@@ -45,13 +45,15 @@ from loopback import InThread
 from slack_block_rules import MAX_MESSAGE_BLOCKS, MAX_VIEW_BLOCKS, block_errors, message_error
 from slack_bolt import App
 
-from codex_bot.bot import assemble
-from codex_bot.commands.deps import CommandDeps, build_deps
+from codex_bot.bot import assemble, build_parts, panel_deps
+from codex_bot.commands.deps import CommandDeps
 from codex_bot.settings import load_settings
 from codex_bot.slack.app import build_app
 from codex_bot.slack.client import build_web_client
+from codex_bot.slack.listeners import Services
 from codex_bot.slack.serve import EVENTS_PATH, make_http_server
 from codex_bot.slack.slack_transport import SlackTransport
+from codex_bot.store import Store
 
 BOT_TOKEN = "xoxb-emulated-bot-token"
 APP_TOKEN = "xapp-1-emulated-app-token"
@@ -61,9 +63,14 @@ SIGNING_SECRET = "emulated-signing-secret"
 MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "slack-manifest.yaml"
 # The scope each emulated method needs (as Slack documents them); a missing one answers missing_scope.
 NEEDED_SCOPES = {
-    "chat.postMessage": "chat:write", "chat.postEphemeral": "chat:write", "chat.update": "chat:write",
-    "conversations.open": "im:write", "files.getUploadURLExternal": "files:write",
-    "files.completeUploadExternal": "files:write", "users.info": "users:read", "users.list": "users:read",
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.open": "im:write",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+    "users.info": "users:read",
+    "users.list": "users:read",
 }
 # conversations.info needs the read scope of the conversation's kind.
 READ_SCOPES = {"public": "channels:read", "private": "groups:read", "im": "im:read", "mpim": "mpim:read"}
@@ -103,10 +110,18 @@ class Channel:
 
     def info(self) -> dict[str, Any]:
         """The conversation object conversations.info / conversations.join answer with."""
-        return {"id": self.id, "name": self.name, "is_channel": self.kind in ("public", "private"),
-                "is_group": self.kind == "mpim", "is_im": self.kind == "im", "is_mpim": self.kind == "mpim",
-                "is_private": self.kind != "public", "is_archived": self.archived, "is_member": self.member,
-                **({"user": self.user} if self.user else {})}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": self.kind in ("public", "private"),
+            "is_group": self.kind == "mpim",
+            "is_im": self.kind == "im",
+            "is_mpim": self.kind == "mpim",
+            "is_private": self.kind != "public",
+            "is_archived": self.archived,
+            "is_member": self.member,
+            **({"user": self.user} if self.user else {}),
+        }
 
 
 def channel_id(name: str, kind: str = "public") -> str:
@@ -131,8 +146,12 @@ class _Failure:
 class SlackEmulator:
     """Slack's Web API on 127.0.0.1 (base_url ends with ``/api/``); thread-safe; start/stop or use as context."""
 
-    def __init__(self, ws_url: str | None = None, scopes: frozenset[str] | None = None,
-                 channels: tuple[str, ...] | list[str] = ()) -> None:
+    def __init__(
+        self,
+        ws_url: str | None = None,
+        scopes: frozenset[str] | None = None,
+        channels: tuple[str, ...] | list[str] = (),
+    ) -> None:
         """``channels``: names of public channels the bot is a member of, besides ``#general``."""
         self.ws_url = ws_url
         self.scopes = manifest_scopes() if scopes is None else scopes
@@ -172,8 +191,16 @@ class SlackEmulator:
         self.stop()
 
     # --- the workspace ---
-    def add_channel(self, name: str, *, kind: str = "public", member: bool = True, archived: bool = False,
-                    id: str | None = None, user: str | None = None) -> Channel:
+    def add_channel(
+        self,
+        name: str,
+        *,
+        kind: str = "public",
+        member: bool = True,
+        archived: bool = False,
+        id: str | None = None,
+        user: str | None = None,
+    ) -> Channel:
         """Create (or replace) conversation ``name``; its ID is :func:`channel_id` unless given."""
         channel = Channel(id or channel_id(name, kind), name.lstrip("#"), kind, member, archived, user)
         with self._lock:
@@ -231,8 +258,11 @@ class SlackEmulator:
     def orphans(self) -> list[dict[str, Any]]:
         """Replies Slack took (``ok``) whose ``thread_ts`` is no message of their conversation: nobody sees them."""
         with self._lock:
-            return [m for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
-                    if m.get("thread_ts") and (c, m["thread_ts"]) not in self.messages]
+            return [
+                m
+                for (c, _), m in sorted(self.messages.items(), key=lambda kv: kv[0][1])
+                if m.get("thread_ts") and (c, m["thread_ts"]) not in self.messages
+            ]
 
     # --- configuring failures ---
     def fail(self, method: str, error: str, times: int = 1) -> None:
@@ -351,8 +381,15 @@ class SlackEmulator:
 
 
 def _auth_test(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
-    return {"ok": True, "url": "https://emulated.slack.test/", "team": "Emulated", "user": "codex-bot",
-            "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0CODEXBOT"}
+    return {
+        "ok": True,
+        "url": "https://emulated.slack.test/",
+        "team": "Emulated",
+        "user": "codex-bot",
+        "team_id": TEAM_ID,
+        "user_id": BOT_USER_ID,
+        "bot_id": "B0CODEXBOT",
+    }
 
 
 def _writable(emu: SlackEmulator, ref: Any) -> Channel | dict[str, Any]:
@@ -379,8 +416,14 @@ def _post_message(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     if problem:
         return problem
     ts = emu._ts()
-    message = {"type": "message", "text": body.get("text") or "", "ts": ts, "blocks": blocks_of(body),
-               "bot_id": "B0CODEXBOT", "user": BOT_USER_ID}
+    message = {
+        "type": "message",
+        "text": body.get("text") or "",
+        "ts": ts,
+        "blocks": blocks_of(body),
+        "bot_id": "B0CODEXBOT",
+        "user": BOT_USER_ID,
+    }
     if body.get("thread_ts"):
         message["thread_ts"] = body["thread_ts"]
     with emu._lock:
@@ -421,8 +464,7 @@ def _update(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
         return problem
     with emu._lock:
         original.update(text=body.get("text") or "", blocks=blocks_of(body), edited={"user": BOT_USER_ID})
-    return {"ok": True, "channel": channel.id, "ts": body["ts"], "text": body.get("text"),
-            "message": dict(original)}
+    return {"ok": True, "channel": channel.id, "ts": body["ts"], "text": body.get("text"), "message": dict(original)}
 
 
 def _views_open(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -495,8 +537,15 @@ def _complete_upload(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]
             uploaded = emu.uploads.get(item.get("id"))
         if pending is None or uploaded is None:
             return {"ok": False, "error": "file_not_found"}
-        done.append({"id": item["id"], "title": item.get("title"), "name": pending["filename"],
-                     "size": len(uploaded), "channels": [channel.id] if channel else []})
+        done.append(
+            {
+                "id": item["id"],
+                "title": item.get("title"),
+                "name": pending["filename"],
+                "size": len(uploaded),
+                "channels": [channel.id] if channel else [],
+            }
+        )
     return {"ok": True, "files": done}
 
 
@@ -506,8 +555,16 @@ def _member(emu: SlackEmulator, user_id: str, email: str | None) -> dict[str, An
     profile: dict[str, Any] = {"real_name": name, "display_name": name, "team": TEAM_ID}
     if email and "users:read.email" in emu.scopes:
         profile["email"] = email
-    return {"id": user_id, "team_id": TEAM_ID, "name": name, "deleted": False, "real_name": name,
-            "tz": "Europe/Berlin", "is_bot": False, "profile": profile}
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "deleted": False,
+        "real_name": name,
+        "tz": "Europe/Berlin",
+        "is_bot": False,
+        "profile": profile,
+    }
 
 
 def _users_info(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -526,7 +583,7 @@ def _users_list(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     members = [_member(emu, user_id, email) for user_id, email in people]
     members.append({**_member(emu, BOT_USER_ID, None), "is_bot": True})
     start = int(body.get("cursor") or 0)
-    page = members[start:start + 2]
+    page = members[start : start + 2]
     more = start + 2 < len(members)
     return {"ok": True, "members": page, "response_metadata": {"next_cursor": str(start + 2) if more else ""}}
 
@@ -540,13 +597,19 @@ def _views_publish(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     if view.get("type") != "home":
         problems.append("must be home [json-pointer:/view/type]")
     if problems:  # Slack checks a view's blocks as it does a message's, with the view's block limit
-        return {"ok": False, "error": "invalid_arguments",
-                "response_metadata": {"messages": [f"[ERROR] {p.replace('json-pointer:/', 'json-pointer:/view/')}"
-                                                   for p in problems]}}
+        return {
+            "ok": False,
+            "error": "invalid_arguments",
+            "response_metadata": {
+                "messages": [f"[ERROR] {p.replace('json-pointer:/', 'json-pointer:/view/')}" for p in problems]
+            },
+        }
     with emu._lock:
         emu.home_views[body["user_id"]] = view
-    return {"ok": True, "view": {**view, "id": emu._next("V"), "team_id": TEAM_ID, "state": {"values": {}},
-                                 "hash": emu._next("h")}}
+    return {
+        "ok": True,
+        "view": {**view, "id": emu._next("V"), "team_id": TEAM_ID, "state": {"values": {}}, "hash": emu._next("h")},
+    }
 
 
 def _get_permalink(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -558,8 +621,7 @@ def _get_permalink(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
     if not posted:  # Slack knows permalinks only of messages that exist
         return {"ok": False, "error": "message_not_found" if channel else "channel_not_found"}
     ts = str(body["message_ts"]).replace(".", "")
-    return {"ok": True, "channel": channel.id,
-            "permalink": f"https://emulated.slack.test/archives/{channel.id}/p{ts}"}
+    return {"ok": True, "channel": channel.id, "permalink": f"https://emulated.slack.test/archives/{channel.id}/p{ts}"}
 
 
 def _connections_open(emu: SlackEmulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -629,8 +691,12 @@ def _handler_for(emu: SlackEmulator) -> type[BaseHTTPRequestHandler]:
             elif url.path.startswith("/commands/"):
                 call = Call("response_url", url.path, headers, _decode(raw, headers.get("content-type", ""), url.query))
             else:
-                call = Call(url.path.removeprefix("/api/"), url.path, headers,
-                            _decode(raw, headers.get("content-type", ""), url.query))
+                call = Call(
+                    url.path.removeprefix("/api/"),
+                    url.path,
+                    headers,
+                    _decode(raw, headers.get("content-type", ""), url.query),
+                )
             with emu._lock:
                 emu.calls.append(call)
             if call.method == "upload":
@@ -653,55 +719,112 @@ def _handler_for(emu: SlackEmulator) -> type[BaseHTTPRequestHandler]:
 
 # --- what Slack sends to an app in HTTP mode ---
 
+
 def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
     """Slack's request signature (v0) for ``body`` at ``timestamp`` (default now)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest,
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": "v0=" + digest,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
-def slash_command_payload(text: str, response_url: str, *, user_id: str = "U0ALICE",
-                          channel_id: str = "C0GENERAL", command: str = "/codex",
-                          channel_name: str = "general") -> dict[str, str]:
+def slash_command_payload(
+    text: str,
+    response_url: str,
+    *,
+    user_id: str = "U0ALICE",
+    channel_id: str = "C0GENERAL",
+    command: str = "/codex",
+    channel_name: str = "general",
+) -> dict[str, str]:
     """The fields of a slash-command invocation, as Slack sends them."""
     return {
-        "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "emulated",
-        "channel_id": channel_id, "channel_name": channel_name, "user_id": user_id, "user_name": "alice",
-        "command": command, "text": text, "api_app_id": "A0CODEXBOT", "is_enterprise_install": "false",
-        "response_url": response_url, "trigger_id": "1.2.3",
+        "token": "legacy-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "emulated",
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": "alice",
+        "command": command,
+        "text": text,
+        "api_app_id": "A0CODEXBOT",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
     }
 
 
 def home_opened_callback(user_id: str, tab: str = "home") -> dict[str, Any]:
     """An ``app_home_opened`` event as Slack delivers it (the Events API body; Socket Mode's payload)."""
-    return {"token": "legacy-verification-token", "team_id": TEAM_ID, "api_app_id": "A0CODEXBOT",
-            "type": "event_callback", "event_id": f"Ev{user_id}{tab}", "event_time": int(time.time()),
-            "event": {"type": "app_home_opened", "user": user_id, "channel": "D" + user_id.lstrip("U"),
-                      "tab": tab, "event_ts": f"{time.time():.6f}"}}
+    return {
+        "token": "legacy-verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0CODEXBOT",
+        "type": "event_callback",
+        "event_id": f"Ev{user_id}{tab}",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id.lstrip("U"),
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        },
+    }
 
 
 def select_payload(user_id: str, action_id: str, value: str, view: dict[str, Any] | None = None) -> dict[str, Any]:
     """A ``block_actions`` payload for a static select choice in a view (as Slack posts it)."""
     option = {"text": {"type": "plain_text", "text": value}, "value": value}
-    return {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "emulated"}, "api_app_id": "A0CODEXBOT",
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID}, "trigger_id": "1.2.3",
-            "container": {"type": "view", "view_id": "V0HOME"}, "view": {**(view or {}), "id": "V0HOME"},
-            "actions": [{"type": "static_select", "action_id": action_id, "block_id": "home_controls",
-                         "selected_option": option, "action_ts": f"{time.time():.6f}"}]}
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "emulated"},
+        "api_app_id": "A0CODEXBOT",
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "trigger_id": "1.2.3",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "view": {**(view or {}), "id": "V0HOME"},
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": action_id,
+                "block_id": "home_controls",
+                "selected_option": option,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
 
 
-def button_payload(user_id: str, action_id: str, value: str, response_url: str,
-                   channel: str | None = None) -> dict[str, Any]:
+def button_payload(
+    user_id: str, action_id: str, value: str, response_url: str, channel: str | None = None
+) -> dict[str, Any]:
     """A ``block_actions`` payload for a button click in a message (as Slack posts it)."""
     channel = channel or "D" + user_id.lstrip("U")
-    return {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "emulated"}, "api_app_id": "A0CODEXBOT",
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID}, "trigger_id": "1.2.3",
-            "container": {"type": "message", "channel_id": channel, "message_ts": "1700000000.000001"},
-            "channel": {"id": channel}, "message": {"ts": "1700000000.000001", "text": ""},
-            "response_url": response_url,
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "personal_digest",
-                         "value": value, "action_ts": f"{time.time():.6f}"}]}
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "emulated"},
+        "api_app_id": "A0CODEXBOT",
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "trigger_id": "1.2.3",
+        "container": {"type": "message", "channel_id": channel, "message_ts": "1700000000.000001"},
+        "channel": {"id": channel},
+        "message": {"ts": "1700000000.000001", "text": ""},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "personal_digest",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
 
 
 def slash_command_form(text: str, response_url: str, **fields: str) -> str:
@@ -709,16 +832,27 @@ def slash_command_form(text: str, response_url: str, **fields: str) -> str:
     return urlencode(slash_command_payload(text, response_url, **fields))
 
 
-def block_actions_payload(action: dict[str, Any], response_url: str, *, user_id: str = "U0ALICE",
-                          channel_id: str = "C0GENERAL", message_ts: str = "1700000000.000001",
-                          ephemeral: bool = True, trigger_id: str = "1.2.3") -> dict[str, Any]:
+def block_actions_payload(
+    action: dict[str, Any],
+    response_url: str,
+    *,
+    user_id: str = "U0ALICE",
+    channel_id: str = "C0GENERAL",
+    message_ts: str = "1700000000.000001",
+    ephemeral: bool = True,
+    trigger_id: str = "1.2.3",
+) -> dict[str, Any]:
     """What Slack sends when someone uses ``action`` (a button or select, with its ``block_id``) on a message."""
     return {
-        "type": "block_actions", "user": {"id": user_id, "username": user_id}, "team": {"id": TEAM_ID},
-        "api_app_id": "A0CODEXBOT", "token": "legacy-verification-token", "trigger_id": trigger_id,
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
-                      "is_ephemeral": ephemeral},
-        "channel": {"id": channel_id, "name": "general"}, "response_url": response_url,
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user_id},
+        "team": {"id": TEAM_ID},
+        "api_app_id": "A0CODEXBOT",
+        "token": "legacy-verification-token",
+        "trigger_id": trigger_id,
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": ephemeral},
+        "channel": {"id": channel_id, "name": "general"},
+        "response_url": response_url,
         "actions": [{"action_ts": "1700000000.1", **action}],
     }
 
@@ -736,13 +870,20 @@ def button_action(block: dict[str, Any], action_id: str) -> dict[str, Any]:
     return {"type": "button", "action_id": action_id, "block_id": block["block_id"], "value": element.get("value", "")}
 
 
-def view_submission_payload(view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *,
-                            user_id: str = "U0ALICE") -> dict[str, Any]:
+def view_submission_payload(
+    view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *, user_id: str = "U0ALICE"
+) -> dict[str, Any]:
     """What Slack sends when someone submits the modal ``view`` (as opened) with the input ``values``."""
     state = {"values": values}
-    return {"type": "view_submission", "user": {"id": user_id, "username": user_id}, "team": {"id": TEAM_ID},
-            "api_app_id": "A0CODEXBOT", "token": "legacy-verification-token", "trigger_id": "1.2.4",
-            "view": {**view, "id": "V0MODAL", "state": state, "hash": "1.abc"}}
+    return {
+        "type": "view_submission",
+        "user": {"id": user_id, "username": user_id},
+        "team": {"id": TEAM_ID},
+        "api_app_id": "A0CODEXBOT",
+        "token": "legacy-verification-token",
+        "trigger_id": "1.2.4",
+        "view": {**view, "id": "V0MODAL", "state": state, "hash": "1.abc"},
+    }
 
 
 def interaction_form(payload: dict[str, Any]) -> str:
@@ -757,12 +898,13 @@ def build_bot(slack: SlackEmulator, *, panels_only: bool = False, **settings: ob
     register their own (with their own store, rules and clock).
     """
     settings.setdefault("state_db", Path(tempfile.mkdtemp(prefix="codex-bot-state-")) / "state.sqlite")
-    configured = load_settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                               slack_api_url=slack.base_url, **settings)
+    configured = load_settings(
+        slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.base_url, **settings
+    )
     if panels_only:
         client = build_web_client(configured)
-        deps = build_deps(configured, SlackTransport(client))
-        return build_app(client, deps, signing_secret=SIGNING_SECRET), deps
+        deps = panel_deps(build_parts(configured, SlackTransport(client), Store.open(configured.state_target)))
+        return build_app(client, Services(deps), signing_secret=SIGNING_SECRET), deps
     bot = assemble(configured, signing_secret=SIGNING_SECRET)
     return bot.app, bot.deps
 
@@ -776,8 +918,9 @@ class ServedApp:
         self.url = f"http://127.0.0.1:{self.server.server_port}{EVENTS_PATH}"
         self._running = InThread(self.server, "bolt-app").start()
 
-    def command(self, text: str, response_url: str, *, secret: str | None = None, timestamp: int | None = None,
-                **fields: str) -> requests.Response:
+    def command(
+        self, text: str, response_url: str, *, secret: str | None = None, timestamp: int | None = None, **fields: str
+    ) -> requests.Response:
         """POST ``/codex text`` signed with ``secret`` (default: the right one) at ``timestamp`` (default now)."""
         body = slash_command_form(text, response_url, **fields)
         headers = signed_headers(secret or self.secret, body, timestamp)
@@ -799,6 +942,7 @@ class ServedApp:
 
 
 # --- Socket Mode ---
+
 
 class SocketModeEndpoint:
     """The websocket Slack opens for Socket Mode apps: says hello, relays envelopes, records acks."""
@@ -853,8 +997,9 @@ class SocketModeEndpoint:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
-                                      "connection_info": {"app_id": "A0CODEXBOT"}}))
+        await ws.send_str(
+            json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0CODEXBOT"}})
+        )
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 self.received.append(json.loads(msg.data))

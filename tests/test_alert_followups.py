@@ -24,6 +24,7 @@ from slack_emulator import (
 )
 from test_alert_lifecycle import CHANNEL, RULE, UTC, Bot, episode, top_posts  # noqa: F401 - episode is a fixture
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.messages import (
     ACKNOWLEDGE,
@@ -39,11 +40,11 @@ from codex_bot.alerts.messages import (
 )
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.silences import Silences
-from codex_bot.commands.access import AccessPolicy
-from codex_bot.commands.alerts_commands import AlertCommandDeps, register_buttons
+from codex_bot.commands.alerts_commands import AlertCommandDeps
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.formatting import humanize
-from codex_bot.slack.console import blocks_to_text
+from codex_bot.slack.listeners import Services, actions
 from codex_bot.slack.serve import socket_mode_handler
 
 pytestmark = pytest.mark.prometheus
@@ -60,14 +61,25 @@ class Followups:
         self.bot.engine.notifier.dashboard = DashboardLink(TEMPLATE)
         self.bot.engine.run_cycle(at)
         self.post = top_posts(slack)[0]
-        self.app, commands = build_bot(slack, panels_only=True, prometheus_url=fleet.prometheus_url,
-                                       **({"quickchart_url": renderer.base_url} if renderer else {}))
-        self.deps = AlertCommandDeps(self.bot.store, RuleSet(rules=[RULE], routing=Routing(default=CHANNEL)),
-                                     self.bot.outbox, self.bot.transport,
-                                     AccessPolicy(admin_users=frozenset({ADMIN})), UTC,
-                                     clock=lambda: at + timedelta(minutes=1), panels=commands.panels,
-                                     replies=commands.replies, dashboard=DashboardLink(TEMPLATE))
-        register_buttons(self.app, self.deps)
+        self.app, commands = build_bot(
+            slack,
+            panels_only=True,
+            prometheus_url=fleet.prometheus_url,
+            **({"quickchart_url": renderer.base_url} if renderer else {}),
+        )
+        self.deps = AlertCommandDeps(
+            self.bot.store,
+            RuleSet(rules=[RULE], routing=Routing(default=CHANNEL)),
+            self.bot.outbox,
+            self.bot.transport,
+            AccessPolicy(admin_users=frozenset({ADMIN})),
+            UTC,
+            clock=lambda: at + timedelta(minutes=1),
+            panels=commands.panels,
+            replies=commands.replies,
+            dashboard=DashboardLink(TEMPLATE),
+        )
+        actions.register(self.app, Services(commands, alerts=self.deps))
         self.episode_id = str(self.bot.engine.records.open_episode(RULE.name)[0].id)
 
     @property
@@ -75,9 +87,15 @@ class Followups:
         return self.post.answer["ts"]
 
     def click(self, action_id: str, user: str, name: str, trigger_id: str = "1.2.3") -> dict[str, Any]:
-        return block_actions_payload({"type": "button", "action_id": action_id, "block_id": "b",
-                                      "value": self.episode_id}, self.slack.response_url(name), user_id=user,
-                                     channel_id=CHANNEL, message_ts=self.ts, ephemeral=False, trigger_id=trigger_id)
+        return block_actions_payload(
+            {"type": "button", "action_id": action_id, "block_id": "b", "value": self.episode_id},
+            self.slack.response_url(name),
+            user_id=user,
+            channel_id=CHANNEL,
+            message_ts=self.ts,
+            ephemeral=False,
+            trigger_id=trigger_id,
+        )
 
     def answer(self, name: str) -> str:
         path = self.slack.response_url(name).split(self.slack.root, 1)[1]
@@ -113,8 +131,7 @@ def test_the_alert_links_its_window_and_offers_evidence_and_the_modal(tmp_path, 
     alert.bot.stop()
 
 
-def test_show_evidence_answers_the_rules_panel_in_the_thread_over_http(
-        tmp_path, fleet, slack, episode, chart_renderer):  # noqa: F811 - fixtures
+def test_show_evidence_answers_the_rules_panel_in_the_thread_over_http(tmp_path, fleet, slack, episode, chart_renderer):  # noqa: F811 - fixtures
     alert = Followups(tmp_path, fleet, slack, episode.fired_at, chart_renderer)
     served = ServedApp(alert.app)
     try:
@@ -145,14 +162,25 @@ def test_the_silence_modal_silences_with_a_comment_and_edits_the_alert_over_http
         view = json.loads(opened.body["view"]) if isinstance(opened.body["view"], str) else opened.body["view"]
         assert opened.body["trigger_id"] == "9.8.7" and opened.answer["ok"]
         assert view["callback_id"] == SILENCE_MODAL and view["private_metadata"] == alert.episode_id
-        bad = served.interaction(view_submission_payload(view, {
-            DURATION_BLOCK: {DURATION_INPUT: {"type": "plain_text_input", "value": "soon"}}}, user_id=ADMIN))
-        assert bad.json() == {"response_action": "errors",
-                              "errors": {DURATION_BLOCK: "I don't understand the duration 'soon'; write e.g. 30m, 2h or 1d."}}
-        good = served.interaction(view_submission_payload(view, {
-            DURATION_BLOCK: {DURATION_INPUT: {"type": "plain_text_input", "value": "3h"}},
-            COMMENT_BLOCK: {COMMENT_INPUT: {"type": "plain_text_input", "value": "deploying <a fix> & more"}}},
-            user_id=ADMIN))
+        bad = served.interaction(
+            view_submission_payload(
+                view, {DURATION_BLOCK: {DURATION_INPUT: {"type": "plain_text_input", "value": "soon"}}}, user_id=ADMIN
+            )
+        )
+        assert bad.json() == {
+            "response_action": "errors",
+            "errors": {DURATION_BLOCK: "I don't understand the duration 'soon'; write e.g. 30m, 2h or 1d."},
+        }
+        good = served.interaction(
+            view_submission_payload(
+                view,
+                {
+                    DURATION_BLOCK: {DURATION_INPUT: {"type": "plain_text_input", "value": "3h"}},
+                    COMMENT_BLOCK: {COMMENT_INPUT: {"type": "plain_text_input", "value": "deploying <a fix> & more"}},
+                },
+                user_id=ADMIN,
+            )
+        )
         assert good.status_code == 200 and good.text == ""
         (edit,) = slack.wait_calls("chat.update")
         told = slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if c.body["channel"] == ADMIN])
@@ -188,8 +216,15 @@ def test_evidence_the_modal_and_a_silence_button_over_socket_mode(tmp_path, flee
             handler.connect()
 
             def send(envelope_id: str, payload: dict[str, Any]) -> None:
-                endpoint.send({"envelope_id": envelope_id, "type": "interactive", "payload": payload,
-                               "accepts_response_payload": payload["type"] == "view_submission"})
+                endpoint.send(
+                    {
+                        "envelope_id": envelope_id,
+                        "type": "interactive",
+                        "payload": payload,
+                        "accepts_response_payload": payload["type"] == "view_submission",
+                    }
+                )
+
             try:
                 assert slack.wait_for(endpoint.connected)
                 send("evidence", alert.click(EVIDENCE, "U0ALICE", "socket-evidence"))
@@ -197,8 +232,14 @@ def test_evidence_the_modal_and_a_silence_button_over_socket_mode(tmp_path, flee
                 send("modal", alert.click(SILENCE_CUSTOM, ADMIN, "socket-modal"))
                 (opened,) = slack.wait_calls("views.open")
                 view = json.loads(opened.body["view"]) if isinstance(opened.body["view"], str) else opened.body["view"]
-                send("submit", view_submission_payload(view, {
-                    DURATION_BLOCK: {DURATION_INPUT: {"type": "plain_text_input", "value": "45d"}}}, user_id=ADMIN))
+                send(
+                    "submit",
+                    view_submission_payload(
+                        view,
+                        {DURATION_BLOCK: {DURATION_INPUT: {"type": "plain_text_input", "value": "45d"}}},
+                        user_id=ADMIN,
+                    ),
+                )
                 refused = slack.wait_for(lambda: [m for m in endpoint.received if m["envelope_id"] == "submit"])
                 send("silence", alert.click(SILENCE_1H, ADMIN, "socket"))
                 (edit,) = slack.wait_calls("chat.update")
@@ -211,8 +252,10 @@ def test_evidence_the_modal_and_a_silence_button_over_socket_mode(tmp_path, flee
     (evidence,) = [c for c in alert.in_thread() if "Model call success rate" in c.body["text"]]
     truth = success_rate_truth(fleet, episode.fired_at - timedelta(hours=1), episode.fired_at)
     assert f"Success rate: {humanize(truth, 'percent')}" in blocks_to_text(blocks_of(evidence.body))
-    assert refused[0]["payload"] == {"response_action": "errors",
-                                     "errors": {DURATION_BLOCK: "A silence lasts from 1m to 30d."}}
+    assert refused[0]["payload"] == {
+        "response_action": "errors",
+        "errors": {DURATION_BLOCK: "A silence lasts from 1m to 30d."},
+    }
     until = (episode.fired_at + timedelta(minutes=1, hours=1)).strftime("%Y-%m-%d %H:%M")
     assert f":no_bell: Silenced by <@{ADMIN}> until {until} UTC." in json.dumps(edit.body["blocks"])
     assert SILENCE_24H not in json.dumps(edit.body["blocks"]) and edit.body["ts"] == alert.ts

@@ -28,28 +28,32 @@ from slack_emulator import (
 )
 from slack_sdk import WebClient
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.engine import AlertEngine
-from codex_bot.alerts.loader import Problem, RuleSet, load_rules
+from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.messages import ACKNOWLEDGE, SILENCE_1H
 from codex_bot.alerts.replay import Episode, replay
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.silences import Silences
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.alerts_commands import (
     AlertCommandDeps,
     register,
-    register_buttons,
 )
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
+from codex_bot.slack.listeners import Services, actions
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
+from codex_bot.yamlfile import Problem
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
-RULE = next(r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml", RULES_DIR / "budgets.yaml"]).rules
-            if r.name == "success-rate-drop").model_copy(update={"repeat": timedelta(minutes=4)})
+RULE = next(
+    r
+    for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml", RULES_DIR / "budgets.yaml"]).rules
+    if r.name == "success-rate-drop"
+).model_copy(update={"repeat": timedelta(minutes=4)})
 CHANNEL = "C0ALERTS"
 UTC = ZoneInfo("UTC")
 pytestmark = pytest.mark.prometheus
@@ -60,8 +64,13 @@ def episode(fleet) -> Episode:
     """The longest firing of the success-rate rule during the planted success drop (per a replay)."""
     incident = fleet.incident("success-drop")
     client = PrometheusClient(fleet.prometheus_url)
-    found = replay([RULE], fleet.align(incident.start), fleet.align(incident.end) + timedelta(hours=2),
-                   Sampler(client, load_prices()), timedelta(seconds=fleet.step_seconds))
+    found = replay(
+        [RULE],
+        fleet.align(incident.start),
+        fleet.align(incident.end) + timedelta(hours=2),
+        Sampler(client, load_prices()),
+        timedelta(seconds=fleet.step_seconds),
+    )
     client.close()
     longest = max(found, key=lambda e: e.resolved_at - e.fired_at)
     assert longest.resolved_at - longest.fired_at >= timedelta(minutes=10)
@@ -77,16 +86,31 @@ def slack() -> Iterator[SlackEmulator]:
 class Bot:
     """One bot process: its own Store, Outbox, Prometheus client and engine over the shared state database."""
 
-    def __init__(self, path: str, fleet, slack: SlackEmulator, renderer=None, prometheus: str | None = None,
-                 rules: RuleSet | None = None):
+    def __init__(
+        self,
+        path: str,
+        fleet,
+        slack: SlackEmulator,
+        renderer=None,
+        prometheus: str | None = None,
+        rules: RuleSet | None = None,
+    ):
         self.store = Store.open(path)
         self.outbox = Outbox(self.store, backoff=Backoff(first=0, cap=0))
         self.client = PrometheusClient(prometheus or fleet.prometheus_url, timeout=5)
         self.transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[]))
         rules = rules or RuleSet(rules=[RULE], routing=Routing(default=CHANNEL))
-        self.engine = AlertEngine(rules, self.client, load_prices(), self.store, self.outbox, UTC,
-                                  interval=timedelta(seconds=fleet.step_seconds), renderer=renderer,
-                                  transport=self.transport)
+        self.engine = AlertEngine(
+            rules,
+            self.client,
+            load_prices(),
+            self.store,
+            self.outbox,
+            UTC,
+            interval=timedelta(seconds=fleet.step_seconds),
+            renderer=renderer,
+            transport=self.transport,
+        )
 
     def stop(self) -> None:
         self.client.close()
@@ -98,8 +122,11 @@ def top_posts(slack: SlackEmulator) -> list:
 
 
 def replies(slack: SlackEmulator, ts: str) -> list[str]:
-    return [c.body["text"] for c in slack.calls_to("chat.postMessage")
-            if c.answer.get("ok") and c.body.get("thread_ts") == ts]
+    return [
+        c.body["text"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.answer.get("ok") and c.body.get("thread_ts") == ts
+    ]
 
 
 def test_fire_restart_and_resolve_without_duplicates(state_target, fleet, slack, episode, chart_renderer):  # noqa: F811
@@ -128,7 +155,11 @@ def test_fire_restart_and_resolve_without_duplicates(state_target, fleet, slack,
     second.engine.run_cycle(episode.resolved_at + step)
     ts = post.answer["ts"]
     (edit,) = slack.calls_to("chat.update")
-    assert edit.body["ts"] == ts and "RESOLVED" in edit.body["text"] and "codex_alert" not in json.dumps(edit.body["blocks"])
+    assert (
+        edit.body["ts"] == ts
+        and "RESOLVED" in edit.body["text"]
+        and "codex_alert" not in json.dumps(edit.body["blocks"])
+    )
     assert [r for r in replies(slack, ts) if "Resolved after" in r]
     assert len(top_posts(slack)) == 1 and len(slack.calls_to("chat.update")) == 1
     second.stop()
@@ -245,11 +276,20 @@ def test_prometheus_outage_gives_one_notice_and_resolves_nothing(state_target, f
 
 
 def block_action(action_id: str, value: str, user: str, response_url: str) -> str:
-    payload = {"type": "block_actions", "user": {"id": user, "username": user}, "team": {"id": "T0EMULATE"},
-               "api_app_id": "A0CODEXBOT", "token": "legacy", "container": {"type": "message"},
-               "trigger_id": "1.2.3", "channel": {"id": CHANNEL}, "response_url": response_url,
-               "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                            "action_ts": "1700000000.1"}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user},
+        "team": {"id": "T0EMULATE"},
+        "api_app_id": "A0CODEXBOT",
+        "token": "legacy",
+        "container": {"type": "message"},
+        "trigger_id": "1.2.3",
+        "channel": {"id": CHANNEL},
+        "response_url": response_url,
+        "actions": [
+            {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": "1700000000.1"}
+        ],
+    }
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -258,10 +298,17 @@ def test_buttons_and_slash_commands_over_http(state_target, fleet, slack, episod
     bot.engine.run_cycle(episode.fired_at)
     app, commands = build_bot(slack, panels_only=True, prometheus_url=fleet.prometheus_url, admin_users=["U0ADMIN"])
     rules = RuleSet(rules=[RULE], routing=Routing(default=CHANNEL))
-    deps = AlertCommandDeps(bot.store, rules, bot.outbox, bot.transport, AccessPolicy(admin_users=frozenset({"U0ADMIN"})),
-                            UTC, clock=lambda: episode.fired_at + timedelta(minutes=1))
+    deps = AlertCommandDeps(
+        bot.store,
+        rules,
+        bot.outbox,
+        bot.transport,
+        AccessPolicy(admin_users=frozenset({"U0ADMIN"})),
+        UTC,
+        clock=lambda: episode.fired_at + timedelta(minutes=1),
+    )
     register(commands, deps)
-    register_buttons(app, deps)
+    actions.register(app, Services(commands, alerts=deps))
     served = ServedApp(app)
     episode_id = str(bot.engine.records.open_episode(RULE.name)[0].id)
 

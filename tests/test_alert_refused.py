@@ -11,7 +11,7 @@ from test_alert_lifecycle import RULE, episode  # noqa: F401 - fixture
 
 from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.routing import Routing
-from codex_bot.alerts.scheduler import AlertScheduler
+from codex_bot.bot import alert_scheduler, build_parts
 from codex_bot.commands.deliveries_commands import retry
 from codex_bot.settings import load_settings
 from codex_bot.slack.client import build_web_client
@@ -30,14 +30,23 @@ def slack() -> Iterator[SlackEmulator]:
 
 
 def test_an_alert_to_a_channel_without_the_bot_reaches_the_admin_and_goes_out_after_the_fix(
-        tmp_path, fleet, slack, episode):  # noqa: F811
-    settings = load_settings(slack_bot_token=BOT_TOKEN, slack_api_url=slack.base_url, admin_users=[ADMIN],
-                             prometheus_url=fleet.prometheus_url, state_db=tmp_path / "state.sqlite")
+    tmp_path,
+    fleet,
+    slack,
+    episode,  # noqa: F811 - a fixture
+):
+    settings = load_settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=slack.base_url,
+        admin_users=[ADMIN],
+        prometheus_url=fleet.prometheus_url,
+        state_db=tmp_path / "state.sqlite",
+    )
     oncall = slack.channel("oncall").id
     store = Store.open(settings.state_db)
     transport = SlackTransport(build_web_client(settings))
     rules = RuleSet(rules=[RULE], routing=Routing(default=oncall))
-    scheduler = AlertScheduler.from_settings(settings, store, transport, rules=rules)
+    scheduler = alert_scheduler(build_parts(settings, transport, store), rules)
 
     report = scheduler.engine.run_cycle(episode.fired_at)
 

@@ -13,10 +13,10 @@ import pytest
 from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from test_alert_lifecycle import CHANNEL, RULE, UTC, Bot, episode, slack, top_posts  # noqa: F401 - fixtures
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.messages import ACKNOWLEDGE
 from codex_bot.alerts.routing import Routing
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.alerts_commands import AlertCommandDeps, button
 
 MOVED = "C0MOVED"
@@ -34,8 +34,7 @@ def test_replies_follow_the_message_after_the_rule_is_rerouted(tmp_path, fleet, 
     moved = RuleSet(rules=[RULE], routing=Routing(default=MOVED))
     bot = Bot(tmp_path / "state.sqlite", fleet, slack, rules=moved)
     assert bot.engine.run_cycle(minutes(4)).notices.reminded
-    deps = AlertCommandDeps(bot.store, moved, bot.outbox, bot.transport, AccessPolicy(), UTC,
-                            clock=lambda: minutes(5))
+    deps = AlertCommandDeps(bot.store, moved, bot.outbox, bot.transport, AccessPolicy(), UTC, clock=lambda: minutes(5))
     body = {"user": {"id": "U0ONCALL"}, "actions": [{"value": str(bot.engine.records.open_episode(RULE.name)[0].id)}]}
     assert "is on it" in button(ACKNOWLEDGE, body, deps)
     assert bot.engine.run_cycle(episode.resolved_at).notices.resolved

@@ -65,8 +65,10 @@ def test_relative_threshold_and_median_offsets():
     assert parse_condition("drops 20% vs 1d").holds(79.0, parse_condition("drops 20% vs 1d").threshold(100.0))
 
 
-@pytest.mark.parametrize("text", ["bellow 3", "drops 120% vs 1d", "rises 1x vs 1d", "rises 2x vs 12h median",
-                                  "above", "drops 20% vs", "below 5 %"])
+@pytest.mark.parametrize(
+    "text",
+    ["bellow 3", "drops 120% vs 1d", "rises 1x vs 1d", "rises 2x vs 12h median", "above", "drops 20% vs", "below 5 %"],
+)
 def test_bad_conditions_say_what_is_accepted(text):
     with pytest.raises(ConditionError, match=r"below 95|between 0 and 100|greater than 1|whole days|not a condition"):
         parse_condition(text)
@@ -78,14 +80,21 @@ def test_a_good_file_loads(tmp_path):
     assert rules.problems == []
     (rule,) = rules.rules
     assert (str(rule.figure), rule.group_by, rule.for_, rule.severity) == (
-        "success.success_rate_pct", ("model",), timedelta(minutes=10), "critical")
+        "success.success_rate_pct",
+        ("model",),
+        timedelta(minutes=10),
+        "critical",
+    )
     assert rule.resolve_condition.text == "above 97"
     assert rules.routing.channel_for(rule, {"model": "x"}) == "#codex-alerts"
 
 
 def test_every_problem_has_its_file_and_line_and_a_bad_file_never_half_loads(tmp_path):
     write(tmp_path, "good.yaml", GOOD)
-    bad = write(tmp_path, "bad.yaml", """\
+    bad = write(
+        tmp_path,
+        "bad.yaml",
+        """\
 rules:
   - name: fine-rule
     figure: tokens.total
@@ -100,7 +109,8 @@ rules:
     figure: success.success_rate_pct
     condition: below 95
     resolve: above 90
-""")
+""",
+    )
     rules = load_rules(tmp_path)
     assert [r.name for r in rules.rules] == ["success-rate-drop"]  # nothing of bad.yaml, not even fine-rule
     found = {(p.file, p.line) for p in rules.problems}
@@ -114,13 +124,23 @@ rules:
     ("text", "reason"),
     [
         ("rules: [\n  {name: x, figure: tokens.total, condition: above 1\n", "not valid YAML"),
-        ("rules:\n  - name: a\n    name: b\n    figure: tokens.total\n    condition: above 1\n", "duplicate key 'name'"),
+        (
+            "rules:\n  - name: a\n    name: b\n    figure: tokens.total\n    condition: above 1\n",
+            "duplicate key 'name'",
+        ),
         ("rule: []\n", "unknown key 'rule'"),
         ("rules:\n  - name: a\n    figure: tokens.total\n", "missing 'condition'"),
-        (("rules:\n  - name: a\n    figure: success.success_rate_pct\n    condition: below 9\n"
-          "    filters: {terminal: vscode}\n"), "has no filter 'terminal'"),
-        ("rules:\n  - name: a\n    figure: tokens.total\n    condition: above 9\n    group_by: [tool]\n",
-         "cannot be grouped by 'tool'"),
+        (
+            (
+                "rules:\n  - name: a\n    figure: success.success_rate_pct\n    condition: below 9\n"
+                "    filters: {terminal: vscode}\n"
+            ),
+            "has no filter 'terminal'",
+        ),
+        (
+            "rules:\n  - name: a\n    figure: tokens.total\n    condition: above 9\n    group_by: [tool]\n",
+            "cannot be grouped by 'tool'",
+        ),
     ],
 )
 def test_problems_are_explained(tmp_path, text, reason):
@@ -135,7 +155,9 @@ def test_duplicate_rule_names_and_two_routings_are_problems(tmp_path):
     second = write(tmp_path, "b.yaml", GOOD)
     rules = load_rules(tmp_path)
     reasons = [p.reason for p in rules.problems if p.file == second]
-    assert any("defined more than once" in r for r in reasons) and any("routing is already defined" in r for r in reasons)
+    assert any("defined more than once" in r for r in reasons) and any(
+        "routing is already defined" in r for r in reasons
+    )
 
 
 def test_a_rule_without_a_channel_is_a_problem(tmp_path):
@@ -179,7 +201,9 @@ def test_rules_check_cli(tmp_path, capsys, monkeypatch):
 
 def test_rules_check_checks_the_digests_file_too(tmp_path, capsys, monkeypatch):
     write(tmp_path / "ok", "a.yaml", GOOD)
-    digests = write(tmp_path, "digests.yaml", "digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 9 * * *'\n")
+    digests = write(
+        tmp_path, "digests.yaml", "digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 9 * * *'\n"
+    )
     monkeypatch.setenv("CODEX_BOT_DIGESTS_FILE", str(digests))
     assert codex_bot(["rules", "check", "--dir", str(tmp_path / "ok")]) == 0
     assert f"1 digests in {digests}: OK" in capsys.readouterr().out

@@ -22,8 +22,9 @@ def run(observations: list[Observation], prev: AlertState | None = None) -> list
         at = T0 + i * MINUTE
         if seen.holds:
             carried = prev is not None and prev.state in ("pending", "firing")
-            seen = Observation(seen.kind, seen.value, seen.threshold, True, seen.resolved,
-                               prev.active_since if carried else at)
+            seen = Observation(
+                seen.kind, seen.value, seen.threshold, True, seen.resolved, prev.active_since if carried else at
+            )
         prev = step(prev, seen, "rule", {"model": "m"}, at, FOR)
         states.append(prev)
     return states

@@ -28,9 +28,16 @@ from codex_bot.panels.cost import load_prices
 from codex_bot.telemetry.contract import TOOL_DURATION_BUCKETS
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
-RULES = {r.name: r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml", RULES_DIR / "budgets.yaml"]).rules}
-INCIDENT_OF = {"success-rate-drop": "success-drop", "command-p95-spike": "p95-spike",
-               "cache-rate-fall": "cache-fall", "token-spike": "token-spike", "cost-spike": "token-spike"}
+RULES = {
+    r.name: r for r in load_rules(RULES_DIR, exclude=[RULES_DIR / "digests.yaml", RULES_DIR / "budgets.yaml"]).rules
+}
+INCIDENT_OF = {
+    "success-rate-drop": "success-drop",
+    "command-p95-spike": "p95-spike",
+    "cache-rate-fall": "cache-fall",
+    "token-spike": "token-spike",
+    "cost-spike": "token-spike",
+}
 DETECTS = ("success-rate-drop", "command-p95-spike", "cache-rate-fall", "token-spike")
 
 
@@ -55,9 +62,16 @@ def sampler_for(client) -> Callable[[], Sampler]:
 
 def success_rule(**fields: object) -> Rule:
     """A success-rate rule like the shipped one, with ``fields`` changed."""
-    base = {"name": "success", "figure": "success.success_rate_pct", "window": "1h", "condition": "below 75",
-            "resolve": "above 90", "for": "5m", "min_volume": {"figure": "success.requests", "at_least": 8},
-            "channel": "#alerts"}
+    base = {
+        "name": "success",
+        "figure": "success.success_rate_pct",
+        "window": "1h",
+        "condition": "below 75",
+        "resolve": "above 90",
+        "for": "5m",
+        "min_volume": {"figure": "success.requests", "at_least": 8},
+        "channel": "#alerts",
+    }
     return Rule.model_validate({k: v for k, v in {**base, **fields}.items() if v is not None})
 
 
@@ -70,6 +84,7 @@ def rule_window(rule: Rule) -> timedelta:
 
 
 # --- the ground-truth oracle --------------------------------------------------------------------
+
 
 def histogram_quantile(q: float, durations: list[float]) -> float | None:
     """What Prometheus's histogram_quantile answers for these observations in the contract's buckets."""
@@ -116,8 +131,10 @@ def truth_holds(fleet, rule: Rule, at: datetime) -> bool:
             return False
     baseline = None
     if rule.condition.baseline is not None:
-        earlier = [truth_figure(fleet, str(rule.figure), rule.filters, at - off - window, at - off)
-                   for off in rule.condition.baseline.offsets()]
+        earlier = [
+            truth_figure(fleet, str(rule.figure), rule.filters, at - off - window, at - off)
+            for off in rule.condition.baseline.offsets()
+        ]
         baseline = statistics.median(v for v in earlier if v is not None)
     threshold = rule.condition.threshold(baseline)
     return threshold is not None and rule.condition.holds(value, threshold)
@@ -135,8 +152,10 @@ def truth_fires_at(fleet, rule: Rule, times: list[datetime]) -> tuple[datetime |
 
 # --- walking the evaluation like a running bot -----------------------------------------------------
 
-def walk(rules: list[Rule], start: datetime, end: datetime, sampler_for, step: timedelta,
-         previous: dict | None = None) -> list[Evaluation]:
+
+def walk(
+    rules: list[Rule], start: datetime, end: datetime, sampler_for, step: timedelta, previous: dict | None = None
+) -> list[Evaluation]:
     """evaluate() at every grid instant from start to end, each cycle seeing the previous states."""
     previous = dict(previous or {})
     cycles, at = [], start
@@ -185,8 +204,9 @@ def test_nothing_else_fires_over_the_whole_fleet(fleet, sampler_for):
     for episode in episodes:
         rule = RULES[episode.rule]
         kind = INCIDENT_OF[episode.rule]
-        related = [i for i in fleet.incidents
-                   if i.kind == kind and i.start < episode.started_at <= i.end + rule_window(rule)]
+        related = [
+            i for i in fleet.incidents if i.kind == kind and i.start < episode.started_at <= i.end + rule_window(rule)
+        ]
         assert related, f"{episode.rule} fired at {episode.fired_at:%a %H:%M} with no {kind} incident then"
 
 
@@ -198,9 +218,7 @@ def test_replay_and_successive_evaluation_agree(fleet, sampler_for):
     start, end = fleet.align(incident.start), fleet.align(incident.end + rule_window(rule))
     cycles = walk([rule], start, end, sampler_for, step)
     episodes = replay([rule], start, end, sampler_for(), step)
-    assert [e.fired_at for e in episodes] == [
-        c.at for c in cycles for t in c.transitions if t.opened
-    ]
+    assert [e.fired_at for e in episodes] == [c.at for c in cycles for t in c.transitions if t.opened]
 
 
 @pytest.mark.prometheus
@@ -208,8 +226,9 @@ def test_rules_eval_at_a_past_instant_reconstructs_for(fleet, sampler_for, capsy
     rule = RULES["success-rate-drop"]
     incident = fleet.incident("success-drop")
     step = interval(fleet)
-    episodes = replay([rule], fleet.align(incident.start), fleet.align(incident.end + rule_window(rule)),
-                      sampler_for(), step)
+    episodes = replay(
+        [rule], fleet.align(incident.start), fleet.align(incident.end + rule_window(rule)), sampler_for(), step
+    )
     firing_at = episodes[0].fired_at
     monkeypatch.setenv("CODEX_BOT_ALERT_INTERVAL_SECONDS", str(fleet.step_seconds))
     argv = ["rules", "eval", "--dir", str(RULES_DIR), "--prometheus", fleet.prometheus_url, "--json"]
@@ -228,10 +247,12 @@ def test_prometheus_unreachable_is_error_and_keeps_firing_alerts_open(fleet):
     closed = PrometheusClient("http://127.0.0.1:9", timeout=2)
     rule = RULES["success-rate-drop"]
     at = fleet.align(fleet.end)
-    firing = AlertState(rule.name, {}, "firing", at - interval(fleet), 50.0, 75.0, at - timedelta(hours=1),
-                        at - timedelta(minutes=50))
-    result = evaluate(list(RULES.values()), at, Sampler(closed, load_prices()), {(rule.name, "{}"): firing},
-                      interval(fleet))
+    firing = AlertState(
+        rule.name, {}, "firing", at - interval(fleet), 50.0, 75.0, at - timedelta(hours=1), at - timedelta(minutes=50)
+    )
+    result = evaluate(
+        list(RULES.values()), at, Sampler(closed, load_prices()), {(rule.name, "{}"): firing}, interval(fleet)
+    )
     assert {s.state for s in result.states} == {"error"}
     assert set(result.failures) == set(RULES) and "Cannot reach Prometheus" in result.failures[rule.name]
     (kept,) = [s for s in result.states if s.rule == rule.name]
@@ -245,8 +266,16 @@ def test_no_data_for_a_missing_group_or_filter_value(fleet, sampler_for):
     ghost = success_rule(name="ghost-model", filters={"model": "no-such-model"})
     grouped = success_rule(name="by-model", group_by=["model"])
     at = fleet.align(fleet.end)
-    gone = AlertState("by-model", {"model": "retired-model"}, "firing", at - interval(fleet), 40.0, 75.0,
-                      at - timedelta(hours=1), at - timedelta(minutes=30))
+    gone = AlertState(
+        "by-model",
+        {"model": "retired-model"},
+        "firing",
+        at - interval(fleet),
+        40.0,
+        75.0,
+        at - timedelta(hours=1),
+        at - timedelta(minutes=30),
+    )
     result = evaluate([ghost, grouped], at, sampler_for(), {("by-model", gone.key): gone}, interval(fleet))
     states = {(s.rule, s.labels.get("model")): s for s in result.states}
     assert states["ghost-model", None].state == "nodata"
@@ -261,8 +290,13 @@ def test_minimum_volume_keeps_thin_traffic_from_firing(fleet, sampler_for):
     incident = fleet.incident("success-drop")
     step = interval(fleet)
     twitchy = success_rule(name="any-failure", condition="below 100", resolve=None, min_volume=None, **{"for": "0"})
-    guarded = success_rule(name="guarded", condition="below 100", resolve=None, **{"for": "0"},
-                           min_volume={"figure": "success.requests", "at_least": 1_000_000})
+    guarded = success_rule(
+        name="guarded",
+        condition="below 100",
+        resolve=None,
+        **{"for": "0"},
+        min_volume={"figure": "success.requests", "at_least": 1_000_000},
+    )
     start, end = fleet.align(incident.start), fleet.align(incident.end)
     episodes = replay([twitchy, guarded], start, end, sampler_for(), step)
     assert {e.rule for e in episodes} == {"any-failure"}
@@ -281,8 +315,9 @@ def test_hysteresis_holds_alerts_between_the_thresholds(fleet, sampler_for):
     stickies = [e for e in episodes if e.rule == "sticky"]
     assert plains and len(stickies) <= len(plains)
     for episode in plains:  # every plain firing lies inside a sticky one, which may last longer
-        assert any(s.fired_at <= episode.fired_at and (s.resolved_at or end) >= (episode.resolved_at or end)
-                   for s in stickies)
+        assert any(
+            s.fired_at <= episode.fired_at and (s.resolved_at or end) >= (episode.resolved_at or end) for s in stickies
+        )
 
 
 @pytest.mark.prometheus
@@ -319,4 +354,5 @@ def test_a_frontend_that_moves_range_steps_changes_no_alert(fleet, sampler_for):
         moving.close()
     direct = replay([rule], start, end, sampler_for(), step)
     assert direct and [(e.fired_at, e.resolved_at) for e in behind_frontend] == [
-        (e.fired_at, e.resolved_at) for e in direct]
+        (e.fired_at, e.resolved_at) for e in direct
+    ]

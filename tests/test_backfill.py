@@ -26,9 +26,9 @@ from promhelpers import (
 )
 
 from codex_bot.cli import main as codex_bot
+from codex_bot.cli.backfill import parse_time
 from codex_bot.errors import UserError
 from codex_bot.telemetry.backfill import aggregate_files, backfill
-from codex_bot.telemetry.backfill_cli import parse_time
 from codex_bot.telemetry.exportfiles import read_events
 from codex_bot.telemetry.labels import UserLabelRule
 from codex_bot.telemetry.openmetrics import write_openmetrics
@@ -61,8 +61,13 @@ def test_reads_envelopes_pretty_json_lines_and_gzip(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     (tmp_path / "lines.jsonl.gz").write_bytes(gzip.compress(layouts["lines.jsonl"].encode()))
     counts = {p.name: [len(events) for events in read_events(p)] for p in sorted(tmp_path.iterdir())}
-    assert counts == {"envelope.json": [17], "lines.jsonl": [17, 17], "lines.jsonl.gz": [17, 17],
-                      "metrics-envelope.json": [], "pretty.json": [17]}
+    assert counts == {
+        "envelope.json": [17],
+        "lines.jsonl": [17, 17],
+        "lines.jsonl.gz": [17, 17],
+        "metrics-envelope.json": [],
+        "pretty.json": [17],
+    }
 
 
 @pytest.mark.parametrize(
@@ -70,8 +75,11 @@ def test_reads_envelopes_pretty_json_lines_and_gzip(tmp_path: Path) -> None:
     [
         ('{"resourceLogs": []}\n{oops\n', r"bad.jsonl:2: invalid JSON"),
         ('{"resourceLogs": []}\n[1]\n', r"bad.jsonl:2: expected a JSON object"),
-        ('{"resourceLogs": [{"scopeLogs": 5}]}\n', r"bad.jsonl:1: not an OTLP/JSON ExportLogsServiceRequest: "
-                                                   r"resourceLogs\[0\].scopeLogs: must be a JSON array"),
+        (
+            '{"resourceLogs": [{"scopeLogs": 5}]}\n',
+            r"bad.jsonl:1: not an OTLP/JSON ExportLogsServiceRequest: "
+            r"resourceLogs\[0\].scopeLogs: must be a JSON array",
+        ),
         ("{\n  broken", r"bad.jsonl: invalid JSON \(expected one request per file or one per line\)"),
     ],
 )
@@ -107,9 +115,11 @@ def om_samples(path: Path) -> dict[str, list[tuple[int, float]]]:
 
 def test_dense_grid_from_one_step_before_birth_to_end(tmp_path: Path) -> None:
     base = 1_800_000_000  # on the 60 s grid
-    records = [prompt_at(base + 60, "a@x"),  # exactly on a grid time: lands there
-               prompt_at(base + 61, "a@x"),  # just after: lands on the next one
-               prompt_at(base + 300, "b@x")]  # b is born later
+    records = [
+        prompt_at(base + 60, "a@x"),  # exactly on a grid time: lands there
+        prompt_at(base + 61, "a@x"),  # just after: lands on the next one
+        prompt_at(base + 300, "b@x"),
+    ]  # b is born later
     files = [write_jsonl(tmp_path / "in.jsonl", [request_of(records)])]
     timeline, outcomes, undated, after_end = aggregate_files(files, STEP, base + 420.5, UserLabelRule(), 100, 100)
     assert (outcomes.counted, undated, after_end) == (3, 0, 0)
@@ -117,8 +127,16 @@ def test_dense_grid_from_one_step_before_birth_to_end(tmp_path: Path) -> None:
     series = om_samples(tmp_path / "out.om")
     a = series['codex_prompts_total{model="gpt-5.1-codex",user="a@x",terminal="xterm"}']
     b = series['codex_prompts_total{model="gpt-5.1-codex",user="b@x",terminal="xterm"}']
-    assert a == [(base, 0), (base + 60, 1), (base + 120, 2), (base + 180, 2), (base + 240, 2), (base + 300, 2),
-                 (base + 360, 2), (base + 420, 2)]
+    assert a == [
+        (base, 0),
+        (base + 60, 1),
+        (base + 120, 2),
+        (base + 180, 2),
+        (base + 240, 2),
+        (base + 300, 2),
+        (base + 360, 2),
+        (base + 420, 2),
+    ]
     assert b == [(base + 240, 0), (base + 300, 1), (base + 360, 1), (base + 420, 1)]
     assert (stats.series, stats.samples) == (2, len(a) + len(b))
     text = (tmp_path / "out.om").read_text()
@@ -166,7 +184,9 @@ def test_duplicate_files_count_once_and_nothing_to_import_is_fine(tmp_path: Path
 # --- through promtool and Prometheus ------------------------------------------------------------------------
 
 
-def fleet_records(base: int) -> tuple[list[dict], list[tuple[float, str]], list[tuple[float, int]], list[tuple[float, float]]]:
+def fleet_records(
+    base: int,
+) -> tuple[list[dict], list[tuple[float, str]], list[tuple[float, int]], list[tuple[float, float]]]:
     """Re-timed copies of the real records over 3 hours: a from the start, b born mid-range.
 
     Returns the records and, for checking, (time, user) of prompts, (time, input tokens), (time, tool seconds).
@@ -196,8 +216,9 @@ def in_window(times: list[float], start: float, end: float) -> int:
 
 
 @contextmanager
-def backfilled(backend: str, paths: list[Path], end: int, work: Path,
-               capsys: pytest.CaptureFixture) -> Iterator[tuple[str, int, str]]:
+def backfilled(
+    backend: str, paths: list[Path], end: int, work: Path, capsys: pytest.CaptureFixture
+) -> Iterator[tuple[str, int, str]]:
     """``codex-bot backfill`` of ``paths`` into a real Prometheus (``--tsdb``, then started over it) or a
     running VictoriaMetrics (``--to-url``); yields (query URL, exit status, printed summary)."""
     args = ["backfill", *map(str, paths), "--end", str(end)]
@@ -216,14 +237,18 @@ def backfilled(backend: str, paths: list[Path], end: int, work: Path,
 
 
 @pytest.mark.parametrize("backend", ["prometheus", "victoriametrics"])
-def test_increase_at_grid_times_equals_the_events_exactly(backend: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_increase_at_grid_times_equals_the_events_exactly(
+    backend: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     # 2026-10-07T08:00Z: fixed so the test is the same every run, and in the past (VictoriaMetrics drops
     # samples more than two days ahead of its clock)
     base = 1_791_360_000
     records, prompts, tokens, tools = fleet_records(base)
     half = len(records) // 2
-    paths = [write_jsonl(tmp_path / "one.jsonl", [request_of(records[:half])]),
-             write_jsonl(tmp_path / "two.jsonl", [request_of(records[half:][:30]), request_of(records[half:][30:])])]
+    paths = [
+        write_jsonl(tmp_path / "one.jsonl", [request_of(records[:half])]),
+        write_jsonl(tmp_path / "two.jsonl", [request_of(records[half:][:30]), request_of(records[half:][30:])]),
+    ]
     end = base + 4 * HOUR
     with backfilled(backend, paths, end, tmp_path, capsys) as (url, status, out):
         assert status == 0
@@ -246,9 +271,13 @@ def test_increase_at_grid_times_equals_the_events_exactly(backend: str, tmp_path
             tokens_in_hour = sum(n for s, n in tokens if t - HOUR < s <= t)
             assert summed(url, 'increase(codex_tokens_total{type="input"}[1h])', t) == tokens_in_hour
             tool_times = [s for s, _ in tools]
-            assert summed(url, "increase(codex_tool_duration_seconds_count[3h])", t) == in_window(tool_times, t - 3 * HOUR, t)
+            assert summed(url, "increase(codex_tool_duration_seconds_count[3h])", t) == in_window(
+                tool_times, t - 3 * HOUR, t
+            )
             fast = [s for s, d in tools if d <= 0.5]
-            assert summed(url, 'increase(codex_tool_duration_seconds_bucket{le="0.5"}[3h])', t) == in_window(fast, t - 3 * HOUR, t)
+            assert summed(url, 'increase(codex_tool_duration_seconds_bucket{le="0.5"}[3h])', t) == in_window(
+                fast, t - 3 * HOUR, t
+            )
         # the raw counters at the end hold every event
         assert query(url, "sum(codex_prompts_total)", end)[0][1] == len(prompts)
 
@@ -276,8 +305,11 @@ def test_to_url_of_a_server_without_the_import_api_is_one_clear_line(capsys: pyt
     with ingest_server() as server:
         assert codex_bot(["backfill", str(SAMPLE_FILES[0]), "--to-url", server.url]) == 1
     # the in-process ingest logs its refusal to the same stderr; the command's own answer is one line
-    err = "".join(line for line in capsys.readouterr().err.splitlines(keepends=True)
-                  if "codex_bot.telemetry.ingest_server" not in line)
+    err = "".join(
+        line
+        for line in capsys.readouterr().err.splitlines(keepends=True)
+        if "codex_bot.telemetry.ingest_server" not in line
+    )
     assert err.startswith(f"codex-bot backfill: {server.url}/api/v1/import/prometheus answered HTTP 404")
     assert "Traceback" not in err and err.count("\n") == 1
 

@@ -13,8 +13,13 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def served(tmp_path):
     with SlackEmulator() as slack:
-        app, deps = build_bot(slack, state_db=tmp_path / "state.sqlite", rules_dir=REPO / "rules",
-                              digests_file=REPO / "rules" / "digests.yaml", admin_users=["U0ADMIN"])
+        app, deps = build_bot(
+            slack,
+            state_db=tmp_path / "state.sqlite",
+            rules_dir=REPO / "rules",
+            digests_file=REPO / "rules" / "digests.yaml",
+            admin_users=["U0ADMIN"],
+        )
         server = ServedApp(app)
         yield slack, server, deps
         server.stop()

@@ -14,17 +14,17 @@ import pytest
 from slack_emulator import BOT_TOKEN, SlackEmulator
 from slack_sdk import WebClient
 
-from codex_bot.alerts.scheduler import AlertScheduler
+from codex_bot.access import AccessPolicy
+from codex_bot.bot import alert_scheduler, build_parts, rules_for_bot
 from codex_bot.budgets.definitions import load_budgets
 from codex_bot.budgets.forecast import Month
 from codex_bot.budgets.messages import FORECAST_METHOD
 from codex_bot.budgets.watch import BudgetWatch
 from codex_bot.cli import main as codex_bot
-from codex_bot.commands.access import AccessPolicy
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.formatting import humanize
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.metrics.ranges import floor_to_grid
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.service import Panels
 from codex_bot.settings import load_settings
@@ -48,7 +48,9 @@ def test_the_shipped_budgets_file_is_valid():
 
 
 def test_problems_name_their_file_and_line(tmp_path):
-    file = write(tmp_path / "budgets.yaml", """timezone: Mars/Olympus
+    file = write(
+        tmp_path / "budgets.yaml",
+        """timezone: Mars/Olympus
 budgets:
   - name: team
     limit: 100
@@ -60,7 +62,8 @@ budgets:
   - name: alice
     measure: dollars
     limit: 10
-""")
+""",
+    )
     problems = {str(p) for p in load_budgets(file).problems}
     assert problems == {
         f"{file}:1: timezone: unknown timezone 'Mars/Olympus' (use an IANA name such as Europe/Berlin)",
@@ -75,11 +78,14 @@ budgets:
 
 
 def test_a_users_budget_needs_a_channel_allowed_for_personal_data(tmp_path):
-    file = write(tmp_path / "budgets.yaml", "budgets:\n  - name: alice\n    user: alice@example.com\n"
-                 "    limit: 10\n    channel: '#general'\n")
+    file = write(
+        tmp_path / "budgets.yaml",
+        "budgets:\n  - name: alice\n    user: alice@example.com\n    limit: 10\n    channel: '#general'\n",
+    )
     budgets = load_budgets(file)
     assert [str(p) for p in budgets.access_problems(AccessPolicy())] == [
-        f"{file}:2: budget 'alice' posts per-user figures to #general, which is not in CODEX_BOT_PERSONAL_DATA_CHANNELS"]
+        f"{file}:2: budget 'alice' posts per-user figures to #general, which is not in CODEX_BOT_PERSONAL_DATA_CHANNELS"
+    ]
     assert budgets.access_problems(AccessPolicy(personal_data_channels=frozenset({"general"}))) == []
 
 
@@ -98,7 +104,10 @@ def test_rules_check_checks_the_budgets_file(tmp_path, capsys, monkeypatch):
 def test_a_month_follows_the_timezone():
     month = Month.of(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), BERLIN)  # already December in Berlin
     assert (month.label, month.start, month.end) == (
-        "2026-12", datetime(2026, 11, 30, 23, tzinfo=UTC), datetime(2026, 12, 31, 23, tzinfo=UTC))
+        "2026-12",
+        datetime(2026, 11, 30, 23, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, tzinfo=UTC),
+    )
     assert Month.of(datetime(2026, 3, 15, tzinfo=UTC), BERLIN).end == datetime(2026, 3, 31, 22, tzinfo=UTC)  # DST
 
 
@@ -120,12 +129,19 @@ def test_each_threshold_is_posted_once_per_month_with_the_true_figures(tmp_path,
         return sum(fleet.truth.total(m, month.start, end) for m in ("input_tokens", "output_tokens"))
 
     limit = round(tokens(at) / 1.05)  # 105 % of the limit by the end
-    middle = next(month.start + timedelta(hours=h) for h in range(1, 800)
-                  if tokens(month.start + timedelta(hours=h)) >= 0.6 * tokens(at))
+    middle = next(
+        month.start + timedelta(hours=h)
+        for h in range(1, 800)
+        if tokens(month.start + timedelta(hours=h)) >= 0.6 * tokens(at)
+    )
     assert 50 <= 100 * tokens(middle) / limit < 80, "between the first two thresholds in the middle"
-    file = write(tmp_path / "budgets.yaml", f"timezone: Europe/Berlin\nbudgets:\n  - name: team-tokens\n"
-                 f"    measure: tokens\n    limit: {limit}\n    channel: C0BUDGETS\n")
+    file = write(
+        tmp_path / "budgets.yaml",
+        f"timezone: Europe/Berlin\nbudgets:\n  - name: team-tokens\n"
+        f"    measure: tokens\n    limit: {limit}\n    channel: C0BUDGETS\n",
+    )
     with SlackEmulator() as slack:
+
         def watch() -> tuple[BudgetWatch, Outbox, SlackTransport]:
             store = Store.open(tmp_path / "state.sqlite")
             outbox = Outbox(store, backoff=Backoff(first=0, cap=0))
@@ -148,8 +164,14 @@ def test_each_threshold_is_posted_once_per_month_with_the_true_figures(tmp_path,
     half, full = (json.dumps(p.body["blocks"], ensure_ascii=False) for p in posts)
     elapsed = (middle - month.start) / (month.end - month.start)
     spent = humanize(tokens(middle), "tokens")
-    assert posts[0].body["text"].startswith(f":money_with_wings: Budget team-tokens (team) passed 50.0 %: {spent} of "
-                                            f"{humanize(limit, 'tokens')} ({humanize(100 * tokens(middle) / limit, 'percent')})")
+    assert (
+        posts[0]
+        .body["text"]
+        .startswith(
+            f":money_with_wings: Budget team-tokens (team) passed 50.0 %: {spent} of "
+            f"{humanize(limit, 'tokens')} ({humanize(100 * tokens(middle) / limit, 'percent')})"
+        )
+    )
     forecast = tokens(middle) / elapsed
     assert f"{humanize(forecast, 'tokens')} ({humanize(100 * forecast / limit, 'percent')} of the limit)" in half
     assert FORECAST_METHOD in half
@@ -159,8 +181,13 @@ def test_each_threshold_is_posted_once_per_month_with_the_true_figures(tmp_path,
     else:
         assert "At this rate" not in half
     assert f"Budget team-tokens passed 80.0 % and 100.0 % · {month.label}" in full
-    assert posts[1].body["text"].startswith(f":rotating_light: Budget team-tokens (team) passed 80.0 % and 100.0 %: "
-                                            f"{humanize(tokens(at), 'tokens')} of")
+    assert (
+        posts[1]
+        .body["text"]
+        .startswith(
+            f":rotating_light: Budget team-tokens (team) passed 80.0 % and 100.0 %: {humanize(tokens(at), 'tokens')} of"
+        )
+    )
     assert f"{when(month.start, BERLIN)} → {when(month.end, BERLIN)} Europe/Berlin" in full
 
 
@@ -169,11 +196,16 @@ def test_budgets_are_checked_on_the_alert_schedule(tmp_path, fleet):
     file = write(tmp_path / "budgets.yaml", "budgets:\n  - name: team-cost\n    limit: 0.01\n    channel: C0BUDGETS\n")
     (tmp_path / "rules").mkdir()
     with SlackEmulator() as slack:
-        settings = load_settings(prometheus_url=fleet.prometheus_url, budgets_file=file, rules_dir=tmp_path / "rules",
-                                 digests_file=tmp_path / "none.yaml", state_db=tmp_path / "state.sqlite")
+        settings = load_settings(
+            prometheus_url=fleet.prometheus_url,
+            budgets_file=file,
+            rules_dir=tmp_path / "rules",
+            digests_file=tmp_path / "none.yaml",
+            state_db=tmp_path / "state.sqlite",
+        )
         store = Store.open(settings.state_db)
         transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url))
-        scheduler = AlertScheduler.from_settings(settings, store, transport)
+        scheduler = alert_scheduler(build_parts(settings, transport, store), rules_for_bot(settings))
         scheduler.cycle()
         scheduler.cycle()
         posts = slack.calls_to("chat.postMessage")
@@ -188,17 +220,21 @@ def test_a_models_cost_and_a_users_tokens_equal_the_ground_truth(tmp_path, fleet
     models = sorted(m for m in fleet.truth.values("model", "input_tokens") if prices.get(m) is not None)
     model = models[0]
     user = sorted(fleet.truth.values("user", "input_tokens"))[0]
-    file = write(tmp_path / "budgets.yaml", f"timezone: Europe/Berlin\nbudgets:\n"
-                 f"  - {{name: model-cost, model: {model}, limit: 1000000, channel: C0B}}\n"
-                 f"  - {{name: user-tokens, measure: tokens, user: '{user}', limit: 1e12, channel: C0LEADS}}\n")
+    file = write(
+        tmp_path / "budgets.yaml",
+        f"timezone: Europe/Berlin\nbudgets:\n"
+        f"  - {{name: model-cost, model: {model}, limit: 1000000, channel: C0B}}\n"
+        f"  - {{name: user-tokens, measure: tokens, user: '{user}', limit: 1e12, channel: C0LEADS}}\n",
+    )
     store = Store.open(tmp_path / "state.sqlite")
     panels = Panels(PrometheusClient(fleet.prometheus_url), BERLIN, load_prices())
     report = BudgetWatch(load_budgets(file), panels, store, Outbox(store), "Prometheus").check(at)
     cost, tokens = (s.spent for s in report.standings)
     where = {"model": model}
     total = lambda measure, **w: fleet.truth.total(measure, month.start, at, where=w)
-    expected = prices.get(model).usd(total("input_tokens", **where), total("cached_input_tokens", **where),
-                                     total("output_tokens", **where))
+    expected = prices.get(model).usd(
+        total("input_tokens", **where), total("cached_input_tokens", **where), total("output_tokens", **where)
+    )
     assert cost == pytest.approx(expected, rel=1e-9) and expected > 0
     assert tokens == total("input_tokens", user=user) + total("output_tokens", user=user) > 0
     assert report.announced == [] and report.failures == {}

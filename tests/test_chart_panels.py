@@ -14,8 +14,8 @@ from prometheus_fleet import Fleet
 from codex_bot.charts.renderer import HEIGHT, WIDTH, ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.cli import main as codex_bot
+from codex_bot.cli.query import answer
 from codex_bot.panels.catalog import PANELS
-from codex_bot.panels.query_cli import answer
 from codex_bot.panels.request import parse_request
 from codex_bot.panels.result import PanelResult
 from codex_bot.settings import load_settings

@@ -141,7 +141,10 @@ def test_renderer_from_settings():
         load_settings(quickchart_url="https://charts.example.org:8443", chart_public_urls=True, chart_timeout=3)
     )
     assert (renderer.scheme, renderer.host, renderer.public_urls, renderer.timeout) == (
-        "https", "charts.example.org:8443", True, 3
+        "https",
+        "charts.example.org:8443",
+        True,
+        3,
     )
     with pytest.raises(SettingsError, match="CODEX_BOT_QUICKCHART_URL"):
         ChartRenderer("charts.example.org/qc")

@@ -190,8 +190,10 @@ def test_no_data_means_no_chart():
 
 def test_missing_and_nan_points_are_gaps():
     t0 = WEEK.start
-    series = [Series("p95", [(t0, 1.0), (t0 + timedelta(hours=1), float("nan")), (t0 + timedelta(hours=3), 2.0)]),
-              Series("p50", [(t0 + timedelta(hours=2), 0.5)])]
+    series = [
+        Series("p95", [(t0, 1.0), (t0 + timedelta(hours=1), float("nan")), (t0 + timedelta(hours=3), 2.0)]),
+        Series("p50", [(t0 + timedelta(hours=2), 0.5)]),
+    ]
     chart = chart_config(replace(PANELS["p95"], series=series), BERLIN)
     found = datasets(chart)
     assert found["p95"]["data"][:4] == [1.0, None, None, 2.0] and found["p50"]["data"][:4] == [None, None, 0.5, None]

@@ -101,8 +101,10 @@ def test_a_digest_reads_each_counter_once_for_both_periods_and_still_equals_the_
     assert len(client.instant) + len(client.ranges) <= 10  # prompts, tools and decisions need this day only
     start, before = end - timedelta(days=1), end - timedelta(days=2)
     headline = {h.key: (h.value, h.previous) for h in digest.headline()}
-    assert headline["input"] == (fleet.truth.total("input_tokens", start, end),
-                                 fleet.truth.total("input_tokens", before, start))
+    assert headline["input"] == (
+        fleet.truth.total("input_tokens", start, end),
+        fleet.truth.total("input_tokens", before, start),
+    )
     assert headline["cached_input"][0] == fleet.truth.total("cached_input_tokens", start, end)
     users = {row["user"]: row["tokens"] for row in digest.rows("users")}
     truth = fleet.truth.total("input_tokens", start, end, by=("user",))
@@ -132,14 +134,17 @@ class MovingFrontend(RecordingClient):
 def test_a_frontend_that_moves_the_steps_gets_instant_queries_instead(fleet):
     end = fleet.align(fleet.end)
     client = MovingFrontend(fleet.prometheus_url)
-    definition = DigestDefinition(name="daily", channel="#eng", schedule=f"0 {end.hour} * * *", charts=[],
-                                  panels=["tokens", "sessions"])
+    definition = DigestDefinition(
+        name="daily", channel="#eng", schedule=f"0 {end.hour} * * *", charts=[], panels=["tokens", "sessions"]
+    )
     digest = DigestComposer(Panels(client, UTC, load_prices()), None).build(definition, end)
     client.close()
     start, before = end - timedelta(days=1), end - timedelta(days=2)
     headline = {h.key: (h.value, h.previous) for h in digest.headline()}
-    assert headline["input"] == (fleet.truth.total("input_tokens", start, end),
-                                 fleet.truth.total("input_tokens", before, start))
+    assert headline["input"] == (
+        fleet.truth.total("input_tokens", start, end),
+        fleet.truth.total("input_tokens", before, start),
+    )
     assert headline["conversations"][1] == fleet.truth.total("conversations", before, start)
     assert any("codex_tokens_total" in q for q in client.instant), (client.instant, client.ranges)  # the fallback ran
 

@@ -38,8 +38,10 @@ def test_bundled_prices():
 
 def test_override_file_replaces_and_adds_models(tmp_path):
     override = tmp_path / "prices.yaml"
-    override.write_text("models:\n  gpt-5-codex: {input: 2, cached_input: 0.2, output: 20}\n"
-                        "  in-house: {input: 0, cached_input: 0, output: 0.5}\n")
+    override.write_text(
+        "models:\n  gpt-5-codex: {input: 2, cached_input: 0.2, output: 20}\n"
+        "  in-house: {input: 0, cached_input: 0, output: 0.5}\n"
+    )
     prices = load_prices(override)
     assert prices.get("gpt-5-codex") == Price(2.0, 0.2, 20.0)
     assert prices.get("in-house") == Price(0.0, 0.0, 0.5)
@@ -48,8 +50,14 @@ def test_override_file_replaces_and_adds_models(tmp_path):
 
 @pytest.mark.parametrize(
     "text",
-    ["models: [1, 2]", "models:\n  m: {input: 1}", "models:\n  m: {input: -1, cached_input: 0, output: 1}",
-     "models:\n  m: {input: x, cached_input: 0, output: 1}", "models: {m: 3}", ": : :"],
+    [
+        "models: [1, 2]",
+        "models:\n  m: {input: 1}",
+        "models:\n  m: {input: -1, cached_input: 0, output: 1}",
+        "models:\n  m: {input: x, cached_input: 0, output: 1}",
+        "models: {m: 3}",
+        ": : :",
+    ],
 )
 def test_bad_override_files_name_the_setting(tmp_path, text):
     override = tmp_path / "prices.yaml"

@@ -23,15 +23,19 @@ FROM, TO = int(WEEK.start.timestamp() * 1000), int(WEEK.end.timestamp() * 1000)
 
 def test_values_are_url_encoded_and_times_are_unix_milliseconds():
     url = DashboardLink(TEMPLATE).url(WEEK.start, WEEK.end, {"model": "gpt-5 codex&co", "user": "a@b.c"})
-    assert url == (f"https://signoz.example/dashboard/codex?startTime={FROM}&endTime={TO}"
-                   "&model=gpt-5%20codex%26co&user=a%40b.c")
+    assert url == (
+        f"https://signoz.example/dashboard/codex?startTime={FROM}&endTime={TO}&model=gpt-5%20codex%26co&user=a%40b.c"
+    )
 
 
-@pytest.mark.parametrize("template, reason", [
-    ("https://grafana.example/d/x?from={start}", "unknown placeholder {start}"),
-    ("grafana.example/d/x?from={from}", "must start with http:// or https://"),
-    ("https://grafana.example/d/x?from={from", "unbalanced braces"),
-])
+@pytest.mark.parametrize(
+    "template, reason",
+    [
+        ("https://grafana.example/d/x?from={start}", "unknown placeholder {start}"),
+        ("grafana.example/d/x?from={from}", "must start with http:// or https://"),
+        ("https://grafana.example/d/x?from={from", "unbalanced braces"),
+    ],
+)
 def test_a_bad_template_is_refused_at_start_up(template: str, reason: str):
     with pytest.raises(SettingsError, match="CODEX_BOT_DASHBOARD_URL_TEMPLATE") as caught:
         load_settings(dashboard_url_template=template)

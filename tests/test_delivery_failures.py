@@ -23,16 +23,33 @@ from slack_sdk import WebClient
 
 from codex_bot.bot import assemble
 from codex_bot.cli import main
-from codex_bot.outbox import Backoff, Outbox, Outgoing
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Backoff, Outbox, Outgoing
 from codex_bot.settings import load_settings
 from codex_bot.slack.delivery_failures import RETRY_ACTION, FailedDelivery, FailureNotices
-from codex_bot.slack.message import Message
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 
 ADMIN = "U0ADMIN"
-NASTY = ["<!channel>", "<@U0ALICE>", "<#C0GENERAL>", "<https://evil.example|click>", "&amp;", "&lt;!here&gt;", "&",
-         "```", "`", "*", "\n", "\u202eevil\u202c", "שלום", "👩‍💻", ":warning:", "|", ">"]
+NASTY = [
+    "<!channel>",
+    "<@U0ALICE>",
+    "<#C0GENERAL>",
+    "<https://evil.example|click>",
+    "&amp;",
+    "&lt;!here&gt;",
+    "&",
+    "```",
+    "`",
+    "*",
+    "\n",
+    "\u202eevil\u202c",
+    "שלום",
+    "👩‍💻",
+    ":warning:",
+    "|",
+    ">",
+]
 hostile = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=8)), max_size=10).map("".join)
 hostile_or_huge = st.one_of(hostile, st.builds(lambda text, n: (text or "x") * n, hostile, st.integers(1, 600)))
 LIVE = re.compile(r"<(?:!|@|#|https?:)")  # a live mention or link
@@ -52,8 +69,9 @@ def transport(slack: SlackEmulator) -> SlackTransport:
 def alert(outbox: Outbox, n: int, channel: str) -> None:
     """A firing message and a reminder in its thread, as the alert notifier enqueues them."""
     outbox.put(Outgoing(f"alert:{n}:firing", channel, Message(f"FIRING rule-{n}")))
-    outbox.put(Outgoing(f"alert:{n}:reminder:1", channel, Message(f"Still firing rule-{n}"),
-                        thread_of=f"alert:{n}:firing"))
+    outbox.put(
+        Outgoing(f"alert:{n}:reminder:1", channel, Message(f"Still firing rule-{n}"), thread_of=f"alert:{n}:firing")
+    )
 
 
 def texts(slack: SlackEmulator, channel: str) -> list[str]:
@@ -98,8 +116,14 @@ def test_a_retry_leaves_out_a_message_whose_chain_went_on_without_it(tmp_path, s
     retried = outbox.retry_failed()
     assert (retried.queued, retried.superseded) == ([], ["alert:1:firing"])
     assert outbox.status("alert:1:firing") == "superseded" and not outbox.failed()
-    outbox.put(Outgoing("alert:1:reminder:2", slack.channel("codex-ops").id, Message("Still firing again"),
-                        thread_of="alert:1:firing"))
+    outbox.put(
+        Outgoing(
+            "alert:1:reminder:2",
+            slack.channel("codex-ops").id,
+            Message("Still firing again"),
+            thread_of="alert:1:firing",
+        )
+    )
     outbox.flush(transport(slack))
     assert texts(slack, "codex-ops") == ["Still firing rule-1", "Still firing again"]
 
@@ -114,11 +138,20 @@ def test_without_anyone_to_tell_the_failure_is_logged_with_the_settings_to_set(t
 
 
 def block_action(action_id: str, user: str, response_url: str) -> str:
-    payload = {"type": "block_actions", "user": {"id": user, "username": user}, "team": {"id": "T0EMULATE"},
-               "api_app_id": "A0CODEXBOT", "token": "legacy", "container": {"type": "message"},
-               "trigger_id": "1.2.3", "channel": {"id": "D0ADMIN"}, "response_url": response_url,
-               "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": "all",
-                            "action_ts": "1700000000.1"}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user},
+        "team": {"id": "T0EMULATE"},
+        "api_app_id": "A0CODEXBOT",
+        "token": "legacy",
+        "container": {"type": "message"},
+        "trigger_id": "1.2.3",
+        "channel": {"id": "D0ADMIN"},
+        "response_url": response_url,
+        "actions": [
+            {"type": "button", "action_id": action_id, "block_id": "b", "value": "all", "action_ts": "1700000000.1"}
+        ],
+    }
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -131,13 +164,13 @@ def test_admins_retry_with_the_command_the_button_or_the_cli(tmp_path, slack, mo
 
     def ask(text: str, user: str, name: str) -> str:
         served.command(text, slack.response_url(name), user_id=user)
-        (answer,) = slack.wait_calls("response_url", int(name))[int(name) - 1:]
+        (answer,) = slack.wait_calls("response_url", int(name))[int(name) - 1 :]
         return json.dumps(blocks_of(answer.body))
 
     def click(user: str, name: str) -> str:
         body = block_action(RETRY_ACTION, user, slack.response_url(name))
         assert requests.post(served.url, data=body, headers=signed_headers(served.secret, body), timeout=10).ok
-        (answer,) = slack.wait_calls("response_url", int(name))[int(name) - 1:]
+        (answer,) = slack.wait_calls("response_url", int(name))[int(name) - 1 :]
         return answer.body["text"]
 
     try:
@@ -174,13 +207,20 @@ def test_rules_check_slack_and_the_start_up_check_name_each_bad_channel(tmp_path
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "codex.yaml").write_text(
         "routing:\n  default: C0OLDALERTS\n  by_severity: {critical: " + oncall + "}\n"
-        "rules:\n  - name: token-spike\n    figure: tokens.total\n    window: 1h\n    condition: 'above 1000'\n")
+        "rules:\n  - name: token-spike\n    figure: tokens.total\n    window: 1h\n    condition: 'above 1000'\n"
+    )
     (tmp_path / "digests.yaml").write_text(
         "digests:\n  - {name: daily, channel: C0CODEXOPS, schedule: '0 9 * * *'}\n"
-        "  - {name: leads, channel: '#eng-leads', schedule: '0 9 * * 1'}\n")
-    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "CODEX_BOT_SLACK_API_URL": slack.base_url,
-           "CODEX_BOT_RULES_DIR": str(tmp_path / "rules"), "CODEX_BOT_DIGESTS_FILE": str(tmp_path / "digests.yaml"),
-           "CODEX_BOT_STATE_DB": str(tmp_path / "state.sqlite"), "CODEX_BOT_ADMIN_USERS": ADMIN}
+        "  - {name: leads, channel: '#eng-leads', schedule: '0 9 * * 1'}\n"
+    )
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "CODEX_BOT_SLACK_API_URL": slack.base_url,
+        "CODEX_BOT_RULES_DIR": str(tmp_path / "rules"),
+        "CODEX_BOT_DIGESTS_FILE": str(tmp_path / "digests.yaml"),
+        "CODEX_BOT_STATE_DB": str(tmp_path / "state.sqlite"),
+        "CODEX_BOT_ADMIN_USERS": ADMIN,
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
@@ -200,8 +240,11 @@ def test_rules_check_slack_and_the_start_up_check_name_each_bad_channel(tmp_path
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(texts=st.lists(hostile_or_huge, min_size=1, max_size=12), error=hostile_or_huge,
-       code=st.sampled_from([None, "not_in_channel", "channel_not_found", "is_archived", "token_revoked"]))
+@given(
+    texts=st.lists(hostile_or_huge, min_size=1, max_size=12),
+    error=hostile_or_huge,
+    code=st.sampled_from([None, "not_in_channel", "channel_not_found", "is_archived", "token_revoked"]),
+)
 def test_a_failure_notice_from_hostile_messages_passes_slack_and_links_only_the_channel(texts, error, code):
     failed = [FailedDelivery(f"k{i}", "C0ONCALL", code, error, text) for i, text in enumerate(texts)]
     message = FailureNotices.message("C0ONCALL", code, failed)

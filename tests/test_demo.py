@@ -24,16 +24,16 @@ from prometheus_fleet import require_binaries
 from slack_emulator import BOT_TOKEN, SlackEmulator
 
 from codex_bot.cli import main as codex_bot
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import Delivery, Destination, Message
 from codex_bot.demo.script import BUSIEST_MODEL, ME_COMMAND, DemoOptions, DemoReport, demo_person, run
 from codex_bot.metrics.ranges import parse_range
 from codex_bot.settings import Settings, load_settings
+from codex_bot.simulate.fleet import simulate
+from codex_bot.simulate.truth import GroundTruth
 from codex_bot.slack.blocks import cell
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
-from codex_bot.telemetry.ingest_cli import label_rule
-from codex_bot.telemetry.simulate import simulate
-from codex_bot.telemetry.truth import GroundTruth
+from codex_bot.telemetry.labels import label_rule
 
 pytestmark = pytest.mark.prometheus
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -64,7 +64,7 @@ def message(text: str, command: str) -> str:
     """What the demo printed between ``$ /codex <command>`` and the next command or section."""
     start = text.index(f"$ /codex {command}\n")
     ends = [i for i in (text.find("\n$ /codex ", start + 1), text.find("\n━━ ", start + 1)) if i != -1]
-    return text[start:min(ends)]
+    return text[start : min(ends)]
 
 
 def table_row(printed: str, first: str) -> list[str]:
@@ -96,11 +96,11 @@ def test_the_home_view_and_codex_me_are_printed_with_the_ground_truth(console_ru
     fleet = console_run.report.fleet
     assert fleet is not None
     email, week = demo_person(fleet).email, (fleet.at - timedelta(days=7), fleet.at)
-    text = console_run.text[console_run.text.index("━━ 4 · Your own numbers"):]
+    text = console_run.text[console_run.text.index("━━ 4 · Your own numbers") :]
     me = message(text, ME_COMMAND)
     mine = console_run.truth.total("input_tokens", *week, where={"user": email})
     assert "Your Codex usage · 7d" in me and f"Tokens in: {cell(mine, 'tokens')} " in me and f"user={email}" in me
-    home = text[text.index("── App Home of U0LEAD (views.publish) ──\nCodex usage · 7d"):]
+    home = text[text.index("── App Home of U0LEAD (views.publish) ──\nCodex usage · 7d") :]
     team = console_run.truth.total("input_tokens", *week)
     assert "[ Range: 7d ▾ ]" in home and f"Tokens in: {cell(team, 'tokens')} " in home
     assert "Your share of the team" in home and "Next digests" in home and "daily-eng" in home
@@ -122,15 +122,16 @@ def test_an_alert_fires_and_resolves_in_its_thread(console_run: ConsoleRun) -> N
     text = console_run.text
     firing = re.search(r"── message (\d+) → #codex-alerts ──\nFIRING · success-rate-drop", text)
     assert firing, text
-    assert re.search(rf"── message \d+ edits #codex-alerts {firing.group(1)}\.000000 ──\nRESOLVED · success-rate-drop",
-                     text)
+    assert re.search(
+        rf"── message \d+ edits #codex-alerts {firing.group(1)}\.000000 ──\nRESOLVED · success-rate-drop", text
+    )
     assert f"→ #codex-alerts thread {firing.group(1)}.000000 ──\n:white_check_mark: Resolved after" in text
 
 
 def test_the_daily_digest_is_posted_with_the_alert(console_run: ConsoleRun) -> None:
     digest = console_run.report.digest
     assert digest is not None and digest.startswith("Codex yesterday")
-    posted = console_run.text[console_run.text.index("── message", console_run.text.index("━━ 3 ·")):]
+    posted = console_run.text[console_run.text.index("── message", console_run.text.index("━━ 3 ·")) :]
     assert posted.startswith("── message") and "→ #eng-codex ──\n" + digest in posted
     assert "Alerts fired (1)" in posted and "success-rate-drop" in posted
 
@@ -155,15 +156,17 @@ def test_nothing_it_started_is_left(console_run: ConsoleRun) -> None:
     assert "working files removed" in console_run.text
 
 
-def test_with_a_slack_token_the_demo_posts_to_its_channel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_with_a_slack_token_the_demo_posts_to_its_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     require_binaries()
     with SlackEmulator(channels=["demo"]) as slack:
         monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
         monkeypatch.setenv("CODEX_BOT_SLACK_API_URL", slack.base_url)
         monkeypatch.setenv("CODEX_BOT_DEMO_CHANNEL", "C0DEMO")
-        status = codex_bot(["demo", "--out", str(tmp_path / "out"), "--developers", "25", "--days", "7",
-                            "--seed", "4242"])
+        status = codex_bot(
+            ["demo", "--out", str(tmp_path / "out"), "--developers", "25", "--days", "7", "--seed", "4242"]
+        )
         assert status == 0, capsys.readouterr()
         posts = slack.calls_to("chat.postMessage")
     assert {call.body["channel"] for call in posts} == {"C0DEMO"}
@@ -217,12 +220,17 @@ def test_sigterm_stops_what_it_started_too(tmp_path: Path) -> None:
     require_binaries()
     folders = set(Path(tempfile.gettempdir()).glob("codex-bot-demo-*"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CODEX_BOT_"))}
-    demo = subprocess.Popen([sys.executable, "-m", "codex_bot", "demo", "--developers", "3", "--days", "7",
-                             "--out", str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "codex_bot", "demo", "--developers", "3", "--days", "7", "--out", str(tmp_path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline, started = time.monotonic() + 60, set()
     while len(started) < 2 and time.monotonic() < deadline and demo.poll() is None:
-        started = {int(pid) for task in Path(f"/proc/{demo.pid}/task").glob("*/children")
-                   for pid in task.read_text().split()}
+        started = {
+            int(pid) for task in Path(f"/proc/{demo.pid}/task").glob("*/children") for pid in task.read_text().split()
+        }
         time.sleep(0.05)
     assert len(started) >= 2, "Prometheus and the chart renderer never ran"
     demo.terminate()
@@ -233,11 +241,17 @@ def test_sigterm_stops_what_it_started_too(tmp_path: Path) -> None:
     assert set(Path(tempfile.gettempdir()).glob("codex-bot-demo-*")) == folders
 
 
-@pytest.mark.parametrize("flags, complaint", [
-    (["--days", "3"], "at least 7"), (["--developers", "0"], "at least 1"), (["--days", "many"], "not a number"),
-])
-def test_bad_flags_are_refused_with_a_reason(flags: list[str], complaint: str,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "flags, complaint",
+    [
+        (["--days", "3"], "at least 7"),
+        (["--developers", "0"], "at least 1"),
+        (["--days", "many"], "not a number"),
+    ],
+)
+def test_bad_flags_are_refused_with_a_reason(
+    flags: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_:
         codex_bot(["demo", *flags])
     assert exit_.value.code == 2 and complaint in capsys.readouterr().err

@@ -68,8 +68,11 @@ def compose_services() -> dict[str, dict[str, Any]]:
 
 def codex_bot_services() -> dict[str, dict[str, Any]]:
     """Compose services built from deploy/Dockerfile (their command runs after the `codex-bot` entrypoint)."""
-    return {name: svc for name, svc in compose_services().items()
-            if isinstance(svc.get("build"), dict) and svc["build"].get("dockerfile") == "deploy/Dockerfile"}
+    return {
+        name: svc
+        for name, svc in compose_services().items()
+        if isinstance(svc.get("build"), dict) and svc["build"].get("dockerfile") == "deploy/Dockerfile"
+    }
 
 
 def listen_port(argv: list[str]) -> int:
@@ -77,6 +80,7 @@ def listen_port(argv: list[str]) -> int:
 
 
 # --- YAML and Prometheus -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", yaml_files(), ids=lambda p: str(p.relative_to(DEPLOY)))
 def test_yaml_file_parses(path: Path) -> None:
@@ -158,18 +162,25 @@ def test_recording_rules_compute_hourly_increases_exactly(tmp_path: Path) -> Non
             expected: dict[tuple[str, ...], int] = defaultdict(int)
             for labels, values in inputs[series]:
                 expected[tuple(labels[label] for label in by)] += values[60 * hour] - values[60 * (hour - 1)]
-            samples = [{"labels": promtool_labels(rule["record"], dict(zip(by, key, strict=True))), "value": value}
-                       for key, value in sorted(expected.items())]
+            samples = [
+                {"labels": promtool_labels(rule["record"], dict(zip(by, key, strict=True))), "value": value}
+                for key, value in sorted(expected.items())
+            ]
             tests.append({"expr": rule["record"], "eval_time": f"{hour}h", "exp_samples": samples})
     spec = {
         "rule_files": [str(PROMETHEUS_DIR / "rules.yml")],
         "evaluation_interval": "1m",
-        "tests": [{
-            "interval": "1m",
-            "input_series": [{"series": promtool_labels(series, labels), "values": " ".join(map(str, values))}
-                             for series, all_series in inputs.items() for labels, values in all_series],
-            "promql_expr_test": tests,
-        }],
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": promtool_labels(series, labels), "values": " ".join(map(str, values))}
+                    for series, all_series in inputs.items()
+                    for labels, values in all_series
+                ],
+                "promql_expr_test": tests,
+            }
+        ],
     }
     test_file = tmp_path / "rules_test.yml"
     test_file.write_text(yaml.safe_dump(spec), encoding="utf-8")
@@ -178,6 +189,7 @@ def test_recording_rules_compute_hourly_increases_exactly(tmp_path: Path) -> Non
 
 
 # --- commands: Compose, Kubernetes, images ---------------------------------------------------------------
+
 
 def test_compose_runs_real_subcommands_with_serve_and_ingest() -> None:
     services = codex_bot_services()
@@ -196,23 +208,33 @@ def test_compose_serve_finds_prometheus_renderer_and_state_volume() -> None:
     assert "http://prometheus:9090" in environment["CODEX_BOT_PROMETHEUS_URL"]
     renderer_port = services["chart-renderer"].get("environment", {}).get("PORT", 13400)
     assert f"http://chart-renderer:{renderer_port}" in environment["CODEX_BOT_QUICKCHART_URL"]
-    assert any(volume.startswith("state:") and environment["CODEX_BOT_STATE_DB"].startswith(volume.split(":")[1])
-               for volume in serve["volumes"])
+    assert any(
+        volume.startswith("state:") and environment["CODEX_BOT_STATE_DB"].startswith(volume.split(":")[1])
+        for volume in serve["volumes"]
+    )
     prometheus_flags = services["prometheus"]["command"]
     assert "--storage.tsdb.retention.time=400d" in prometheus_flags
 
 
 def kubernetes_documents() -> list[dict[str, Any]]:
     kustomization = load_yaml(KUBERNETES / "kustomization.yaml")
-    return [doc for resource in kustomization["resources"]
-            for doc in yaml.safe_load_all((KUBERNETES / resource).read_text(encoding="utf-8")) if doc]
+    return [
+        doc
+        for resource in kustomization["resources"]
+        for doc in yaml.safe_load_all((KUBERNETES / resource).read_text(encoding="utf-8"))
+        if doc
+    ]
 
 
 def test_kubernetes_containers_run_real_subcommands_and_named_images() -> None:
     kustomization = load_yaml(KUBERNETES / "kustomization.yaml")
     image_names = {image["name"] for image in kustomization["images"]}
-    containers = [c for doc in kubernetes_documents() if doc["kind"] == "Deployment"
-                  for c in doc["spec"]["template"]["spec"]["containers"]]
+    containers = [
+        c
+        for doc in kubernetes_documents()
+        if doc["kind"] == "Deployment"
+        for c in doc["spec"]["template"]["spec"]["containers"]
+    ]
     assert {c["image"] for c in containers} == image_names
     bot_commands = [c["args"] for c in containers if c["image"] == CODEX_IMAGE]
     for argv in bot_commands:
@@ -221,8 +243,11 @@ def test_kubernetes_containers_run_real_subcommands_and_named_images() -> None:
 
 
 def test_kubernetes_serve_keeps_one_replica_on_its_volume() -> None:
-    serve = next(doc for doc in kubernetes_documents()
-                 if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "codex-bot-serve")
+    serve = next(
+        doc
+        for doc in kubernetes_documents()
+        if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "codex-bot-serve"
+    )
     assert serve["spec"]["replicas"] == 1 and serve["spec"]["strategy"]["type"] == "Recreate"
 
 
@@ -253,8 +278,9 @@ def test_renderer_image_installs_production_packages_only() -> None:
     instructions = dockerfile_instructions(renderer / "Dockerfile")
     ops = dict(instructions)
     assert ops["FROM"] == "node:20-slim"
-    assert any(op == "RUN" and "npm ci --omit=dev" in args and "fonts-dejavu-core" not in args
-               for op, args in instructions)
+    assert any(
+        op == "RUN" and "npm ci --omit=dev" in args and "fonts-dejavu-core" not in args for op, args in instructions
+    )
     assert any(op == "RUN" and "fonts-dejavu-core" in args for op, args in instructions)
     for source in copy_sources(instructions):
         assert (renderer / source).exists(), f"chart-renderer/Dockerfile copies {source}, which is missing"
@@ -262,7 +288,7 @@ def test_renderer_image_installs_production_packages_only() -> None:
 
 def healthcheck_argv(path: Path) -> list[str]:
     args = dict(dockerfile_instructions(path))["HEALTHCHECK"]
-    return json.loads(args[args.index("CMD") + 3:].strip())
+    return json.loads(args[args.index("CMD") + 3 :].strip())
 
 
 def run_healthcheck(argv: list[str], env: dict[str, str]) -> int:
@@ -288,6 +314,7 @@ def test_renderer_healthcheck_follows_the_real_renderer() -> None:
 
 
 # --- Codex snippet and settings ------------------------------------------------------------------------
+
 
 def test_codex_snippet_sends_logs_to_ingest_without_prompts() -> None:
     otel = tomllib.loads((DEPLOY / "codex" / "config.toml.snippet").read_text(encoding="utf-8"))["otel"]
@@ -352,8 +379,9 @@ def test_collector_pipelines_use_defined_known_components() -> None:
 def collector_metrics() -> dict[str, tuple[tuple[str, ...], dict[str, Any]]]:
     """Metric name → (label keys, definition) for every metric the Collector's connectors produce."""
     connectors = load_yaml(COLLECTOR)["connectors"]
-    metrics = {name: (tuple(a["key"] for a in spec["attributes"]), spec)
-               for name, spec in connectors["count"]["logs"].items()}
+    metrics = {
+        name: (tuple(a["key"] for a in spec["attributes"]), spec) for name, spec in connectors["count"]["logs"].items()
+    }
     for spec in connectors["signaltometrics"]["logs"]:
         metrics[spec["name"]] = (tuple(a["key"] for a in spec["attributes"]), spec)
     return metrics
@@ -364,8 +392,13 @@ def test_collector_produces_the_metric_contract() -> None:
     assert {name: labels for name, (labels, _) in metrics.items()} == {f.name: f.labels for f in FAMILIES}
     duration = metrics["codex_tool_duration_seconds"][1]["histogram"]
     assert tuple(duration["buckets"]) == TOOL_DURATION_BUCKETS
-    token_types = [a["default_value"] for spec in load_yaml(COLLECTOR)["connectors"]["signaltometrics"]["logs"]
-                   if spec["name"] == "codex_tokens" for a in spec["attributes"] if a["key"] == "type"]
+    token_types = [
+        a["default_value"]
+        for spec in load_yaml(COLLECTOR)["connectors"]["signaltometrics"]["logs"]
+        if spec["name"] == "codex_tokens"
+        for a in spec["attributes"]
+        if a["key"] == "type"
+    ]
     assert token_types == ["input", "cached_input", "output", "reasoning_output"]
 
 
@@ -424,8 +457,13 @@ def test_vmagent_scrapes_every_ingest_replica_into_the_cluster() -> None:
     (config_path,) = flag_values(argv, "promscrape.config")
     mounted = {target: source for source, target, *_ in (v.split(":") for v in services["vmagent"]["volumes"])}
     config_file = SCALE_OUT / mounted[config_path]
-    check = subprocess.run(["vmagent", f"-promscrape.config={config_file}", "-dryRun"],
-                           capture_output=True, text=True, timeout=60, check=False)
+    check = subprocess.run(
+        ["vmagent", f"-promscrape.config={config_file}", "-dryRun"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert check.returncode == 0, check.stdout + check.stderr  # the real vmagent (Debian victoria-metrics) accepts it
     (job,) = load_yaml(config_file)["scrape_configs"]
     (discovery,) = job["dns_sd_configs"]
@@ -437,7 +475,9 @@ def test_vmagent_scrapes_every_ingest_replica_into_the_cluster() -> None:
 
 def test_the_victoriametrics_cluster_wires_every_storage_node() -> None:
     services = scale_out_services()
-    storage = sorted(name for name, svc in services.items() if svc.get("image", "").startswith("victoriametrics/vmstorage"))
+    storage = sorted(
+        name for name, svc in services.items() if svc.get("image", "").startswith("victoriametrics/vmstorage")
+    )
     assert len(storage) >= 2
     versions = {svc["image"].rsplit(":", 1)[1] for name, svc in services.items() if name.startswith("vm")}
     assert versions <= {"v1.79.5", "v1.79.5-cluster"}, "the release the tests run (Debian's 1.79)"
@@ -454,8 +494,12 @@ def test_the_victoriametrics_cluster_wires_every_storage_node() -> None:
 
 def scale_out_k8s() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     kustomization = load_yaml(SCALE_OUT_K8S / "kustomization.yaml")
-    patches = [doc for patch in kustomization["patches"]
-               for doc in yaml.safe_load_all((SCALE_OUT_K8S / patch["path"]).read_text(encoding="utf-8")) if doc]
+    patches = [
+        doc
+        for patch in kustomization["patches"]
+        for doc in yaml.safe_load_all((SCALE_OUT_K8S / patch["path"]).read_text(encoding="utf-8"))
+        if doc
+    ]
     return kustomization, patches
 
 
@@ -482,8 +526,13 @@ def test_kubernetes_scale_out_patches_the_base_onto_postgresql() -> None:
 
 def test_kubernetes_scale_out_scrapes_ingest_pods_into_a_vmcluster() -> None:
     kustomization, patches = scale_out_k8s()
-    docs = {doc["kind"]: doc for resource in kustomization["resources"] if resource.endswith(".yaml")
-            for doc in yaml.safe_load_all((SCALE_OUT_K8S / resource).read_text(encoding="utf-8")) if doc}
+    docs = {
+        doc["kind"]: doc
+        for resource in kustomization["resources"]
+        if resource.endswith(".yaml")
+        for doc in yaml.safe_load_all((SCALE_OUT_K8S / resource).read_text(encoding="utf-8"))
+        if doc
+    }
     cluster = docs["VMCluster"]
     name = cluster["metadata"]["name"]
     assert cluster["spec"]["vmstorage"]["replicaCount"] >= cluster["spec"]["replicationFactor"] >= 2
@@ -492,8 +541,11 @@ def test_kubernetes_scale_out_scrapes_ingest_pods_into_a_vmcluster() -> None:
     write = urlsplit(agent["spec"]["remoteWrite"][0]["url"])
     assert write.hostname.split(".")[0] == f"vminsert-{name}" and write.path == "/insert/0/prometheus/api/v1/write"
     assert scrape["metadata"]["labels"].items() >= agent["spec"]["podScrapeSelector"]["matchLabels"].items()
-    ingest = next(doc for doc in kubernetes_documents()
-                  if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "codex-bot-ingest")
+    ingest = next(
+        doc
+        for doc in kubernetes_documents()
+        if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "codex-bot-ingest"
+    )
     template = ingest["spec"]["template"]
     assert template["metadata"]["labels"].items() >= scrape["spec"]["selector"]["matchLabels"].items()
     ports = {p["name"] for c in template["spec"]["containers"] for p in c["ports"]}

@@ -58,8 +58,22 @@ def test_preview_prints_the_digest_and_writes_its_charts(fleet, configured, tmp_
 @pytest.mark.prometheus
 def test_preview_json_carries_the_figures(fleet, configured, tmp_path, capsys):
     end = fleet.align(fleet.end)
-    assert main(["digest", "--preview", "--json", "--out", str(tmp_path), "--at", str(int(end.timestamp())),
-                 "--range", "7d"]) == 0
+    assert (
+        main(
+            [
+                "digest",
+                "--preview",
+                "--json",
+                "--out",
+                str(tmp_path),
+                "--at",
+                str(int(end.timestamp())),
+                "--range",
+                "7d",
+            ]
+        )
+        == 0
+    )
     (digest,) = json.loads(capsys.readouterr().out)
     start = end - timedelta(days=7)
     assert digest["range"]["start"] == start.isoformat() and digest["range"]["end"] == end.isoformat()
@@ -68,8 +82,11 @@ def test_preview_json_carries_the_figures(fleet, configured, tmp_path, capsys):
     assert figures["Conversations"]["previous"] == fleet.truth.total("conversations", start - timedelta(days=7), start)
     assert figures["Model calls"]["value"] == fleet.truth.total("model_calls", start, end)
     assert [row["tool"] for row in digest["top"]["tools"]] == [
-        k[0] for k, _ in sorted(fleet.truth.total("tool_calls", start, end, by=("tool",)).items(),
-                                key=lambda item: (-item[1], item[0]))][:5]
+        k[0]
+        for k, _ in sorted(
+            fleet.truth.total("tool_calls", start, end, by=("tool",)).items(), key=lambda item: (-item[1], item[0])
+        )
+    ][:5]
     assert digest["messages"][0][0]["type"] == "header"
     assert all(Path(f).exists() for f in digest["chart_files"])
 

@@ -12,20 +12,20 @@ import pytest
 from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from slack_emulator import ServedApp, SlackEmulator, blocks_of, build_bot
 
-from codex_bot.alerts.loader import Problem
+from codex_bot.bot import build_parts, digest_command_deps
 from codex_bot.commands.digest_commands import (
     ON_DEMAND,
-    DigestCommandDeps,
     parse_digest_words,
     register,
 )
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.service import load_definitions
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
 from codex_bot.settings import load_settings
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.store import Store
+from codex_bot.yamlfile import Problem
 
 CHANNEL = "C0GENERAL"  # the emulator's slash commands come from here, channel name "general"
 
@@ -33,9 +33,14 @@ CHANNEL = "C0GENERAL"  # the emulator's slash commands come from here, channel n
 @pytest.fixture(scope="module")
 def slack(fleet, chart_renderer, tmp_path_factory) -> Iterator[tuple[SlackEmulator, ServedApp]]:  # noqa: F811
     work = tmp_path_factory.mktemp("digest-command")
-    settings = {"prometheus_url": fleet.prometheus_url, "quickchart_url": chart_renderer.base_url, "timezone": "UTC",
-                "digests_file": work / "digests.yaml", "state_db": work / "state.sqlite",
-                "personal_data_channels": ["general"]}
+    settings = {
+        "prometheus_url": fleet.prometheus_url,
+        "quickchart_url": chart_renderer.base_url,
+        "timezone": "UTC",
+        "digests_file": work / "digests.yaml",
+        "state_db": work / "state.sqlite",
+        "personal_data_channels": ["general"],
+    }
     (work / "digests.yaml").write_text(
         f"digests:\n  - name: daily\n    channel: '#eng'\n    schedule: '0 {fleet.end.hour} * * *'\n    charts: [usage]\n"
     )
@@ -45,8 +50,7 @@ def slack(fleet, chart_renderer, tmp_path_factory) -> Iterator[tuple[SlackEmulat
         deps.clock = lambda: at
         store = Store.open(work / "state.sqlite")
         configured = load_settings(**settings)
-        digest_deps = DigestCommandDeps.from_settings(configured, store, deps.transport,
-                                                     load_definitions(configured))
+        digest_deps = digest_command_deps(build_parts(configured, deps.transport, store), load_definitions(configured))
         digest_deps.clock = lambda: at
         register(deps, digest_deps)
         served = ServedApp(app)
@@ -117,7 +121,9 @@ def test_digest_words():
 
 
 def test_with_a_broken_digests_file_named_digests_say_why_and_ranges_still_work():
-    broken = DigestFile(Path("rules/digests.yaml"), problems=[Problem(Path("rules/digests.yaml"), 4, "unknown key 'chanel'")])
+    broken = DigestFile(
+        Path("rules/digests.yaml"), problems=[Problem(Path("rules/digests.yaml"), 4, "unknown key 'chanel'")]
+    )
     with pytest.raises(UserError) as refused:
         parse_digest_words(["daily"], broken, "UTC", "general")
     assert "rules/digests.yaml:4: unknown key 'chanel'" in str(refused.value)

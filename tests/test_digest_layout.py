@@ -32,16 +32,34 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def definition(**fields) -> DigestDefinition:
-    return DigestDefinition(**{"name": "daily", "channel": "#eng", "schedule": "0 9 * * *",
-                               "timezone": "Europe/Berlin", **fields})
+    return DigestDefinition(
+        **{"name": "daily", "channel": "#eng", "schedule": "0 9 * * *", "timezone": "Europe/Berlin", **fields}
+    )
 
 
 def alerts(count: int) -> list[EpisodeRecord]:
     start = END - timedelta(days=6)
-    return [EpisodeRecord(i, f"rule-{i:03d}", {"model": f"model-{i % 7}"}, ("critical", "warning", "info")[i % 3],
-                          start + timedelta(minutes=30 * i), start + timedelta(minutes=30 * i + 5), 80.0 + i % 10, 95.0,
-                          None if i % 4 == 0 else start + timedelta(minutes=30 * i + 20), 96.0, "recovered",
-                          None, None, None, None, None) for i in range(count)]
+    return [
+        EpisodeRecord(
+            i,
+            f"rule-{i:03d}",
+            {"model": f"model-{i % 7}"},
+            ("critical", "warning", "info")[i % 3],
+            start + timedelta(minutes=30 * i),
+            start + timedelta(minutes=30 * i + 5),
+            80.0 + i % 10,
+            95.0,
+            None if i % 4 == 0 else start + timedelta(minutes=30 * i + 20),
+            96.0,
+            "recovered",
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        for i in range(count)
+    ]
 
 
 def digest(count: int, **fields) -> Digest:
@@ -77,9 +95,24 @@ def test_a_small_digest_is_one_message_with_every_section():
     blocks = messages.main.blocks_json()
     check_limits(blocks)
     text = "\n".join(texts(blocks))
-    for label in ("Input tokens", "Output tokens", "Cached tokens", "Cache rate", "Conversations", "Model calls",
-                  "Success rate", "Command P95", "Est. cost", "Top users", "Top models", "Top tools", "Decisions",
-                  "Alerts fired (3)", "rule-002", "estimate"):
+    for label in (
+        "Input tokens",
+        "Output tokens",
+        "Cached tokens",
+        "Cache rate",
+        "Conversations",
+        "Model calls",
+        "Success rate",
+        "Command P95",
+        "Est. cost",
+        "Top users",
+        "Top models",
+        "Top tools",
+        "Decisions",
+        "Alerts fired (3)",
+        "rule-002",
+        "estimate",
+    ):
         assert label in text, label
     assert "dev05@example.com" not in text and "dev04@example.com" in text  # top 5 users
     assert "… and 9 more" in text
@@ -98,8 +131,9 @@ def test_a_digest_larger_than_one_message_splits_into_its_thread():
     thread_lines = [line for blocks in thread for t in texts(blocks) for line in t.splitlines() if "*rule-" in line]
     assert thread_lines == [alert_line(a, BERLIN) for a in big.alerts]  # every alert once, in order, no line split
     assert len(thread) >= 2  # ~200 kB of alert lines: more than 50 full sections, so several replies
-    assert [reply.text for reply in messages.thread] == [f"Codex digest: daily: details {i} of {len(thread)}"
-                                                         for i in range(1, len(thread) + 1)]
+    assert [reply.text for reply in messages.thread] == [
+        f"Codex digest: daily: details {i} of {len(thread)}" for i in range(1, len(thread) + 1)
+    ]
 
 
 def test_when_the_main_post_overflows_its_blocks_continue_in_the_thread_in_order():
@@ -141,6 +175,7 @@ def test_mrkdwn_control_characters_in_labels_are_escaped():
 
 # --- the period a digest covers ---------------------------------------------------------------------------
 
+
 def berlin(*args: int) -> datetime:
     return datetime(*args, tzinfo=BERLIN)
 
@@ -149,18 +184,23 @@ def test_an_alert_line_reads_in_its_figure_unit():
     (episode,) = alerts(1)
     line = alert_line(EpisodeRecord(**{**episode.__dict__, "value": 67.34, "threshold": 75.0, "unit": "percent"}), UTC)
     assert "at 67.3 % (threshold 75.0 %)" in line
-    seconds = alert_line(EpisodeRecord(**{**episode.__dict__, "value": 41.2, "threshold": 30.0, "unit": "seconds"}), UTC)
+    seconds = alert_line(
+        EpisodeRecord(**{**episode.__dict__, "value": 41.2, "threshold": 30.0, "unit": "seconds"}), UTC
+    )
     assert "at 41.2 s (threshold 30 s)" in seconds
 
 
-@pytest.mark.parametrize(("at", "schedule", "expected"), [
-    (berlin(2026, 11, 24, 9), "0 9 * * *", "1d"),
-    (berlin(2027, 3, 28, 9), "0 9 * * *", "23h"),  # spring forward: the day has 23 hours
-    (berlin(2026, 10, 25, 9), "0 9 * * *", "25h"),  # fall back: 25 hours
-    (berlin(2026, 11, 23, 9), "0 9 * * MON-FRI", "3d"),  # Monday's digest covers Friday to Monday
-    (berlin(2026, 11, 23, 8), "0 8 * * MON", "7d"),
-    (berlin(2026, 11, 24, 9, 45), "0 9 * * *", "1d"),  # as of later that day: the last complete period
-])
+@pytest.mark.parametrize(
+    ("at", "schedule", "expected"),
+    [
+        (berlin(2026, 11, 24, 9), "0 9 * * *", "1d"),
+        (berlin(2027, 3, 28, 9), "0 9 * * *", "23h"),  # spring forward: the day has 23 hours
+        (berlin(2026, 10, 25, 9), "0 9 * * *", "25h"),  # fall back: 25 hours
+        (berlin(2026, 11, 23, 9), "0 9 * * MON-FRI", "3d"),  # Monday's digest covers Friday to Monday
+        (berlin(2026, 11, 23, 8), "0 8 * * MON", "7d"),
+        (berlin(2026, 11, 24, 9, 45), "0 9 * * *", "1d"),  # as of later that day: the last complete period
+    ],
+)
 def test_default_period_is_the_time_since_the_previous_slot(at, schedule, expected):
     text, moment = period(definition(schedule=schedule), at.astimezone(UTC))
     assert text == expected
@@ -180,5 +220,16 @@ def test_rolling_text():
 
 
 def test_default_panels_cover_the_issue():
-    assert set(DEFAULT_PANELS) >= {"tokens", "cached", "cache-rate", "sessions", "success", "p95", "cost",
-                                   "users", "models", "tools", "decisions"}
+    assert set(DEFAULT_PANELS) >= {
+        "tokens",
+        "cached",
+        "cache-rate",
+        "sessions",
+        "success",
+        "p95",
+        "cost",
+        "users",
+        "models",
+        "tools",
+        "decisions",
+    }

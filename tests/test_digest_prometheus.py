@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from chart_fixtures import chart_renderer, read_png  # noqa: F401 - fixture
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.records import AlertRecords
-from codex_bot.commands.access import AccessPolicy
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.digests.compose import DigestComposer
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import digest_messages
@@ -22,7 +23,6 @@ from codex_bot.errors import UserError
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.service import Panels
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.store import Store
 
 pytestmark = pytest.mark.prometheus
@@ -52,8 +52,9 @@ def store(tmp_path_factory):
 
 def daily_at(end: datetime, **fields) -> DigestDefinition:
     """A daily digest whose slot is the fleet's end (a full hour, on the backfill grid)."""
-    return DigestDefinition(**{"name": "daily", "channel": f"#{CHANNEL}", "schedule": f"0 {end.hour} * * *",
-                               "timezone": "UTC", **fields})
+    return DigestDefinition(
+        **{"name": "daily", "channel": f"#{CHANNEL}", "schedule": f"0 {end.hour} * * *", "timezone": "UTC", **fields}
+    )
 
 
 def add_episode(store: Store, rule: str, fired_at: datetime, labels: dict[str, str]) -> None:
@@ -61,8 +62,13 @@ def add_episode(store: Store, rule: str, fired_at: datetime, labels: dict[str, s
         tx.execute(
             "INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value, threshold)"
             " VALUES (:rule, :key, :labels, 'warning', :started, :fired, 80.5, 95)",
-            {"rule": rule, "key": json.dumps(labels), "labels": json.dumps(labels),
-             "started": fired_at.timestamp() - 300, "fired": fired_at.timestamp()},
+            {
+                "rule": rule,
+                "key": json.dumps(labels),
+                "labels": json.dumps(labels),
+                "started": fired_at.timestamp() - 300,
+                "fired": fired_at.timestamp(),
+            },
         )
 
 
@@ -70,10 +76,14 @@ def expected_headline(truth, start: datetime, end: datetime, where=None) -> dict
     total = lambda measure: truth.total(measure, start, end, where)
     calls, failed, inputs = total("model_calls"), total("failed_model_calls"), total("input_tokens")
     return {
-        "Input tokens": inputs, "Output tokens": total("output_tokens"), "Cached tokens": total("cached_input_tokens"),
+        "Input tokens": inputs,
+        "Output tokens": total("output_tokens"),
+        "Cached tokens": total("cached_input_tokens"),
         "Cache rate": 100.0 * total("cached_input_tokens") / inputs if inputs else None,
-        "Conversations": total("conversations"), "Model calls": calls,
-        "Success rate": 100.0 * (calls - failed) / calls if calls else None, "Failed calls": failed,
+        "Conversations": total("conversations"),
+        "Model calls": calls,
+        "Success rate": 100.0 * (calls - failed) / calls if calls else None,
+        "Failed calls": failed,
     }
 
 
@@ -87,8 +97,12 @@ def test_digest_figures_equal_the_fleet_ground_truth(fleet, panels, store, chart
     definition = daily_at(end)
     add_episode(store, "success-drop", end - timedelta(hours=3), {"model": "gpt-5-codex"})
     add_episode(store, "old-news", end - timedelta(days=2), {})
-    composer = DigestComposer(panels, chart_renderer, alerts=AlertRecords(store),
-                              access=AccessPolicy(personal_data_channels=frozenset({CHANNEL})))
+    composer = DigestComposer(
+        panels,
+        chart_renderer,
+        alerts=AlertRecords(store),
+        access=AccessPolicy(personal_data_channels=frozenset({CHANNEL})),
+    )
     digest = composer.build(definition, end)
 
     start = end - timedelta(days=1)
@@ -103,8 +117,12 @@ def test_digest_figures_equal_the_fleet_ground_truth(fleet, panels, store, chart
 
     users = [(r["user"], r["prompts"]) for r in digest.rows("users")[:5]]
     assert users == top(truth, "prompts", "user", start, end, 5)
-    assert [(r["model"], r["model_calls"]) for r in digest.rows("models")[:5]] == top(truth, "model_calls", "model", start, end, 5)
-    assert [(r["tool"], r["calls"]) for r in digest.rows("tools")[:5]] == top(truth, "tool_calls", "tool", start, end, 5)
+    assert [(r["model"], r["model_calls"]) for r in digest.rows("models")[:5]] == top(
+        truth, "model_calls", "model", start, end, 5
+    )
+    assert [(r["tool"], r["calls"]) for r in digest.rows("tools")[:5]] == top(
+        truth, "tool_calls", "tool", start, end, 5
+    )
     decisions = {r["decision"]: r["count"] for r in digest.rows("decisions")}
     assert decisions == {k[0]: v for k, v in truth.total("decisions", start, end, by=("decision",)).items() if v}
 
@@ -166,10 +184,19 @@ def _error(call) -> Exception | None:
 def test_a_calendar_range_follows_the_digest_timezone(fleet, panels):
     berlin = ZoneInfo("Europe/Berlin")
     end = fleet.align(fleet.end)
-    definition = DigestDefinition(name="weekly", channel="#leads", schedule="0 8 * * MON", timezone="Europe/Berlin",
-                                  range="yesterday", panels=["sessions"], charts=[])
+    definition = DigestDefinition(
+        name="weekly",
+        channel="#leads",
+        schedule="0 8 * * MON",
+        timezone="Europe/Berlin",
+        range="yesterday",
+        panels=["sessions"],
+        charts=[],
+    )
     digest = DigestComposer(panels, None).build(definition, end)
     start, stop = (moment.astimezone(berlin) for moment in (digest.window.start, digest.window.end))
-    assert (start.hour, start.minute, stop.hour, stop.minute) == (0, 0, 0, 0) and stop.date() == end.astimezone(berlin).date()
+    assert (start.hour, start.minute, stop.hour, stop.minute) == (0, 0, 0, 0) and stop.date() == end.astimezone(
+        berlin
+    ).date()
     headline = {h.label: h.value for h in digest.headline()}
     assert headline["Conversations"] == fleet.truth.total("conversations", digest.window.start, digest.window.end)

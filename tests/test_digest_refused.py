@@ -9,7 +9,7 @@ from chart_fixtures import chart_renderer  # noqa: F401 - fixture
 from slack_emulator import blocks_of
 from test_digest_command import ask, slack  # noqa: F401 - the served bot with Prometheus and the renderer
 
-from codex_bot.slack.console import blocks_to_text
+from codex_bot.delivery.console import blocks_to_text
 
 pytestmark = pytest.mark.prometheus
 
@@ -56,8 +56,11 @@ def test_digest_charts_are_in_its_thread(slack):  # noqa: F811
     before = len(emulator.calls_to("files.completeUploadExternal"))
     posts_before = len(emulator.calls_to("chat.postMessage"))
     ask(emulator, served, "digest 7d", "charts")
-    posts = {(c.answer["channel"], c.answer["ts"]) for c in emulator.calls_to("chat.postMessage")[posts_before:]
-             if c.answer.get("ok") and not c.body.get("thread_ts")}
+    posts = {
+        (c.answer["channel"], c.answer["ts"])
+        for c in emulator.calls_to("chat.postMessage")[posts_before:]
+        if c.answer.get("ok") and not c.body.get("thread_ts")
+    }
     completed = emulator.calls_to("files.completeUploadExternal")[before:]
     assert completed and {(c.body["channel_id"], c.body.get("thread_ts")) for c in completed} <= posts
 

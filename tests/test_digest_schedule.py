@@ -19,19 +19,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from clocks import ManualClock
 
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Outbox
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.schedule import DigestScheduler, slot_key
 from codex_bot.digests.slots import next_slot
-from codex_bot.outbox import Outbox
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import Message
 from codex_bot.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
-
-
 
 
 def local(year: int, month: int, day: int, hour: int, minute: int = 0, tz: ZoneInfo = BERLIN) -> datetime:
@@ -58,8 +56,13 @@ class Bot:
         return [lines[i + 1] for i, line in enumerate(lines) if line.startswith("── message") and "thread" not in line]
 
 
-def daily(name: str = "daily", schedule: str = "0 9 * * *", tz: str = "Europe/Berlin", grace: str = "3h",
-          channel: str = "#eng") -> DigestDefinition:
+def daily(
+    name: str = "daily",
+    schedule: str = "0 9 * * *",
+    tz: str = "Europe/Berlin",
+    grace: str = "3h",
+    channel: str = "#eng",
+) -> DigestDefinition:
     return DigestDefinition(name=name, channel=channel, schedule=schedule, timezone=tz, grace=grace)
 
 
@@ -73,10 +76,13 @@ def posted_slots(bot: Bot, name: str = "daily") -> list[datetime]:
     return [slot for slot, status in bot.digests.ledger.history(name) if status == "queued"]
 
 
-@pytest.mark.parametrize(("start", "days", "expected_utc_hours"), [
-    (local(2027, 3, 25, 12), 6, [8, 8, 7, 7, 7, 7]),  # spring forward on Sunday 2027-03-28
-    (local(2026, 10, 22, 12), 6, [7, 7, 8, 8, 8, 8]),  # fall back on Sunday 2026-10-25
-])
+@pytest.mark.parametrize(
+    ("start", "days", "expected_utc_hours"),
+    [
+        (local(2027, 3, 25, 12), 6, [8, 8, 7, 7, 7, 7]),  # spring forward on Sunday 2027-03-28
+        (local(2026, 10, 22, 12), 6, [7, 7, 8, 8, 8, 8]),  # fall back on Sunday 2026-10-25
+    ],
+)
 def test_daily_digest_stays_at_nine_local_across_dst(state_target, start, days, expected_utc_hours):
     clock = ManualClock(start)
     bot = Bot(state_target, [daily()], clock)
@@ -219,21 +225,33 @@ def test_two_replicas_post_each_slot_once(state_target):
 
 
 def test_several_digests_channels_and_timezones(state_target):
-    digests = [daily("berlin", tz="Europe/Berlin", channel="#de"), daily("new-york", tz="America/New_York", channel="#us"),
-               DigestDefinition(name="weekly", channel="#leads", schedule="0 8 * * MON", timezone="Asia/Tokyo")]
+    digests = [
+        daily("berlin", tz="Europe/Berlin", channel="#de"),
+        daily("new-york", tz="America/New_York", channel="#us"),
+        DigestDefinition(name="weekly", channel="#leads", schedule="0 8 * * MON", timezone="Asia/Tokyo"),
+    ]
     clock = ManualClock(local(2026, 11, 22, 0))
     bot = Bot(state_target, digests, clock)
     bot.digests.run_due()
     run_every(bot, clock, local(2026, 11, 24, 0))
-    assert [s.astimezone(NEW_YORK).strftime("%a %H:%M") for s in posted_slots(bot, "new-york")] == ["Sun 09:00", "Mon 09:00"]
-    assert [s.astimezone(BERLIN).strftime("%a %H:%M") for s in posted_slots(bot, "berlin")] == ["Sun 09:00", "Mon 09:00"]
-    assert [s.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%a %H:%M") for s in posted_slots(bot, "weekly")] == ["Mon 08:00"]
+    assert [s.astimezone(NEW_YORK).strftime("%a %H:%M") for s in posted_slots(bot, "new-york")] == [
+        "Sun 09:00",
+        "Mon 09:00",
+    ]
+    assert [s.astimezone(BERLIN).strftime("%a %H:%M") for s in posted_slots(bot, "berlin")] == [
+        "Sun 09:00",
+        "Mon 09:00",
+    ]
+    assert [s.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%a %H:%M") for s in posted_slots(bot, "weekly")] == [
+        "Mon 08:00"
+    ]
     out = bot.out.getvalue()
     assert out.count("→ #de ──") == 2 and out.count("→ #us ──") == 2 and out.count("→ #leads ──") == 1
     assert out.count("→ #de thread") == 2 and out.count("→ #us thread") == 2 and out.count("→ #leads thread") == 1
 
 
 # --- APScheduler with its SQLite job store ----------------------------------------------------------------
+
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
@@ -278,7 +296,9 @@ def test_a_cron_job_fire_posts_through_the_ledger(state_target):
     scheduler = bot.digests.start()
     try:
         # the catch-up tick runs at start (nothing due at 08:59) and is then rescheduled
-        assert wait_for(lambda: scheduler.get_job("digests-tick", "digests").next_run_time > started + timedelta(seconds=60))
+        assert wait_for(
+            lambda: scheduler.get_job("digests-tick", "digests").next_run_time > started + timedelta(seconds=60)
+        )
         assert bot.posts() == []
         clock.now = local(2026, 11, 24, 9) + timedelta(seconds=30)
         scheduler.modify_job("digest:daily", "digests", next_run_time=datetime.now(UTC))

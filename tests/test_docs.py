@@ -21,7 +21,8 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 def test_configuration_page_is_generated_from_settings():
     assert PAGE == ROOT / "docs" / "configuration.md"
     assert PAGE.read_text(encoding="utf-8") == render(), (
-        "docs/configuration.md is stale: run `.venv/bin/python -m codex_bot.settings_doc --write`")
+        "docs/configuration.md is stale: run `.venv/bin/python -m codex_bot.settings_doc --write`"
+    )
 
 
 @pytest.mark.parametrize("field", list(Settings.model_fields))
@@ -72,4 +73,5 @@ def test_the_metric_contract_table_lists_each_familys_labels():
     text = (ROOT / "docs" / "operating.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `(codex_\w+)` \| (?:counter|histogram) \| ([^|]+) \|", text, flags=re.M))
     assert {name: tuple(re.findall(r"`(\w+)`", labels)) for name, labels in rows.items()} == {
-        family.series_name: family.labels for family in FAMILIES}
+        family.series_name: family.labels for family in FAMILIES
+    }

@@ -65,7 +65,7 @@ class Stream:
                 continue  # no series, or never shown: its increments are lost with the process
             born = bisect.bisect_right(shown, mine[0][0])  # the first scrape after the first increment
             values, total, pending = [(shown[born], 0.0)], 0, list(mine)  # shown at 0 once, then counting
-            for t in shown[born + 1:]:
+            for t in shown[born + 1 :]:
                 while pending and pending[0][0] < t:
                     total += pending[0][1]
                     seen.append((t, pending.pop(0)[1]))
@@ -83,7 +83,10 @@ def streams(draw: st.DrawFn, user: str) -> Stream:
     interval = draw(st.sampled_from([1000, 5000, 15000, 60000]))
     times = st.integers(0, SPAN_MS - 1)
     return Stream(
-        user, interval, draw(st.integers(0, interval - 1)), draw(st.integers(0, 40)),
+        user,
+        interval,
+        draw(st.integers(0, interval - 1)),
+        draw(st.integers(0, 40)),
         tuple(draw(st.lists(st.tuples(times, st.integers(0, 3)), max_size=2))),
         tuple(draw(st.lists(st.tuples(times, st.integers(1, 5000)), min_size=1, max_size=25))),
     )
@@ -136,9 +139,12 @@ def test_exact_counts_equal_the_scraped_increments(tmp_path_factory, fleet: list
                 end = int(moment.timestamp() * 1000)
                 assert value == truth(mine, end - step * 1000, end), (moment, step)
         assert sum(p[1] for s in chart for p in s.points) == sum(
-            truth(mine, first - step * 1000, first + 40 * step * 1000) for mine in seen)
+            truth(mine, first - step * 1000, first + 40 * step * 1000) for mine in seen
+        )
         seconds = data.draw(st.integers(60, 3600))
-        both = client.query_instants(PROMQL_BY_USER.promql({}, seconds), _at(first), _at(first + seconds * 1000), seconds)
+        both = client.query_instants(
+            PROMQL_BY_USER.promql({}, seconds), _at(first), _at(first + seconds * 1000), seconds
+        )
         for moment, samples in both.items():
             end = int(moment.timestamp() * 1000)
             total = sum(truth(mine, end - seconds * 1000, end) for mine in seen)

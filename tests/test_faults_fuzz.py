@@ -68,11 +68,19 @@ class CapturingClient(PrometheusClient):
             raise
 
     def query(self, promql: str, at: datetime) -> list:
-        return self._capture(promql, lambda: [] if self.known is not None else super(CapturingClient, self).query(promql, at))
+        return self._capture(
+            promql, lambda: [] if self.known is not None else super(CapturingClient, self).query(promql, at)
+        )
 
     def query_range(self, promql: str, start: datetime, end: datetime, step_seconds: int) -> list:
-        return self._capture(promql, lambda: [] if self.known is not None
-                             else super(CapturingClient, self).query_range(promql, start, end, step_seconds))
+        return self._capture(
+            promql,
+            lambda: (
+                []
+                if self.known is not None
+                else super(CapturingClient, self).query_range(promql, start, end, step_seconds)
+            ),
+        )
 
     def label_values(self, label: str, match: Sequence[str] = ()) -> list[str]:
         self.captured.extend(match)
@@ -106,9 +114,15 @@ def rig(fleet: Fleet) -> Iterator[Rig]:
     known = {label: client.label_values(label) for label in FILTER_LABELS}
     client.close()
     with SlackEmulator() as slack:
-        _, deps = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}", timezone=TZ.key,
-                            personal_data_users=[USER], admin_users=[USER], rules_dir=REPO / "rules",
-                            quickchart_url=f"http://127.0.0.1:{free_port()}")
+        _, deps = build_bot(
+            slack,
+            prometheus_url=f"http://127.0.0.1:{free_port()}",
+            timezone=TZ.key,
+            personal_data_users=[USER],
+            admin_users=[USER],
+            rules_dir=REPO / "rules",
+            quickchart_url=f"http://127.0.0.1:{free_port()}",
+        )
         deps.replies = PanelReplies(TZ, None, source="fuzz")
         deps.clock = lambda: fleet.align(fleet.end)
         yield Rig(slack, deps, known)
@@ -117,8 +131,10 @@ def rig(fleet: Fleet) -> Iterator[Rig]:
 def assert_only_typed_values(promql: str, text: str) -> int:
     """Every matcher is ``label="value"`` with a fixed value of the panel or exactly a typed ``key=value``;
     returns how many typed values the text holds."""
-    typed = {(key.strip().lower(), SURROGATE.sub("\ufffd", value))  # lone surrogates are sent as U+FFFD
-             for key, _, value in (w.partition("=") for w in split_words(text))}
+    typed = {
+        (key.strip().lower(), SURROGATE.sub("\ufffd", value))  # lone surrogates are sent as U+FFFD
+        for key, _, value in (w.partition("=") for w in split_words(text))
+    }
     found = 0
     for selector in label_matchers(promql):
         for label, (op, value) in selector.items():
@@ -131,11 +147,50 @@ def assert_only_typed_values(promql: str, text: str) -> int:
     return found
 
 
-HOSTILE = ['x"} or vector(1) or {a="', 'plain"quote', "back\\slash", "trailing\\", "a{b}c", "}", "new\nline",
-           "\x00\x07\x1b[31m", "é 中文 😀 \u200b\u2028\ufeff", ".*", "gpt|.*", "$1 ${x}", "'single' `back`",
-           "\\x41\\u0041", '"', "=", "a=b", "model=x", "\ud800", "%22", "&lt;", "<!channel>", "*bold*"]
-RANGES = ["24h", "7d", "30d", "1h", "15m", "2w", "today", "yesterday", "this week", "last week", "this month",
-          "0h", "-1d", "999999d", "7D", "1y", "week"]
+HOSTILE = [
+    'x"} or vector(1) or {a="',
+    'plain"quote',
+    "back\\slash",
+    "trailing\\",
+    "a{b}c",
+    "}",
+    "new\nline",
+    "\x00\x07\x1b[31m",
+    "é 中文 😀 \u200b\u2028\ufeff",
+    ".*",
+    "gpt|.*",
+    "$1 ${x}",
+    "'single' `back`",
+    "\\x41\\u0041",
+    '"',
+    "=",
+    "a=b",
+    "model=x",
+    "\ud800",
+    "%22",
+    "&lt;",
+    "<!channel>",
+    "*bold*",
+]
+RANGES = [
+    "24h",
+    "7d",
+    "30d",
+    "1h",
+    "15m",
+    "2w",
+    "today",
+    "yesterday",
+    "this week",
+    "last week",
+    "this month",
+    "0h",
+    "-1d",
+    "999999d",
+    "7D",
+    "1y",
+    "week",
+]
 WORDS = ["public", "help", "?", "alerts", "silence", "unsilence", "digest", "weekly", "success-rate-drop", "2h"]
 KEYS = [*FILTER_LABELS, "Model", "USER ", "type", "le", "__name__", "success", "", "x"]
 PANEL_NAMES = sorted({name for panel in PANELS for name in panel.names})
@@ -144,8 +199,13 @@ PANEL_NAMES = sorted({name for panel in PANELS for name in panel.names})
 def commands(known_values: list[str]) -> st.SearchStrategy[str]:
     """Mostly well-formed panel requests with hostile filter values, in any order; some wild text."""
     value = st.one_of(st.text(min_size=1, max_size=30), st.sampled_from(HOSTILE), st.sampled_from(known_values))
-    wild = st.one_of(st.sampled_from(PANEL_NAMES), st.sampled_from(RANGES), st.sampled_from(WORDS), st.text(max_size=15),
-                     st.builds(filter_word, st.sampled_from(KEYS), value, st.integers(0, 2)))
+    wild = st.one_of(
+        st.sampled_from(PANEL_NAMES),
+        st.sampled_from(RANGES),
+        st.sampled_from(WORDS),
+        st.text(max_size=15),
+        st.builds(filter_word, st.sampled_from(KEYS), value, st.integers(0, 2)),
+    )
 
     @st.composite
     def panel_request(draw: st.DrawFn) -> str:
@@ -173,8 +233,13 @@ def fuzz(rig, client: CapturingClient, examples: int) -> None:
     rig.deps.panels = Panels(client, TZ, load_prices())
     known_values = sorted({v for values in rig.known.values() for v in values})
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
     @given(commands(known_values))
     def ask(text: str) -> None:
         rig.ask(client, text)
@@ -186,8 +251,10 @@ def fuzz(rig, client: CapturingClient, examples: int) -> None:
 def test_2000_fuzzed_commands_never_crash_and_only_escaped_values_reach_promql(rig, fleet, tmp_path):
     client = CapturingClient(fleet.prometheus_url, rig.known)
     fuzz(rig, client, 2000)
-    print(f"\n2000 commands: {rig.with_values} put typed filter values into PromQL; "
-          f"{len(rig.promql)} distinct PromQL texts, all parsed by promtool")
+    print(
+        f"\n2000 commands: {rig.with_values} put typed filter values into PromQL; "
+        f"{len(rig.promql)} distinct PromQL texts, all parsed by promtool"
+    )
     assert rig.with_values >= 250  # not vacuous; the exact count moves with the fleet and the clock (~450-550)
     assert_prometheus_parses(sorted(rig.promql), tmp_path)
 
@@ -198,8 +265,9 @@ def assert_prometheus_parses(texts: list[str], work: Path) -> None:
     rules = {"groups": [{"name": "fuzz", "rules": [{"record": f"fuzz:q{n}", "expr": t} for n, t in enumerate(texts)]}]}
     path = work / "fuzz-rules.yml"
     path.write_text(yaml.safe_dump(rules, allow_unicode=True))
-    done = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"SUCCESS: {len(texts)} rules found" in done.stdout + done.stderr
 

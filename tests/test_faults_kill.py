@@ -6,7 +6,7 @@ Prometheus, one hour apart, with rules that fire and resolve per user and model 
 message through the outbox to the Slack emulator.  The emulator deduplicates nothing; what it accepted
 is compared, message by message, with an uninterrupted run of the same cycles.
 
-The one known gap (codex_bot/outbox.py): a crash after Slack accepted a message and before the
+The one known gap (codex_bot/delivery/outbox.py): a crash after Slack accepted a message and before the
 commit recording it repeats that message once after the restart — Slack's API has no idempotency
 key.  Each kill can therefore repeat at most one message; the tests count the repeats.
 """
@@ -39,12 +39,17 @@ CYCLES = 24
 KILLS = 4
 SEED = 20261201
 _FIGURES = [  # (figure, group_by, threshold): hour by hour these follow who is working, so they flip often
-    ("usage.total", "user", 0.5), ("tokens.output", "user", 0.5), ("tokens.total", "user", 50_000),
-    ("conversations.conversations", "user", 0.5), ("tokens.total", "model", 10_000), ("usage.total", "model", 0.5),
+    ("usage.total", "user", 0.5),
+    ("tokens.output", "user", 0.5),
+    ("tokens.total", "user", 50_000),
+    ("conversations.conversations", "user", 0.5),
+    ("tokens.total", "model", 10_000),
+    ("usage.total", "model", 0.5),
 ]
 RULES = "routing: {default: C0ALERTS}\nrules:\n" + "".join(
     f"  - {{name: r{n}, figure: {figure}, group_by: [{by}], window: 1h, condition: above {threshold}, for: 0,"
-    f" repeat: 0}}\n" for n, (figure, by, threshold) in enumerate(_FIGURES)
+    f" repeat: 0}}\n"
+    for n, (figure, by, threshold) in enumerate(_FIGURES)
 )
 
 
@@ -65,9 +70,22 @@ class Run:
         rules = self.work / "rules"
         rules.mkdir(exist_ok=True)
         (rules / "faults.yaml").write_text(RULES)
-        return [sys.executable, str(WORKER), "cycles", self.db, str(rules), self.fleet.prometheus_url,
-                self.slack.base_url, "--start", str(self.first_cycle.timestamp()), "--step", str(STEP),
-                "--count", str(CYCLES), *extra]
+        return [
+            sys.executable,
+            str(WORKER),
+            "cycles",
+            self.db,
+            str(rules),
+            self.fleet.prometheus_url,
+            self.slack.base_url,
+            "--start",
+            str(self.first_cycle.timestamp()),
+            "--step",
+            str(STEP),
+            "--count",
+            str(CYCLES),
+            *extra,
+        ]
 
     @property
     def log(self) -> Path:
@@ -154,8 +172,9 @@ def slack() -> Iterator[SlackEmulator]:
         yield emulator
 
 
-def test_random_kills_mid_cycle_lose_nothing_and_repeat_at_most_one_message_per_kill(fleet, reference, slack,
-                                                                                       tmp_path, state_target):
+def test_random_kills_mid_cycle_lose_nothing_and_repeat_at_most_one_message_per_kill(
+    fleet, reference, slack, tmp_path, state_target
+):
     run = Run(fleet, tmp_path, slack, state_target)
     rng = random.Random(SEED)
     per_cycle = reference.seconds / CYCLES
@@ -172,16 +191,19 @@ def test_random_kills_mid_cycle_lose_nothing_and_repeat_at_most_one_message_per_
     run.finish()
     lost, repeated = compare(reference, run)
     expected = sum(reference.actions.values())
-    print(f"\n{len(landed)} kills, outbox at each {[dict(d) for d in landed]}; {expected} messages expected, "
-          f"{sum(lost.values())} lost, {sum(repeated.values())} repeated")
+    print(
+        f"\n{len(landed)} kills, outbox at each {[dict(d) for d in landed]}; {expected} messages expected, "
+        f"{sum(lost.values())} lost, {sum(repeated.values())} repeated"
+    )
     assert len(landed) == KILLS
     assert not lost
     assert sum(repeated.values()) <= len(landed) and max(repeated.values(), default=0) <= 1
     assert set(run.deliveries()) == {"sent"}
 
 
-def test_kill_between_slack_accepting_and_the_commit_repeats_exactly_that_message(fleet, reference, slack, tmp_path,
-                                                                                  state_target):
+def test_kill_between_slack_accepting_and_the_commit_repeats_exactly_that_message(
+    fleet, reference, slack, tmp_path, state_target
+):
     run = Run(fleet, tmp_path, slack, state_target)
     assert run.killed("--die-after-send", "25") == -signal.SIGKILL
     run.finish()
@@ -189,8 +211,11 @@ def test_kill_between_slack_accepting_and_the_commit_repeats_exactly_that_messag
     assert not lost
     assert sum(repeated.values()) == 1  # the documented window: Slack has no idempotency key to close it
     (signature,) = repeated
-    accepted = [c for c in slack.calls if c.status == 200 and c.answer.get("ok")
-                and c.method in ("chat.postMessage", "chat.update")]
+    accepted = [
+        c
+        for c in slack.calls
+        if c.status == 200 and c.answer.get("ok") and c.method in ("chat.postMessage", "chat.update")
+    ]
     assert accepted[24].body.get("text") == signature[1]  # the 25th message, the one in flight
 
 
@@ -198,8 +223,9 @@ def one_cycle_alert(reference: Reference, first: float) -> int:
     """The index of a cycle at which some alert fires that resolves at the very next cycle."""
     store = Store.open(reference.db)
     try:
-        row = store.fetchone("SELECT MIN(fired_at) AS at FROM alert_episodes WHERE resolved_at - fired_at = :step",
-                             {"step": STEP})
+        row = store.fetchone(
+            "SELECT MIN(fired_at) AS at FROM alert_episodes WHERE resolved_at - fired_at = :step", {"step": STEP}
+        )
     finally:
         store.close()
     assert row and row["at"] is not None, "no alert lasted exactly one cycle"
@@ -207,7 +233,8 @@ def one_cycle_alert(reference: Reference, first: float) -> int:
 
 
 def test_kill_after_recording_a_firing_and_before_notifying_still_posts_it_and_its_resolution(
-        fleet, reference, slack, tmp_path, state_target):
+    fleet, reference, slack, tmp_path, state_target
+):
     run = Run(fleet, tmp_path, slack, state_target)
     cycle = one_cycle_alert(reference, run.first_cycle.timestamp())
     assert run.killed("--die-after-save", str(cycle)) == -signal.SIGKILL

@@ -105,17 +105,34 @@ def hostile_bodies() -> list[tuple[str, bytes, dict[str, str], int]]:
         ("JSON null resource", b'{"resourceLogs": [null]}', JSON, 400),
         ("JSON null record", json_with_records(None), JSON, 400),
         ("JSON record a number", json_with_records(7), JSON, 400),
-        ("JSON intValue a word", json_with_records({"attributes": [{"key": "n", "value": {"intValue": "twelve"}}]}),
-         JSON, 400),
-        ("JSON stringValue a number", json_with_records({"attributes": [{"key": "s", "value": {"stringValue": 5}}]}),
-         JSON, 400),
+        (
+            "JSON intValue a word",
+            json_with_records({"attributes": [{"key": "n", "value": {"intValue": "twelve"}}]}),
+            JSON,
+            400,
+        ),
+        (
+            "JSON stringValue a number",
+            json_with_records({"attributes": [{"key": "s", "value": {"stringValue": 5}}]}),
+            JSON,
+            400,
+        ),
         ("JSON attributes an object", json_with_records({"attributes": {"key": "event.name"}}), JSON, 400),
         ("JSON negative time", json_with_records({**prompt, "timeUnixNano": "-1"}), JSON, 400),
         ("JSON time a float", json_with_records({**prompt, "timeUnixNano": 1.5}), JSON, 400),
-        ("JSON bytesValue not base64", json_with_records({"attributes": [{"key": "b", "value": {"bytesValue": "%%"}}]}),
-         JSON, 400),
+        (
+            "JSON bytesValue not base64",
+            json_with_records({"attributes": [{"key": "b", "value": {"bytesValue": "%%"}}]}),
+            JSON,
+            400,
+        ),
         ("gzip bomb 64 MiB", gzip_bomb(64 << 20), {**JSON, "Content-Encoding": "gzip"}, 413),
-        ("gzip members over the limit", gzip.compress(bytes(6 << 20)) * 3, {**PROTOBUF, "Content-Encoding": "gzip"}, 413),
+        (
+            "gzip members over the limit",
+            gzip.compress(bytes(6 << 20)) * 3,
+            {**PROTOBUF, "Content-Encoding": "gzip"},
+            413,
+        ),
         ("gzip truncated", gzip.compress(good_json)[:-9], {**JSON, "Content-Encoding": "gzip"}, 400),
         ("gzip of garbage", gzip.compress(b"\x00garbage"), {**PROTOBUF, "Content-Encoding": "gzip"}, 400),
         ("not gzip", good_json, {**JSON, "Content-Encoding": "gzip"}, 400),
@@ -188,15 +205,25 @@ def test_hostile_bodies_are_refused_nothing_is_counted_and_ingest_keeps_serving(
         samples = metrics(url) + metrics(url)  # a second scrape would show any increment held for zero-birth
         counted = {s.name for s in samples if not s.name.startswith("codex_bot_ingest_")}
         assert counted == set(), f"contract series appeared: {counted}"
-        outcomes = {o: total(metrics(url), "codex_bot_ingest_requests_total", outcome=o)
-                    for o in ("malformed", "too_large", "unsupported", "accepted")}
-        assert outcomes == {"malformed": expected[400], "too_large": expected[413], "unsupported": expected[415],
-                            "accepted": 1}
+        outcomes = {
+            o: total(metrics(url), "codex_bot_ingest_requests_total", outcome=o)
+            for o in ("malformed", "too_large", "unsupported", "accepted")
+        }
+        assert outcomes == {
+            "malformed": expected[400],
+            "too_large": expected[413],
+            "unsupported": expected[415],
+            "accepted": 1,
+        }
         assert total(metrics(url), "codex_bot_ingest_records_total", outcome="counted") == 0
 
         for path in SAMPLE_FILES:  # a valid export, while the idle connections are still open
-            assert requests.post(f"{url}/v1/logs", data=to_protobuf(sample_request(path)), headers=PROTOBUF,
-                                 timeout=10).status_code == 200
+            assert (
+                requests.post(
+                    f"{url}/v1/logs", data=to_protobuf(sample_request(path)), headers=PROTOBUF, timeout=10
+                ).status_code
+                == 200
+            )
         after = metrics(url) and metrics(url)
         assert total(after, "codex_bot_ingest_records_total", outcome="counted") == 8
         assert total(after, "codex_tokens_total", type="input") == 2700 and total(after, "codex_prompts_total") == 1
@@ -209,6 +236,7 @@ def test_hostile_bodies_are_refused_nothing_is_counted_and_ingest_keeps_serving(
 
 # --- mutated bodies straight through the decoder ---
 
+
 def _paths(node: Any, path: tuple = ()) -> Iterator[tuple]:
     yield path
     children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
@@ -220,9 +248,16 @@ SAMPLE = sample_request()
 PATHS = list(_paths(SAMPLE))[1:]
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
-        ["key", "value", "stringValue", "intValue", "attributes", "logRecords", "scopeLogs", "values", "x"]), inner,
-        max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["key", "value", "stringValue", "intValue", "attributes", "logRecords", "scopeLogs", "values", "x"]
+            ),
+            inner,
+            max_size=3,
+        )
+    ),
     max_leaves=6,
 )
 
@@ -248,8 +283,9 @@ def decodes_or_refuses(body: bytes, content_type: str) -> None:
         pass
 
 
-@settings(max_examples=400, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=400, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.lists(st.tuples(st.integers(0, len(PATHS) - 1), JSON_VALUES), min_size=1, max_size=4))
 def test_mutated_json_bodies_decode_or_are_refused(changes):
     decodes_or_refuses(json.dumps(mutated(SAMPLE, changes)).encode(), "application/json")

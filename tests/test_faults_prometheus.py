@@ -28,10 +28,10 @@ from codex_bot.alerts.engine import AlertEngine
 from codex_bot.alerts.loader import RuleSet
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.rules import Rule
+from codex_bot.delivery.console import blocks_to_text
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 
@@ -72,9 +72,15 @@ def test_query_command_says_what_is_wrong_and_exits_1(broken, tmp_path):
     url, said = broken
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODEX_BOT_")}
     env["CODEX_BOT_PROMETHEUS_TIMEOUT"] = str(TIMEOUT)
-    done = subprocess.run([sys.executable, "-m", "codex_bot", "query", "tokens", "7d", "--prometheus", url],
-                          cwd=tmp_path, env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_bot", "query", "tokens", "7d", "--prometheus", url],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1 and done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
@@ -99,8 +105,16 @@ def test_slash_command_answers_privately_what_is_wrong(broken):
 
 
 CHANNEL = "C0ALERTS"
-RULE = Rule.model_validate({"name": "someone-started", "figure": "conversations.conversations", "window": "1h",
-                            "condition": "above 0.5", "for": "4m", "repeat": "0"})
+RULE = Rule.model_validate(
+    {
+        "name": "someone-started",
+        "figure": "conversations.conversations",
+        "window": "1h",
+        "condition": "above 0.5",
+        "for": "4m",
+        "repeat": "0",
+    }
+)
 
 
 def first_grid_time_holding(fleet: Fleet) -> datetime:
@@ -122,8 +136,16 @@ def test_alerts_go_to_error_with_one_notice_and_never_fire_while_prometheus_is_b
         transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[]))
         working = PrometheusClient(fleet.prometheus_url, timeout=10)
         step = timedelta(seconds=fleet.step_seconds)
-        engine = AlertEngine(RuleSet(rules=[RULE], routing=Routing(default=CHANNEL)), working, load_prices(), store,
-                             outbox, ZoneInfo("UTC"), interval=step, transport=transport)
+        engine = AlertEngine(
+            RuleSet(rules=[RULE], routing=Routing(default=CHANNEL)),
+            working,
+            load_prices(),
+            store,
+            outbox,
+            ZoneInfo("UTC"),
+            interval=step,
+            transport=transport,
+        )
         start = first_grid_time_holding(fleet)
         assert engine.run_cycle(start).evaluation.states[0].state == "pending"
 
@@ -133,7 +155,7 @@ def test_alerts_go_to_error_with_one_notice_and_never_fire_while_prometheus_is_b
         during = posted(slack)
         engine.client = working
         recovered = engine.run_cycle(start + 4 * step)
-        after = posted(slack)[len(during):]
+        after = posted(slack)[len(during) :]
         working.close()
         store.close()
 

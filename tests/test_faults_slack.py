@@ -16,8 +16,8 @@ from fault_helpers import FlakySlack
 from slack_emulator import BOT_TOKEN
 from slack_sdk import WebClient
 
-from codex_bot.outbox import Backoff, Outbox, Outgoing
-from codex_bot.slack.message import Message
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Backoff, Outbox, Outgoing
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 
@@ -25,8 +25,6 @@ DELIVERIES = 1_000
 CHAIN = ("post", "reply", "edit", "reply")  # one alert's life: message, thread reply, edit, another reply
 SHARE = 0.30
 CHANNEL = "C0ALERTS"
-
-
 
 
 @pytest.fixture
@@ -41,8 +39,16 @@ def enqueue_chains(outbox: Outbox) -> None:
             root = f"c{n}:0"
             for i, kind in enumerate(CHAIN):
                 message = Message(f"chain {n} step {i} {kind}")
-                outbox.enqueue(tx, Outgoing(f"c{n}:{i}", CHANNEL, message, thread_of=root if kind == "reply" else None,
-                                            edit_of=root if kind == "edit" else None))
+                outbox.enqueue(
+                    tx,
+                    Outgoing(
+                        f"c{n}:{i}",
+                        CHANNEL,
+                        message,
+                        thread_of=root if kind == "reply" else None,
+                        edit_of=root if kind == "edit" else None,
+                    ),
+                )
 
 
 def drain(outbox: Outbox, transport: SlackTransport, clock: ManualClock) -> int:
@@ -51,8 +57,10 @@ def drain(outbox: Outbox, transport: SlackTransport, clock: ManualClock) -> int:
         outbox.flush(transport, limit=DELIVERIES)
         if not outbox.pending_count():
             return flushes
-        due = outbox.store.fetchone("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'"
-                                    " AND next_attempt_at > :now", {"now": clock.now})
+        due = outbox.store.fetchone(
+            "SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND next_attempt_at > :now",
+            {"now": clock.now},
+        )
         clock.now = due["t"] or clock.now
     raise AssertionError(f"{outbox.pending_count()} deliveries still pending")
 
@@ -70,9 +78,11 @@ def test_a_thousand_deliveries_with_30_percent_429_and_5xx_arrive_exactly_once(s
     texts = Counter(c.body["text"] for c in accepted)
     expected = {f"chain {n} step {i} {kind}" for n in range(DELIVERIES // len(CHAIN)) for i, kind in enumerate(CHAIN)}
     failed = sum(slack.injected.values())
-    print(f"\n{DELIVERIES} deliveries, {len(calls)} calls, {failed} answered 429/5xx ({failed / len(calls):.0%}; "
-          f"{dict(slack.injected)}): {len(texts)} arrived, {len(expected - set(texts))} lost, "
-          f"{sum(texts.values()) - len(texts)} duplicated")
+    print(
+        f"\n{DELIVERIES} deliveries, {len(calls)} calls, {failed} answered 429/5xx ({failed / len(calls):.0%}; "
+        f"{dict(slack.injected)}): {len(texts)} arrived, {len(expected - set(texts))} lost, "
+        f"{sum(texts.values()) - len(texts)} duplicated"
+    )
     assert 0.25 <= failed / len(calls) <= 0.35 and slack.injected[429] and slack.injected[503]
     assert set(texts) == expected and len(accepted) == DELIVERIES  # 0 lost, 0 duplicated
     assert_chains_intact(accepted)
@@ -81,8 +91,11 @@ def test_a_thousand_deliveries_with_30_percent_429_and_5xx_arrive_exactly_once(s
 
 def assert_chains_intact(accepted: list) -> None:
     """Replies sit in their message's thread, edits change that message, each chain arrived in order."""
-    ts_of = {c.body["text"].split(" step")[0]: c.answer["ts"] for c in accepted
-             if c.method == "chat.postMessage" and not c.body.get("thread_ts")}
+    ts_of = {
+        c.body["text"].split(" step")[0]: c.answer["ts"]
+        for c in accepted
+        if c.method == "chat.postMessage" and not c.body.get("thread_ts")
+    }
     order: dict[str, list[int]] = {}
     for call in accepted:
         chain, _, rest = call.body["text"].partition(" step ")

@@ -28,11 +28,17 @@ from codex_bot.telemetry.contract import (
 pytestmark = pytest.mark.prometheus
 
 WINDOW = timedelta(days=7)
-TOKEN_MEASURE = {"input": "input_tokens", "cached_input": "cached_input_tokens", "output": "output_tokens",
-                 "reasoning_output": "reasoning_tokens"}
+TOKEN_MEASURE = {
+    "input": "input_tokens",
+    "cached_input": "cached_input_tokens",
+    "output": "output_tokens",
+    "reasoning_output": "reasoning_tokens",
+}
 
 
-def readback(fleet: Fleet, series: str, by: tuple[str, ...], at: datetime, selector: str = "") -> dict[tuple[str, ...], float]:
+def readback(
+    fleet: Fleet, series: str, by: tuple[str, ...], at: datetime, selector: str = ""
+) -> dict[tuple[str, ...], float]:
     """``sum by (...) (increase(series{selector}[7d]))`` at ``at``, keyed like the truth's breakdowns; zeros dropped."""
     promql = f"sum by ({', '.join(by)}) (increase({series}{{{selector}}}[7d]))"
     return {tuple(labels[d] for d in by): value for labels, value in fleet.query(promql, at) if value}
@@ -92,10 +98,15 @@ def test_tool_calls_per_tool_model_and_success(fleet: Fleet, at: datetime) -> No
     assert readback(fleet, TOOL_CALLS.series_name, by, at) == truth_by(fleet, "tool_calls", at, by)
 
 
-@pytest.mark.parametrize("family, measure, by", [
-    (TOOL_CALLS, "tool_calls", ("user",)), (TOOL_CALLS, "tool_calls", ("user", "tool", "success")),
-    (TOOL_DECISIONS, "decisions", ("user",)), (TOOL_DECISIONS, "decisions", ("user", "decision", "source")),
-])
+@pytest.mark.parametrize(
+    "family, measure, by",
+    [
+        (TOOL_CALLS, "tool_calls", ("user",)),
+        (TOOL_CALLS, "tool_calls", ("user", "tool", "success")),
+        (TOOL_DECISIONS, "decisions", ("user",)),
+        (TOOL_DECISIONS, "decisions", ("user", "decision", "source")),
+    ],
+)
 def test_tool_calls_and_decisions_per_user(fleet: Fleet, at: datetime, family, measure, by) -> None:
     got = readback(fleet, family.series_name, by, at)
     assert got == truth_by(fleet, measure, at, by)

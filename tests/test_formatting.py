@@ -2,8 +2,8 @@
 
 import pytest
 
+from codex_bot.change import change
 from codex_bot.formatting import humanize, humanize_change
-from codex_bot.panels.change import change
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from codex_bot.commands.identity import Identities, NoPersonalData, load_accounts
 from codex_bot.errors import UserError
+from codex_bot.identity import Identities, NoPersonalData, load_accounts
 from codex_bot.panels.result import PanelResult, TimeRange
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.people import make_developers
 from codex_bot.slack.home_view import (
     HEADLINE,
     HEADLINE_PANELS,
@@ -24,8 +26,6 @@ from codex_bot.slack.home_view import (
 from codex_bot.slack.people import FixedDirectory
 from codex_bot.telemetry.contract import UNKNOWN
 from codex_bot.telemetry.labels import UserLabelRule, user_label
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_people import make_developers
 
 END = datetime(2026, 11, 27, 12, tzinfo=UTC)
 CONFIG = FleetConfig(developers=10, days=2, end=END, seed=7, late_joiner_share=0.0)
@@ -43,13 +43,17 @@ def ingest_labels(rule: UserLabelRule) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("rule, identities", [
-    (UserLabelRule("email"), ("chatgpt", "apikey")),
-    (UserLabelRule("hash", "pepper"), ("chatgpt", "apikey")),
-    (UserLabelRule("account_id"), ("chatgpt", "account-only")),
-])
-def test_the_slack_users_label_is_the_one_ingest_gave_their_events(tmp_path: Path, rule: UserLabelRule,
-                                                                   identities: tuple[str, ...]):
+@pytest.mark.parametrize(
+    "rule, identities",
+    [
+        (UserLabelRule("email"), ("chatgpt", "apikey")),
+        (UserLabelRule("hash", "pepper"), ("chatgpt", "apikey")),
+        (UserLabelRule("account_id"), ("chatgpt", "account-only")),
+    ],
+)
+def test_the_slack_users_label_is_the_one_ingest_gave_their_events(
+    tmp_path: Path, rule: UserLabelRule, identities: tuple[str, ...]
+):
     mapping = tmp_path / "accounts.yaml"
     mapping.write_text("".join(f"{p.email.upper()}: {p.account_id}\n" for p in PEOPLE))
     slack = FixedDirectory({f"U{p.index:04d}": p.email for p in PEOPLE})
@@ -70,10 +74,13 @@ def test_account_ids_may_be_mapped_by_slack_user_id_too(tmp_path: Path):
         names.label("U0BOB")
 
 
-@pytest.mark.parametrize("mode, email, expected", [
-    ("none", "a@example.com", "Per-person usage is off here"),
-    ("email", None, "shows me no e-mail address"),
-])
+@pytest.mark.parametrize(
+    "mode, email, expected",
+    [
+        ("none", "a@example.com", "Per-person usage is off here"),
+        ("email", None, "shows me no e-mail address"),
+    ],
+)
 def test_no_label_is_explained(mode: str, email: str | None, expected: str):
     names = Identities(FixedDirectory({"U1": email} if email else {}), UserLabelRule(mode))  # type: ignore[arg-type]
     with pytest.raises(NoPersonalData, match=expected):
@@ -94,11 +101,14 @@ def _result(panel: str, keys: dict[str, float]) -> PanelResult:
 
 def test_a_busy_home_view_stays_within_slack_limits():
     headline = {panel: _result(panel, {key: 1.0 for p, key, _ in HEADLINE if p == panel}) for panel in HEADLINE_PANELS}
-    alerts = [FiringAlert(f"rule-{i}-" + "x" * 200, "critical", {"model": "m" * 100}, END, f"https://x/{i}")
-              for i in range(40)]
+    alerts = [
+        FiringAlert(f"rule-{i}-" + "x" * 200, "critical", {"model": "m" * 100}, END, f"https://x/{i}")
+        for i in range(40)
+    ]
     digests = [NextDigest(f"digest-{i}", "C0123", END) for i in range(40)]
-    view = home_view(HomeData("7d", headline, ZoneInfo("UTC"), "Prometheus at x", alerts=alerts, digests=digests,
-                              notes=["n" * 4000])).to_dict()
+    view = home_view(
+        HomeData("7d", headline, ZoneInfo("UTC"), "Prometheus at x", alerts=alerts, digests=digests, notes=["n" * 4000])
+    ).to_dict()
     assert len(view["blocks"]) <= 100
     texts = [b["text"]["text"] for b in view["blocks"] if b.get("text") and b["type"] != "header"]
     texts += [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]

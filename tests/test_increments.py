@@ -57,43 +57,64 @@ def test_tokens_need_response_completed_with_counts() -> None:
     assert families(event("codex.sse_event", **{"event.kind": "response.created", "input_token_count": "5"})) == []
     counted = families(event("codex.sse_event", **{"event.kind": "response.completed", "output_token_count": 9}))
     assert [(labels[2], value) for _, labels, value in counted] == [
-        ("input", 0), ("cached_input", 0), ("output", 9), ("reasoning_output", 0)]
+        ("input", 0),
+        ("cached_input", 0),
+        ("output", 9),
+        ("reasoning_output", 0),
+    ]
 
 
 def test_model_calls_by_endpoint_and_transport() -> None:
     assert families(event("codex.api_request", endpoint="/models")) == []
     assert families(event("codex.api_request", endpoint="/v1/responses", success=True)) == [
-        ("codex_model_calls", ("m", "http", "true"), 1)]
+        ("codex_model_calls", ("m", "http", "true"), 1)
+    ]
     assert families(event("codex.api_request", **{"http.response.status_code": 503})) == [
-        ("codex_model_calls", ("m", "http", "false"), 1)]
+        ("codex_model_calls", ("m", "http", "false"), 1)
+    ]
     assert families(event("codex.websocket_request", success="false")) == [
-        ("codex_model_calls", ("m", "websocket", "false"), 1)]
+        ("codex_model_calls", ("m", "websocket", "false"), 1)
+    ]
 
 
 def test_tool_result_and_decision() -> None:
-    assert families(event("codex.tool_result", tool_name="apply_patch", duration_ms="1250", success="False",
-                          **{"user.email": "a@x"})) == [
+    assert families(
+        event(
+            "codex.tool_result", tool_name="apply_patch", duration_ms="1250", success="False", **{"user.email": "a@x"}
+        )
+    ) == [
         ("codex_tool_calls", ("m", "a@x", "apply_patch", "false"), 1),
         ("codex_tool_duration_seconds", ("m", "apply_patch"), 1.25),  # no user: 36 series per label set
     ]
     assert families(event("codex.tool_decision", tool_name="exec_command", decision="Denied", source="User")) == [
-        ("codex_tool_decisions", ("m", "unknown", "exec_command", "denied", "user"), 1)]
+        ("codex_tool_decisions", ("m", "unknown", "exec_command", "denied", "user"), 1)
+    ]
 
 
 @pytest.mark.parametrize("mode", ["email", "account_id", "hash", "none"])
-@pytest.mark.parametrize("attributes, resource", [
-    ({"user.email": "a@x", "user.account_id": "acct-1"}, {}),
-    ({"user.account_id": "acct-1"}, {"user.email": "r@x"}),  # e-mail only on the resource (OTEL_RESOURCE_ATTRIBUTES)
-    ({}, {}),
-])
-def test_tool_calls_and_decisions_carry_the_same_user_as_prompts(mode: str, attributes: dict[str, str],
-                                                                 resource: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "attributes, resource",
+    [
+        ({"user.email": "a@x", "user.account_id": "acct-1"}, {}),
+        (
+            {"user.account_id": "acct-1"},
+            {"user.email": "r@x"},
+        ),  # e-mail only on the resource (OTEL_RESOURCE_ATTRIBUTES)
+        ({}, {}),
+    ],
+)
+def test_tool_calls_and_decisions_carry_the_same_user_as_prompts(
+    mode: str, attributes: dict[str, str], resource: dict[str, str]
+) -> None:
     """One user-label rule for every per-person family, in each CODEX_BOT_USER_LABEL mode."""
     rule = UserLabelRule(mode, salt="s")  # type: ignore[arg-type]
 
     def user_of(name: str, family: contract.MetricFamily) -> str:
-        found = [i for i in increments(CodexEvent(name, 1, {"event.name": name, **attributes}, resource), rule)
-                 if i.family is family]
+        found = [
+            i
+            for i in increments(CodexEvent(name, 1, {"event.name": name, **attributes}, resource), rule)
+            if i.family is family
+        ]
         return found[0].labels[family.labels.index("user")]
 
     expected = user_of("codex.user_prompt", contract.PROMPTS)
@@ -115,9 +136,22 @@ def test_unknown_and_unnamed_events_count_nothing() -> None:
 
 def test_number_parsing() -> None:
     assert [number(v) for v in ("1200", 1000, "2.5", None, "", "abc", -3, "-3", True, float("nan"), float("inf"))] == [
-        1200, 1000, 2.5, 0, 0, 0, 0, 0, 0, 0, 0]
+        1200,
+        1000,
+        2.5,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ]
 
 
 def test_every_family_is_reachable() -> None:
-    produced = {name for name, _ in totals([e for path in SAMPLE_FILES for e in events_from_json(sample_request(path))])}
+    produced = {
+        name for name, _ in totals([e for path in SAMPLE_FILES for e in events_from_json(sample_request(path))])
+    }
     assert produced == {family.name for family in contract.FAMILIES}

@@ -29,11 +29,22 @@ def wait_for(url: str, promql: str, expected: float, timeout: float = 30) -> Non
 
 
 def test_events_read_back_through_a_scraping_prometheus(tmp_path: Path) -> None:
-    with ingest_server() as ingest, prometheus(tmp_path / "tsdb", tmp_path, scrape_target=ingest.url.removeprefix("http://")) as url:
-        requests.post(f"{ingest.url}/v1/logs", data=to_protobuf(sample_request(SAMPLE_FILES[0])),
-                      headers={"Content-Type": "application/x-protobuf"}, timeout=10).raise_for_status()
-        requests.post(f"{ingest.url}/v1/logs", data=to_json(sample_request(SAMPLE_FILES[1])),
-                      headers={"Content-Type": "application/json"}, timeout=10).raise_for_status()
+    with (
+        ingest_server() as ingest,
+        prometheus(tmp_path / "tsdb", tmp_path, scrape_target=ingest.url.removeprefix("http://")) as url,
+    ):
+        requests.post(
+            f"{ingest.url}/v1/logs",
+            data=to_protobuf(sample_request(SAMPLE_FILES[0])),
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=10,
+        ).raise_for_status()
+        requests.post(
+            f"{ingest.url}/v1/logs",
+            data=to_json(sample_request(SAMPLE_FILES[1])),
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        ).raise_for_status()
 
         wait_for(url, 'sum(codex_tool_decisions_total{decision="approved",source="config"})', 1)
         by_type = {labels["type"]: value for labels, value in query(url, "sum by (type) (codex_tokens_total)")}
@@ -51,8 +62,12 @@ def test_events_read_back_through_a_scraping_prometheus(tmp_path: Path) -> None:
 
         # a user appearing later gets a new series, also born at zero
         late = retimed(record_named("codex.user_prompt"), time.time(), user__email="late@corp.example")
-        requests.post(f"{ingest.url}/v1/logs", data=to_json(request_of([late])),
-                      headers={"Content-Type": "application/json"}, timeout=10).raise_for_status()
+        requests.post(
+            f"{ingest.url}/v1/logs",
+            data=to_json(request_of([late])),
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        ).raise_for_status()
         wait_for(url, 'sum(codex_prompts_total{user="late@corp.example"})', 1)
         assert scalar(url, 'min_over_time(codex_prompts_total{user="late@corp.example"}[1m])') == 0
         assert scalar(url, 'increase(codex_prompts_total{user="late@corp.example"}[1m])') >= 1

@@ -70,8 +70,9 @@ def post(url: str, body: bytes, headers: dict[str, str], path: str = "/v1/logs")
 
 def assert_real_run(samples: list) -> None:
     """The figures of the recorded `codex exec` run (001 + 005)."""
-    assert {t: total(samples, "codex_tokens_total", type=t) for t in ("input", "cached_input", "output", "reasoning_output")} == {
-        "input": 2700, "cached_input": 2200, "output": 42, "reasoning_output": 14}
+    assert {
+        t: total(samples, "codex_tokens_total", type=t) for t in ("input", "cached_input", "output", "reasoning_output")
+    } == {"input": 2700, "cached_input": 2200, "output": 42, "reasoning_output": 14}
     assert total(samples, "codex_model_calls_total", model=MODEL, transport="http", success="true") == 2
     assert total(samples, "codex_conversations_total", terminal="xterm", user="unknown") == 1
     assert total(samples, "codex_prompts_total") == 1
@@ -132,7 +133,11 @@ def test_malformed_body_is_refused_and_nothing_of_it_counted(ingest: str) -> Non
     reply = post(ingest, to_json(request_of([good, bad])), JSON)
     assert reply.status_code == 400
     assert "logRecords[1].attributes[" in reply.text and "intValue must be an integer" in reply.text
-    for body, headers in ((b"\x00\xff garbage", PROTOBUF), (b"{", JSON), (b"junk", {**JSON, "Content-Encoding": "gzip"})):
+    for body, headers in (
+        (b"\x00\xff garbage", PROTOBUF),
+        (b"{", JSON),
+        (b"junk", {**JSON, "Content-Encoding": "gzip"}),
+    ):
         assert post(ingest, body, headers).status_code == 400
     samples = settled(ingest)
     assert total(samples, "codex_prompts_total") == 0 and records(samples, "counted") == 0
@@ -213,8 +218,13 @@ def test_command_reads_settings_and_stops_on_sigterm(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODEX_BOT_")}
     log = tmp_path / "ingest.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "codex_bot", "ingest", "--listen", f"127.0.0.1:{port}"],
-                                   cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "codex_bot", "ingest", "--listen", f"127.0.0.1:{port}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, process)
@@ -230,8 +240,12 @@ def test_command_reads_settings_and_stops_on_sigterm(tmp_path) -> None:
 
 
 def test_command_refuses_a_bad_listen_address() -> None:
-    done = subprocess.run([sys.executable, "-m", "codex_bot", "ingest", "--listen", "localhost"],
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_bot", "ingest", "--listen", "localhost"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2 and "bad listen address 'localhost': use HOST:PORT" in done.stderr
 
 
@@ -261,8 +275,10 @@ def test_a_client_hanging_up_before_its_answer_leaves_no_traceback(capsys, caplo
     with ingest_server(max_body=LIMIT) as server:
         for _ in range(20):
             with socket.create_connection(server.server_address[:2], timeout=5) as client:
-                client.sendall(b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                               b"Content-Length: 10000000\r\n\r\n" + b"{" * 4096)
+                client.sendall(
+                    b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 10000000\r\n\r\n" + b"{" * 4096
+                )
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         assert requests.get(f"{server.url}/-/healthy", timeout=5).status_code == 200
     assert "Traceback" not in capsys.readouterr().err
@@ -275,7 +291,9 @@ def test_every_live_series_carries_its_ingest_boot():
     for _ in range(2):
         with ingest_server() as server:
             post(server.url, to_protobuf(sample_request(SAMPLE_FILES[0])), PROTOBUF).raise_for_status()
-            codex = [s for s in settled(server.url) if s.name.startswith("codex_") and not s.name.startswith("codex_bot_")]
+            codex = [
+                s for s in settled(server.url) if s.name.startswith("codex_") and not s.name.startswith("codex_bot_")
+            ]
             assert codex and {s.labels.get("ingest_boot") for s in codex} == {codex[0].labels["ingest_boot"]}
             boots.append(int(codex[0].labels["ingest_boot"]))
         time.sleep(0.002)  # boots are Unix milliseconds; two processes never start within one

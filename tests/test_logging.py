@@ -27,8 +27,13 @@ def run_ingest(tmp_path: Path, **settings: str) -> tuple[int, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODEX_BOT_")}
     env.update(CODEX_BOT_USER_LABEL="hash", **settings)
-    process = subprocess.Popen([sys.executable, "-m", "codex_bot", "ingest", "--listen", f"127.0.0.1:{port}"],
-                               cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codex_bot", "ingest", "--listen", f"127.0.0.1:{port}"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and process.poll() is None:
@@ -52,10 +57,12 @@ def test_json_format_writes_one_object_per_line(tmp_path):
     records = [json.loads(line) for line in stderr.splitlines()]
     assert [list(r) for r in records] == [KEYS] * len(records)
     assert [(r["level"], r["logger"]) for r in records] == [("WARNING", "codex_bot.ingest")] + [
-        ("INFO", "codex_bot.ingest")] * 2
+        ("INFO", "codex_bot.ingest")
+    ] * 2
     assert records[0]["message"] == SALT_WARNING
-    assert re.fullmatch(r"listening on http://127\.0\.0\.1:\d+ \(POST /v1/logs, GET /metrics\); user label: hash",
-                        records[1]["message"])
+    assert re.fullmatch(
+        r"listening on http://127\.0\.0\.1:\d+ \(POST /v1/logs, GET /metrics\); user label: hash", records[1]["message"]
+    )
     assert records[2]["message"] == "stopped"
     assert all(r["exception"] is None for r in records)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", r["time"]) for r in records)
@@ -65,8 +72,9 @@ def test_log_level_leaves_out_lower_records_and_text_is_the_default(tmp_path):
     code, stderr = run_ingest(tmp_path, CODEX_BOT_LOG_LEVEL="warning")
     assert code == 0
     (line,) = stderr.splitlines()
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING codex_bot\.ingest: " + re.escape(SALT_WARNING),
-                        line)
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING codex_bot\.ingest: " + re.escape(SALT_WARNING), line
+    )
 
 
 def test_an_exception_is_one_json_line_with_its_traceback(capsys):
@@ -80,7 +88,11 @@ def test_an_exception_is_one_json_line_with_its_traceback(capsys):
     log.error("after the block: not ours to show")
     (line,) = capsys.readouterr().err.splitlines()
     record = json.loads(line)
-    assert (record["level"], record["logger"], record["message"]) == ("ERROR", "codex_bot.test", "lookup failed for missing")
+    assert (record["level"], record["logger"], record["message"]) == (
+        "ERROR",
+        "codex_bot.test",
+        "lookup failed for missing",
+    )
     assert record["exception"].startswith("Traceback (most recent call last):")
     assert record["exception"].endswith("KeyError: 'missing'")
 
@@ -92,7 +104,9 @@ def test_one_shot_commands_show_our_warnings_and_only_libraries_errors(capsys):
         logging.getLogger("slack_bolt.App").error("listener failed")
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(" ", 2)[2] for line in lines] == [
-        "WARNING codex_bot.digests.service: digest file has problems", "ERROR slack_bolt.App: listener failed"]
+        "WARNING codex_bot.digests.service: digest file has problems",
+        "ERROR slack_bolt.App: listener failed",
+    ]
 
 
 def test_logging_set_up_is_undone_after_the_command():

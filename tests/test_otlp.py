@@ -16,10 +16,23 @@ from codex_bot.telemetry.otlp_protobuf import parse_protobuf_body
 
 LIMIT = 1 << 20
 SAMPLE_NAMES = [
-    "codex.conversation_starts", "codex.startup_phase", "codex.startup_phase", "codex.user_prompt",
-    "codex.api_request", "codex.sse_event", "codex.sse_event", "codex.sse_event", "codex.sse_event",
-    "codex.turn_ttft", "codex.tool_decision", "codex.tool_result", "codex.api_request",
-    "codex.sse_event", "codex.sse_event", "codex.sse_event", "codex.sse_event",
+    "codex.conversation_starts",
+    "codex.startup_phase",
+    "codex.startup_phase",
+    "codex.user_prompt",
+    "codex.api_request",
+    "codex.sse_event",
+    "codex.sse_event",
+    "codex.sse_event",
+    "codex.sse_event",
+    "codex.turn_ttft",
+    "codex.tool_decision",
+    "codex.tool_result",
+    "codex.api_request",
+    "codex.sse_event",
+    "codex.sse_event",
+    "codex.sse_event",
+    "codex.sse_event",
 ]
 
 
@@ -88,18 +101,50 @@ def test_otlp_json_value_conventions() -> None:
     nan = values.pop("nan")
     assert nan != nan
     assert values == {
-        "event.name": "x", "int_string": -42, "int_number": 7, "double": 1.5, "bytes": b"hello",
-        "url_safe_bytes": b"\xfb\xff", "list": ["a", 1], "map": {"k": True}, "empty": None, "snake": "ok",
+        "event.name": "x",
+        "int_string": -42,
+        "int_number": 7,
+        "double": 1.5,
+        "bytes": b"hello",
+        "url_safe_bytes": b"\xfb\xff",
+        "list": ["a", 1],
+        "map": {"k": True},
+        "empty": None,
+        "snake": "ok",
     }
     assert event.time_ns == 5
 
 
 def test_protobuf_nested_values() -> None:
-    body = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [
-        {"key": "list", "value": {"arrayValue": {"values": [{"doubleValue": 2.5}, {"bytesValue": "AAE="}]}}},
-        {"key": "map", "value": {"kvlistValue": {"values": [{"key": "n", "value": {"intValue": "3"}}]}}},
-        {"key": "blank", "value": {"stringValue": ""}},
-    ]}]}]}]}
+    body = {
+        "resourceLogs": [
+            {
+                "scopeLogs": [
+                    {
+                        "logRecords": [
+                            {
+                                "attributes": [
+                                    {
+                                        "key": "list",
+                                        "value": {
+                                            "arrayValue": {"values": [{"doubleValue": 2.5}, {"bytesValue": "AAE="}]}
+                                        },
+                                    },
+                                    {
+                                        "key": "map",
+                                        "value": {
+                                            "kvlistValue": {"values": [{"key": "n", "value": {"intValue": "3"}}]}
+                                        },
+                                    },
+                                    {"key": "blank", "value": {"stringValue": ""}},
+                                ]
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
     (event,) = parse_protobuf_body(to_protobuf(body))
     assert dict(event.attributes) == {"list": [2.5, b"\x00\x01"], "map": {"n": 3}, "blank": ""}
 
@@ -110,20 +155,34 @@ def test_protobuf_nested_values() -> None:
         (b"{not json", "invalid JSON"),
         (b"[]", "must be a JSON object"),
         (b'{"resourceLogs": {}}', "resourceLogs: must be a JSON array"),
-        (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": 1}]}]}]}]}',
-         "resourceLogs[0].scopeLogs[0].logRecords[0].attributes[0]: must be an object with a string key"),
-        (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": {"intValue": "1x"}}]}]}]}]}',
-         "logRecords[0].attributes[0].value: intValue must be an integer"),
-        (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"timeUnixNano": "-5"}]}]}]}',
-         "logRecords[0].timeUnixNano: must not be negative"),
-        (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": {"boolValue": "yes"}}]}]}]}]}',
-         "boolValue must be true or false"),
-        (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": {"bytesValue": "!!"}}]}]}]}]}',
-         "bytesValue must be a base64 string"),
-        (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": {"stringValue": "x", "intValue": "1"}}]}]}]}]}',
-         "at most one field"),
-        (b'{"resourceLogs": [{"resource": {"attributes": [{"key": "a", "value": {"mystery": 1}}]}}]}',
-         "resourceLogs[0].resource.attributes[0].value: unknown AnyValue field 'mystery'"),
+        (
+            b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": 1}]}]}]}]}',
+            "resourceLogs[0].scopeLogs[0].logRecords[0].attributes[0]: must be an object with a string key",
+        ),
+        (
+            b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": {"intValue": "1x"}}]}]}]}]}',
+            "logRecords[0].attributes[0].value: intValue must be an integer",
+        ),
+        (
+            b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"timeUnixNano": "-5"}]}]}]}',
+            "logRecords[0].timeUnixNano: must not be negative",
+        ),
+        (
+            b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": {"boolValue": "yes"}}]}]}]}]}',
+            "boolValue must be true or false",
+        ),
+        (
+            b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": {"bytesValue": "!!"}}]}]}]}]}',
+            "bytesValue must be a base64 string",
+        ),
+        (
+            b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": {"stringValue": "x", "intValue": "1"}}]}]}]}]}',
+            "at most one field",
+        ),
+        (
+            b'{"resourceLogs": [{"resource": {"attributes": [{"key": "a", "value": {"mystery": 1}}]}}]}',
+            "resourceLogs[0].resource.attributes[0].value: unknown AnyValue field 'mystery'",
+        ),
         (b"[" * 100_000 + b"]" * 100_000, "invalid JSON"),
         (b"\xff\xfe", "invalid JSON"),
     ],
@@ -138,7 +197,9 @@ def test_hostile_nesting_is_refused() -> None:
     value: dict = {"stringValue": "deep"}
     for _ in range(200):
         value = {"arrayValue": {"values": [value]}}
-    body = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": value}]}]}]}]})
+    body = json.dumps(
+        {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"attributes": [{"key": "a", "value": value}]}]}]}]}
+    )
     with pytest.raises(MalformedPayload, match="nested deeper than 32"):
         parse_json_body(body)
 
@@ -152,7 +213,9 @@ def test_malformed_protobuf_is_refused(body: bytes) -> None:
 def test_gzip_limits_and_errors() -> None:
     body = to_json(sample_request())
     two_members = gzip.compress(body[:100]) + gzip.compress(body[100:])
-    assert decode_logs_body(two_members, "application/json", "gzip", LIMIT) == decode_logs_body(body, "application/json", None, LIMIT)
+    assert decode_logs_body(two_members, "application/json", "gzip", LIMIT) == decode_logs_body(
+        body, "application/json", None, LIMIT
+    )
     bomb = gzip.compress(b" " * (LIMIT + 1))  # about 1 KiB that inflates past the limit
     with pytest.raises(PayloadTooLarge, match="decompressed body is over the limit"):
         decode_logs_body(bomb, "application/json", "gzip", LIMIT)

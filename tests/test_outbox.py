@@ -11,14 +11,12 @@ from clocks import ManualClock
 from slack_emulator import BOT_TOKEN, SlackEmulator
 from slack_sdk import WebClient
 
-from codex_bot.outbox import Backoff, Outbox, Outgoing
-from codex_bot.slack.message import ChartImage, Message
+from codex_bot.delivery.message import ChartImage, Message
+from codex_bot.delivery.outbox import Backoff, Outbox, Outgoing
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 40
-
-
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def test_every_figure_and_column_has_a_unit_and_formula(panel):
     assert set(panel.units()) == {f.key for f in panel.figures} | (set(panel.rows.units()) if panel.rows else set())
     assert all(f.formula for f in panel.figures)
     assert all(c.formula for c in (panel.rows.columns if panel.rows else ()))
-    for key in ({part for c in panel.rows.columns for part in c.parts} if panel.rows else set()):
+    for key in {part for c in panel.rows.columns for part in c.parts} if panel.rows else set():
         assert key in panel.queries and panel.queries[key].by == (panel.rows.label,)
 
 

@@ -55,6 +55,7 @@ def cases(fleet) -> list[tuple[str, dict[str, str]]]:
 
 # --- ground truth, written out from the formulas ---------------------------------------------
 
+
 def _sum(truth: Truth, measure: str, start, end, where) -> int:
     return truth.total(measure, start, end, where or None)
 
@@ -70,7 +71,11 @@ def _pct(part: float, whole: float) -> float | None:
 def expected_figures(name: str, truth: Truth, start, end, where) -> dict[str, float | None]:
     s = lambda measure: _sum(truth, measure, start, end, where)
     if name == "tokens":
-        return {"input": s("input_tokens"), "output": s("output_tokens"), "total": s("input_tokens") + s("output_tokens")}
+        return {
+            "input": s("input_tokens"),
+            "output": s("output_tokens"),
+            "total": s("input_tokens") + s("output_tokens"),
+        }
     if name == "cached":
         return {"cached_input": s("cached_input_tokens")}
     if name == "cache-rate":
@@ -127,15 +132,20 @@ def expected_rows(name: str, truth: Truth, start, end, where) -> dict[str, dict[
         p, c = by("prompts", "user"), by("conversations", "user")
         i, o = by("input_tokens", "user"), by("output_tokens", "user")
         people = p.keys() | c.keys() | i.keys() | o.keys()
-        rows = {u: {"user": u, "prompts": p.get(u, 0), "conversations": c.get(u, 0), "tokens": i.get(u, 0) + o.get(u, 0)}
-                for u in people}
+        rows = {
+            u: {"user": u, "prompts": p.get(u, 0), "conversations": c.get(u, 0), "tokens": i.get(u, 0) + o.get(u, 0)}
+            for u in people
+        }
         return {u: row for u, row in rows.items() if any(v for k, v in row.items() if k != "user")}
     if name == "cost":
         return {m: {"model": m, "usd": usd} for m, usd in expected_costs(truth, start, end, where).items()}
     return {}
 
 
-SERIES_MEASURES = {"usage": {"input": "input_tokens", "output": "output_tokens"}, "conversations": {"conversations": "conversations"}}
+SERIES_MEASURES = {
+    "usage": {"input": "input_tokens", "output": "output_tokens"},
+    "conversations": {"conversations": "conversations"},
+}
 
 
 def assert_same(actual: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -239,6 +249,7 @@ def test_today_and_this_week_are_exact(panels, fleet, at):
 
 # --- P95 ------------------------------------------------------------------------------------------------
 
+
 def nearest_rank_p95(durations: list[float]) -> float:
     ordered = sorted(durations)
     return ordered[math.ceil(0.95 * len(ordered)) - 1]
@@ -268,7 +279,9 @@ def assert_p95_in_true_bucket(estimate: float | None, durations: list[float]) ->
 
 
 @pytest.mark.prometheus
-@pytest.mark.parametrize(("range_text", "filter_key"), [("7d", None), ("24h", None), ("7d", "tool"), ("yesterday", "model")])
+@pytest.mark.parametrize(
+    ("range_text", "filter_key"), [("7d", None), ("24h", None), ("7d", "tool"), ("yesterday", "model")]
+)
 def test_p95_lies_in_the_bucket_of_the_true_p95(panels, fleet, at, range_text, filter_key):
     where = {filter_key: busiest(fleet, filter_key)} if filter_key else {}
     result = panels.run(PanelRequest("p95", range_text, where), at)
@@ -289,11 +302,16 @@ def test_p95_spike_shows_in_the_series(panels, fleet, at):
     spike = fleet.incident("p95-spike")
     result = panels.run(PanelRequest("p95", "7d"), at)
     inside = [v for t, v in result.series[0].points if spike.start < t <= spike.end]
-    outside = [v for t, v in result.series[0].points if not spike.start - timedelta(hours=1) < t <= spike.end + timedelta(hours=1)]
+    outside = [
+        v
+        for t, v in result.series[0].points
+        if not spike.start - timedelta(hours=1) < t <= spike.end + timedelta(hours=1)
+    ]
     assert inside and max(inside) > sorted(outside)[len(outside) // 2]
 
 
 # --- filters against the data ---------------------------------------------------------------------------
+
 
 @pytest.mark.prometheus
 def test_unknown_filter_value_suggests_existing_values(panels, fleet, at):
@@ -304,7 +322,9 @@ def test_unknown_filter_value_suggests_existing_values(panels, fleet, at):
 
 
 @pytest.mark.prometheus
-@pytest.mark.parametrize("value", ['x"} or vector(1) or {a="', ".*", "gpt|.*", "a\\", "\n", "\u202e\u0000é😀", "{" * 5000])
+@pytest.mark.parametrize(
+    "value", ['x"} or vector(1) or {a="', ".*", "gpt|.*", "a\\", "\n", "\u202e\u0000é😀", "{" * 5000]
+)
 def test_hostile_filter_values_are_just_unknown_values(panels, at, value):
     with pytest.raises(BadFilter, match="No model"):
         panels.run(PanelRequest("success", "24h", {"model": value}), at)

@@ -16,18 +16,18 @@ from slack_emulator import BOT_TOKEN, SIGNING_SECRET, ServedApp, SlackEmulator, 
 from codex_bot.bot import assemble
 from codex_bot.commands.digest_commands import DigestCommandDeps, digest_reply
 from codex_bot.commands.invocation import Invocation
+from codex_bot.delivery.console import blocks_to_text
+from codex_bot.delivery.outbox import Outbox
 from codex_bot.digests.definitions import DigestDefinition, DigestFile
 from codex_bot.digests.personal import opted_out
 from codex_bot.digests.schedule import DigestScheduler
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.panels.personal import personal_usage
 from codex_bot.panels.service import Panels
 from codex_bot.settings import load_settings
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.personal_blocks import OPT_IN, OPT_OUT, opt_out_block, personal_blocks
 
 pytestmark = pytest.mark.prometheus
@@ -45,16 +45,33 @@ def test_each_person_gets_their_own_usage_once_per_slot_and_may_opt_out(fleet: F
     alice, bob, carol = emails_by_usage(fleet, end)[:3]
     now = [end - timedelta(hours=2, minutes=-5)]  # the scheduler's clock
     with SlackEmulator() as slack:
-        for user, email in (("U0ALICE", alice), ("U0BOB", bob), ("U0CAROL", carol),
-                            ("U0DAVE", "dave.new@example.com"), ("U0ERIN", None)):
+        for user, email in (
+            ("U0ALICE", alice),
+            ("U0BOB", bob),
+            ("U0CAROL", carol),
+            ("U0DAVE", "dave.new@example.com"),
+            ("U0ERIN", None),
+        ):
             slack.add_person(user, email)
-        settings = load_settings(slack_bot_token=BOT_TOKEN, slack_api_url=slack.base_url, timezone=TZ.key,
-                                 prometheus_url=fleet.prometheus_url, quickchart_url="http://127.0.0.1:9",
-                                 state_db=Path(tempfile.mkdtemp(prefix="codex-bot-dm-")) / "state.sqlite")
+        settings = load_settings(
+            slack_bot_token=BOT_TOKEN,
+            slack_api_url=slack.base_url,
+            timezone=TZ.key,
+            prometheus_url=fleet.prometheus_url,
+            quickchart_url="http://127.0.0.1:9",
+            state_db=Path(tempfile.mkdtemp(prefix="codex-bot-dm-")) / "state.sqlite",
+        )
         bot = assemble(settings, signing_secret=SIGNING_SECRET)
         served = ServedApp(bot.app)
-        scheduler = DigestScheduler([WEEKLY_ME], bot.digests.digests, bot.store, Outbox(bot.store), bot.transport,
-                                    clock=lambda: now[0], personal=bot.personal)
+        scheduler = DigestScheduler(
+            [WEEKLY_ME],
+            bot.digests.digests,
+            bot.store,
+            Outbox(bot.store),
+            bot.transport,
+            clock=lambda: now[0],
+            personal=bot.personal,
+        )
         try:
             served.interaction(button_payload("U0CAROL", OPT_OUT, WEEKLY_ME.name, slack.response_url("carol-out")))
             said = slack.wait_calls("response_url")[0].body
@@ -67,13 +84,14 @@ def test_each_person_gets_their_own_usage_once_per_slot_and_may_opt_out(fleet: F
             slack.wait_calls("response_url", 2)
             now[0] = end
             assert [o.status for o in scheduler.run_due()] == ["queued"]
-            second = slack.calls_to("chat.postMessage")[len(first):]
+            second = slack.calls_to("chat.postMessage")[len(first) :]
         finally:
             served.stop()
 
     assert said["response_type"] == "ephemeral" and said["replace_original"] is False
     assert "You won't get personal usage digests any more" in said["text"]
     assert said["blocks"][-1]["elements"][0]["action_id"] == OPT_IN
+
     def dms(*people: str) -> list[str]:  # each person's DM with the bot: where Slack shows the digest
         return [slack.direct_message(person).id for person in people]
 

@@ -20,10 +20,16 @@ from codex_bot.metrics.client import PrometheusClient, Sample
 from codex_bot.settings import SettingsError, load_settings
 
 AT = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
-VECTOR = {"status": "success", "data": {"resultType": "vector", "result": [
-    {"metric": {"model": "gpt-5-codex"}, "value": [1738324800, "42"]},
-    {"metric": {"model": "o4-mini"}, "value": [1738324800, "NaN"]},
-]}}
+VECTOR = {
+    "status": "success",
+    "data": {
+        "resultType": "vector",
+        "result": [
+            {"metric": {"model": "gpt-5-codex"}, "value": [1738324800, "42"]},
+            {"metric": {"model": "o4-mini"}, "value": [1738324800, "NaN"]},
+        ],
+    },
+}
 Reply = Callable[[BaseHTTPRequestHandler], tuple[int, str, bytes]]
 
 
@@ -89,8 +95,12 @@ def test_query_sends_auth_tenant_header_time_and_timeout(serve):
     (request,) = fake.requests
     assert request["path"] == "/api/v1/query"
     # nocache=1: VictoriaMetrics answers with its newest 30 s too (Prometheus, Thanos, Mimir ignore it)
-    assert request["query"] == {"query": ["sum by (model) (x)"], "time": [str(AT.timestamp())], "timeout": ["7s"],
-                                "nocache": ["1"]}
+    assert request["query"] == {
+        "query": ["sum by (model) (x)"],
+        "time": [str(AT.timestamp())],
+        "timeout": ["7s"],
+        "nocache": ["1"],
+    }
     assert request["headers"]["Authorization"] == "Bearer s3cret"
     assert request["headers"]["X-Scope-OrgID"] == "team-a"
 
@@ -106,8 +116,13 @@ def test_basic_auth_and_label_values_with_match(serve):
 
 
 def test_range_query_points_are_utc(serve):
-    matrix = {"status": "success", "data": {"resultType": "matrix", "result": [
-        {"metric": {}, "values": [[1738324800, "1"], [1738324860, "2.5"]]}]}}
+    matrix = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [{"metric": {}, "values": [[1738324800, "1"], [1738324860, "2.5"]]}],
+        },
+    }
     fake = serve(json_reply(200, matrix))
     (series,) = PrometheusClient(fake.url).query_range("x", AT, AT + timedelta(minutes=1), 60)
     assert series.points == ((AT, 1.0), (AT + timedelta(minutes=1), 2.5))
@@ -134,8 +149,10 @@ def test_basic_auth_setting_needs_a_colon(monkeypatch):
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
-        (json_reply(400, {"status": "error", "errorType": "bad_data", "error": "parse error: unexpected }"}),
-         "answered HTTP 400 to a query: parse error: unexpected }"),
+        (
+            json_reply(400, {"status": "error", "errorType": "bad_data", "error": "parse error: unexpected }"}),
+            "answered HTTP 400 to a query: parse error: unexpected }",
+        ),
         (json_reply(503, {"status": "error", "error": "too many queries"}), "HTTP 503 to a query: too many queries"),
         (json_reply(401, {"status": "error", "error": "unauthorized"}), "CODEX_BOT_PROMETHEUS_BEARER_TOKEN"),
         (lambda h: (502, "text/html", b"<html>Bad gateway</html>"), "HTTP 502 to a query: <html>Bad gateway</html>"),
@@ -192,9 +209,26 @@ def certificate(tmp_path_factory) -> tuple[str, str]:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return str(cert), str(key)
 

@@ -14,7 +14,7 @@ HOSTILE = [
     'plain"quote',
     "back\\slash",
     "trailing\\",
-    "\\\"",
+    '\\"',
     'x"} or vector(1) or {a="',
     "a{b}c",
     "}",
@@ -72,7 +72,7 @@ def test_lone_surrogates_become_the_replacement_character():
 @pytest.mark.parametrize("value", HOSTILE)
 def test_selectors_with_hostile_values_parse_and_match_only_exactly(fleet, value):
     """The selector is valid PromQL and matches no series: injection (vector(1)) or regexes (.*) would."""
-    promql = f'sum(increase({selector("codex_tokens_total", {"type": "input", "model": value})}[1h])) or vector(0)'
+    promql = f"sum(increase({selector('codex_tokens_total', {'type': 'input', 'model': value})}[1h])) or vector(0)"
     assert fleet.query(promql, fleet.end) == [({}, 0.0)]
 
 

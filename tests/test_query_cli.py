@@ -49,8 +49,9 @@ def test_unknown_panel_is_a_message_and_exit_2(capsys, fleet):
 
 
 def test_unknown_filter_value_is_a_message_and_exit_2(capsys, fleet):
-    code, _, err = run(capsys, "success", "7d", "model=gpt-4o", "--prometheus", fleet.prometheus_url, "--at",
-                       fleet.end.isoformat())
+    code, _, err = run(
+        capsys, "success", "7d", "model=gpt-4o", "--prometheus", fleet.prometheus_url, "--at", fleet.end.isoformat()
+    )
     assert code == 2 and "No model 'gpt-4o'" in err
 
 

@@ -79,7 +79,9 @@ def test_skipped_midnight_starts_at_the_first_real_instant():
     assert window.seconds == 23 * 3600
 
 
-@pytest.mark.parametrize("text", ["30m", "6h", "24h", "7d", "2w", "30d", "today", "yesterday", "this week", "last week"])
+@pytest.mark.parametrize(
+    "text", ["30m", "6h", "24h", "7d", "2w", "30d", "today", "yesterday", "this week", "last week"]
+)
 def test_step_gives_a_chartable_number_of_points(text):
     window = parse_range(text, NOW, BERLIN)
     assert window.step_seconds % 60 == 0
@@ -140,10 +142,16 @@ def test_bad_instants(text):
         parse_instant(text)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("7d", "previous 7d"), ("30m", "previous 30m"), ("yesterday", "the day before"),
-    ("last week", "the week before"), ("today", "the same length of time before"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7d", "previous 7d"),
+        ("30m", "previous 30m"),
+        ("yesterday", "the day before"),
+        ("last week", "the week before"),
+        ("today", "the same length of time before"),
+    ],
+)
 def test_the_previous_period_is_named_as_people_say_it(text, expected):
     now = datetime(2026, 11, 25, 15, 7, tzinfo=UTC)
     window = parse_range(text, now, ZoneInfo("Europe/Berlin"))

@@ -141,8 +141,13 @@ def test_every_per_person_family_carries_the_exporting_users_label(outcome: Outc
     """The e-mail Codex exports as a resource attribute is the user label of tokens, conversations, prompts,
     tool calls and decisions alike (so `/codex me` finds all of them), and of nothing else."""
     per_person = [family for family in FAMILIES if "user" in family.labels]
-    assert {family.name for family in per_person} == {TOKENS.name, CONVERSATIONS.name, PROMPTS.name,
-                                                      TOOL_CALLS.name, TOOL_DECISIONS.name}
+    assert {family.name for family in per_person} == {
+        TOKENS.name,
+        CONVERSATIONS.name,
+        PROMPTS.name,
+        TOOL_CALLS.name,
+        TOOL_DECISIONS.name,
+    }
     for family in per_person:
         counted = total(outcome.samples, family.series_name)
         assert counted > 0 and total(outcome.samples, family.series_name, user=USER_EMAIL) == counted, family.name

@@ -16,12 +16,21 @@ from codex_bot.panels.request import DEFAULT_RANGE, PanelRequest, parse_request
         ("tokens 7d model=gpt-5-codex public", PanelRequest("tokens", "7d", {"model": "gpt-5-codex"}, True)),
         ("Tokens PUBLIC 30m", PanelRequest("tokens", "30m", {}, True)),
         ("cache last week", PanelRequest("cache-rate", "last week")),
-        ("model-tokens This  Week user=alice@example.com", PanelRequest("model-tokens", "this week", {"user": "alice@example.com"})),
-        ("latency yesterday tool=exec_command model=o4-mini", PanelRequest("p95", "yesterday", {"tool": "exec_command", "model": "o4-mini"})),
+        (
+            "model-tokens This  Week user=alice@example.com",
+            PanelRequest("model-tokens", "this week", {"user": "alice@example.com"}),
+        ),
+        (
+            "latency yesterday tool=exec_command model=o4-mini",
+            PanelRequest("p95", "yesterday", {"tool": "exec_command", "model": "o4-mini"}),
+        ),
         ("model_tokens 2w", PanelRequest("model-tokens", "2w")),
         ("calls today", PanelRequest("sessions", "today")),
         ('users 7d user="Alice Smith"', PanelRequest("users", "7d", {"user": "Alice Smith"})),
-        ("users 7d MODEL=GPT-5-Codex", PanelRequest("users", "7d", {"model": "GPT-5-Codex"})),  # keys fold, values don't
+        (
+            "users 7d MODEL=GPT-5-Codex",
+            PanelRequest("users", "7d", {"model": "GPT-5-Codex"}),
+        ),  # keys fold, values don't
         ("conversations 6h terminal=a=b", PanelRequest("conversations", "6h", {"terminal": "a=b"})),
     ],
 )

@@ -29,8 +29,8 @@ from slack_sdk import WebClient
 from codex_bot.alerts.engine import AlertEngine
 from codex_bot.alerts.loader import load_rules
 from codex_bot.alerts.scheduler import AlertScheduler
+from codex_bot.delivery.outbox import Backoff, Outbox
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Backoff, Outbox
 from codex_bot.panels.cost import load_prices
 from codex_bot.slack.slack_transport import SlackTransport
 from codex_bot.store import Store
@@ -60,30 +60,55 @@ def rules_dir(tmp_path: Path) -> Path:
 
 def firing_posts(slack: SlackEmulator) -> Counter[str]:
     """Firing messages Slack accepted, by their header (rule and group), with how often each came."""
-    return Counter(blocks_of(c.body)[0]["text"]["text"] for c in slack.calls_to("chat.postMessage")
-                   if c.answer.get("ok") and "FIRING" in c.body["text"])
+    return Counter(
+        blocks_of(c.body)[0]["text"]["text"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.answer.get("ok") and "FIRING" in c.body["text"]
+    )
 
 
 def digest_posts(slack: SlackEmulator) -> Counter[str]:
     """Digest messages Slack accepted (their text names the slot), with how often each came."""
-    return Counter(c.body["text"] for c in slack.calls_to("chat.postMessage")
-                   if c.answer.get("ok") and c.body["channel"] == DIGEST_CHANNEL)
+    return Counter(
+        c.body["text"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.answer.get("ok") and c.body["channel"] == DIGEST_CHANNEL
+    )
 
 
 def open_episodes(db: str) -> Counter[tuple[str, str]]:
     store = Store.open(db)
     try:
-        return Counter((r["rule"], r["group_key"]) for r in store.fetchall("SELECT rule, group_key FROM alert_episodes"))
+        return Counter(
+            (r["rule"], r["group_key"]) for r in store.fetchall("SELECT rule, group_key FROM alert_episodes")
+        )
     finally:
         store.close()
 
 
-def replica(fleet: Fleet, slack: SlackEmulator, db: str, rules: Path, seconds: float,
-            *extra: str) -> subprocess.Popen[str]:
+def replica(
+    fleet: Fleet, slack: SlackEmulator, db: str, rules: Path, seconds: float, *extra: str
+) -> subprocess.Popen[str]:
     """A bot process (``fault_helpers.py scheduler``) running the alert scheduler every 0.5 s for ``seconds``."""
-    process = subprocess.Popen([sys.executable, str(WORKER), "scheduler", db, str(rules), fleet.prometheus_url,
-                                slack.base_url, "--step", "0.5", "--seconds", str(seconds), *extra],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(WORKER),
+            "scheduler",
+            db,
+            str(rules),
+            fleet.prometheus_url,
+            slack.base_url,
+            "--step",
+            "0.5",
+            "--seconds",
+            str(seconds),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert process.stdout is not None and process.stdout.readline() == "ready\n"
     return process
 
@@ -96,8 +121,10 @@ def test_two_scheduler_processes_post_each_alert_once_and_take_over(fleet: Fleet
     first = replica(fleet, slack, db, rules, 1)
     second = replica(fleet, slack, db, rules, 3)
     outputs = [p.communicate(timeout=60)[0] for p in (first, second)]
-    assert all(p.returncode == 0 and out.rstrip().endswith("done") and "Traceback" not in out
-               for p, out in zip((first, second), outputs, strict=True)), outputs
+    assert all(
+        p.returncode == 0 and out.rstrip().endswith("done") and "Traceback" not in out
+        for p, out in zip((first, second), outputs, strict=True)
+    ), outputs
     cycles = [int(out.split("cycles ")[1].split()[0]) for out in outputs]
     assert all(n >= 1 for n in cycles), cycles  # both evaluated: one before, one after the take-over
 
@@ -108,8 +135,9 @@ def test_two_scheduler_processes_post_each_alert_once_and_take_over(fleet: Fleet
     assert len(posts) == len(episodes) and set(posts.values()) == {1}  # each posted exactly once
 
 
-def test_a_replica_killed_mid_cycle_loses_and_repeats_no_alert_and_no_digest_slot(fleet: Fleet, slack, tmp_path,
-                                                                                    state_target):
+def test_a_replica_killed_mid_cycle_loses_and_repeats_no_alert_and_no_digest_slot(
+    fleet: Fleet, slack, tmp_path, state_target
+):
     """A holds the alert lease and is SIGKILLed in its third cycle, after recording states and before notifying;
     both run the digest scheduler on a clock where an hour passes every 3 s.  B takes the lease once it lapses."""
     db, rules = state_target, rules_dir(tmp_path)
@@ -120,7 +148,8 @@ def test_a_replica_killed_mid_cycle_loses_and_repeats_no_alert_and_no_digest_slo
     survivor_out = survivor.communicate(timeout=60)[0]
     assert killed.returncode == -signal.SIGKILL, killed_out
     assert survivor.returncode == 0 and survivor_out.rstrip().endswith("done") and "Traceback" not in survivor_out, (
-        survivor_out)
+        survivor_out
+    )
     assert int(survivor_out.split("cycles ")[1].split()[0]) >= 1  # it took over the alert cycles
 
     episodes, posts = open_episodes(db), firing_posts(slack)
@@ -134,8 +163,10 @@ def test_a_replica_killed_mid_cycle_loses_and_repeats_no_alert_and_no_digest_slo
         store.close()
     queued = [row["slot"] for row in ledger if row["status"] == "queued"]
     posted = digest_posts(slack)
-    print(f"\nkilled mid-cycle: {len(episodes)} alerts, {sum(posts.values())} firing posts; digest slots "
-          f"{[row['status'] for row in ledger]}, {sum(posted.values())} digest posts")
+    print(
+        f"\nkilled mid-cycle: {len(episodes)} alerts, {sum(posts.values())} firing posts; digest slots "
+        f"{[row['status'] for row in ledger]}, {sum(posted.values())} digest posts"
+    )
     assert len(queued) >= 2 and {row["status"] for row in ledger} == {"queued"}  # every slot posted, none skipped
     assert set(posted.values()) == {1} and len(posted) == len(queued)  # each exactly once
 
@@ -149,8 +180,16 @@ def test_a_cycle_that_outlives_its_lease_does_not_post_twice(fleet: Fleet, slack
         store = Store.open(db)
         outbox = Outbox(store, backoff=Backoff(first=0, cap=0))
         transport = SlackTransport(WebClient(token=BOT_TOKEN, base_url=slack.base_url, retry_handlers=[]))
-        engine = AlertEngine(rules, PrometheusClient(url, timeout=10), load_prices(), store, outbox, ZoneInfo("UTC"),
-                             interval=interval, transport=transport)
+        engine = AlertEngine(
+            rules,
+            PrometheusClient(url, timeout=10),
+            load_prices(),
+            store,
+            outbox,
+            ZoneInfo("UTC"),
+            interval=interval,
+            transport=transport,
+        )
         return AlertScheduler(engine, outbox, transport, interval)
 
     with ForwardingProxy(fleet.prometheus_url, delay=1.5) as slow:

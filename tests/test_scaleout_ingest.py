@@ -17,9 +17,9 @@ from codex_e2e.ingest_process import running_ingest
 from fault_helpers import prometheus_scraping
 from promhelpers import query
 
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_output import batches, stream
-from codex_bot.telemetry.truth import GroundTruth
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.output import batches, stream
+from codex_bot.simulate.truth import GroundTruth
 
 pytestmark = pytest.mark.prometheus
 
@@ -80,12 +80,17 @@ def test_two_replicas_sum_to_the_ground_truth(tmp_path: Path) -> None:
             durations = truth.durations(*window)
             assert query(prometheus, "sum(codex_tool_duration_seconds_count)")[0][1] == len(durations)
             assert abs(query(prometheus, "sum(codex_tool_duration_seconds_sum)")[0][1] - sum(durations)) < 1e-6
-            per_replica = totals(prometheus, 'sum by (instance) (codex_bot_ingest_requests_total{outcome="accepted"})',
-                                 ("instance",))
-            assert per_replica == {(targets[0],): requests_sent // 2 + requests_sent % 2 + 1,
-                                   (targets[1],): requests_sent // 2}
+            per_replica = totals(
+                prometheus, 'sum by (instance) (codex_bot_ingest_requests_total{outcome="accepted"})', ("instance",)
+            )
+            assert per_replica == {
+                (targets[0],): requests_sent // 2 + requests_sent % 2 + 1,
+                (targets[1],): requests_sent // 2,
+            }
             (duplicates,) = totals(prometheus, 'sum(codex_bot_ingest_records_total{outcome="duplicate"})').values()
             assert 0 < duplicates <= BATCH  # the retry was recognised (and, per the sums above, not counted)
             series = totals(prometheus, 'count by (instance) (codex_tokens_total{type="input"})', ("instance",))
             assert set(series) == {(t,) for t in targets}  # the same series exist on both replicas
-    print(f"\n{len(events)} events in {requests_sent} requests over 2 replicas (+1 retried): every sum equals the truth")
+    print(
+        f"\n{len(events)} events in {requests_sent} requests over 2 replicas (+1 retried): every sum equals the truth"
+    )

@@ -46,5 +46,7 @@ def test_a_panel_through_a_tenant_checking_backend(fleet: Fleet, monkeypatch, ca
     assert through_proxy == json.loads(json.dumps(direct))
     assert through_proxy["figures"]["total"] > 0
     assert forwarded >= 5 and proxy.refused >= 1  # every query carried the header; the bare ones were refused
-    assert refused == (f"codex-bot: Prometheus at {proxy.url} answered HTTP 401 to a query: check "
-                       "CODEX_BOT_PROMETHEUS_BEARER_TOKEN, _BASIC_AUTH or _HEADERS.")
+    assert refused == (
+        f"codex-bot: Prometheus at {proxy.url} answered HTTP 401 to a query: check "
+        "CODEX_BOT_PROMETHEUS_BEARER_TOKEN, _BASIC_AUTH or _HEADERS."
+    )

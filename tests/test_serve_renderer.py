@@ -36,8 +36,10 @@ def test_without_a_renderer_url_serve_starts_the_bundled_one_and_says_so(caplog)
         png = ChartRenderer.from_settings(settings).png(chart_config(every_panel()["usage"], ZoneInfo("UTC")))
         assert png.startswith(b"\x89PNG")
         lines = [r.getMessage() for r in caplog.records if r.name == "codex_bot.charts.managed"]
-        assert lines == [f"charts: rendered by the bundled renderer at {child.url} (pid {child.pid}, "
-                         "started by codex-bot, stopped with it)"]
+        assert lines == [
+            f"charts: rendered by the bundled renderer at {child.url} (pid {child.pid}, "
+            "started by codex-bot, stopped with it)"
+        ]
     finally:
         if child is not None:
             child.stop()
@@ -65,8 +67,12 @@ def test_without_the_bundled_renderer_installed_the_log_says_how_to_get_charts(c
 def test_codex_bot_serve_runs_the_bundled_renderer_and_stops_it_with_itself(tmp_path):
     port = free_port()
     with SlackEmulator() as slack:
-        env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-               "CODEX_BOT_SLACK_API_URL": slack.base_url, "CODEX_BOT_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"}
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "CODEX_BOT_SLACK_API_URL": slack.base_url,
+            "CODEX_BOT_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
+        }
         with serve(["--listen", f"127.0.0.1:{port}"], env, tmp_path) as process:
             wait_listening(port, process)
         output = process.stdout.read().decode()

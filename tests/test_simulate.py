@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from codex_bot.simulate.event import SimEvent
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.incidents import Incident, parse_incident
+from codex_bot.simulate.output import RequestEncoder, batches
+from codex_bot.simulate.truth import MEASURES, GroundTruth, dims_of
 from codex_bot.telemetry.otlp_json import events_from_json, parse_json_body
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_event import SimEvent
-from codex_bot.telemetry.simulate_incidents import Incident, parse_incident
-from codex_bot.telemetry.simulate_output import RequestEncoder, batches
-from codex_bot.telemetry.truth import MEASURES, GroundTruth, dims_of
 
 UTC = UTC
 END = datetime(2026, 11, 27, 12, tzinfo=UTC)  # a Friday noon
@@ -52,6 +52,7 @@ def digest(text: str) -> str:
 
 # --- determinism ---------------------------------------------------------------------------------
 
+
 def test_same_seed_gives_identical_output_and_another_seed_does_not() -> None:
     small = FleetConfig(developers=6, days=3, end=END, seed=5, incidents=(INCIDENTS[0],))
     assert digest(encoded(small)) == digest(encoded(small))
@@ -66,6 +67,7 @@ def test_events_are_in_time_order_inside_the_half_open_range(events: list[SimEve
 
 
 # --- shapes like real Codex ---------------------------------------------------------------------
+
 
 def _value_types(records: list[tuple[str, dict]]) -> dict[tuple[str, str], set[type]]:
     found: dict[tuple[str, str], set[type]] = {}
@@ -97,18 +99,27 @@ def test_the_fleet_covers_what_the_pipeline_must_handle(events: list[SimEvent]) 
     assert {a.get("source") for _, a in attrs} >= {"Config", "User"}
     assert {a.get("model") for _, a in attrs} >= {"gpt-5-codex", "gpt-5.1-codex", "gpt-5.1-codex-mini", "o4-mini"}
     assert {a.get("tool_name") for _, a in attrs} >= {
-        "exec_command", "apply_patch", "write_stdin", "view_image", "mcp__github__create_pr"}
+        "exec_command",
+        "apply_patch",
+        "write_stdin",
+        "view_image",
+        "mcp__github__create_pr",
+    }
     assert len({a.get("terminal.type") for _, a in attrs}) >= 4
     assert any(a.get("success") is False for e, a in attrs if e.name == "codex.api_request")
     assert any(a.get("success") == "false" for e, a in attrs if e.name == "codex.tool_result")
-    assert any(a.get("http.response.status_code") != 200 and "success" not in a
-               for e, a in attrs if e.name == "codex.api_request")  # API-key failures: status only
+    assert any(
+        a.get("http.response.status_code") != 200 and "success" not in a
+        for e, a in attrs
+        if e.name == "codex.api_request"
+    )  # API-key failures: status only
 
 
 def test_three_kinds_of_identity(events: list[SimEvent], truth: GroundTruth) -> None:
     with_email = {e.common["user.email"] for e in events if "user.email" in e.common}
-    account_only = {e.common["user.account_id"] for e in events if "user.email" not in e.common
-                    and "user.account_id" in e.common}
+    account_only = {
+        e.common["user.account_id"] for e in events if "user.email" not in e.common and "user.account_id" in e.common
+    }
     on_resource = {e.resource["user.email"] for e in events if e.name and "user.account_id" not in e.common}
     assert with_email and account_only and on_resource
     assert all("@" in r for r in on_resource)
@@ -116,6 +127,7 @@ def test_three_kinds_of_identity(events: list[SimEvent], truth: GroundTruth) -> 
 
 
 # --- patterns -----------------------------------------------------------------------------------
+
 
 def _per_day(truth: GroundTruth, measure: str) -> dict[datetime, int]:
     day = CONFIG.start.replace(hour=0)
@@ -154,6 +166,7 @@ def test_some_users_first_appear_mid_range(truth: GroundTruth) -> None:
 
 # --- incidents ----------------------------------------------------------------------------------
 
+
 def _inside_and_outside(truth: GroundTruth, incident: Incident, ratio) -> tuple[float, float]:
     """The ratio inside the incident and on the same hours of the other weekdays."""
     inside = ratio(incident.start, incident.end)
@@ -169,6 +182,7 @@ def _inside_and_outside(truth: GroundTruth, incident: Incident, ratio) -> tuple[
 def test_success_drop_is_visible_in_truth(truth: GroundTruth) -> None:
     def failure_ratio(a, b):
         return truth.total("failed_model_calls", a, b) / truth.total("model_calls", a, b)
+
     inside, usual = _inside_and_outside(truth, INCIDENTS[0], failure_ratio)
     assert inside > 0.25 and usual < 0.05
 
@@ -176,6 +190,7 @@ def test_success_drop_is_visible_in_truth(truth: GroundTruth) -> None:
 def test_p95_spike_is_visible_in_truth(truth: GroundTruth) -> None:
     def p95(a, b):
         return statistics.quantiles(truth.durations(a, b, where={"tool": "exec_command"}), n=20)[-1]
+
     inside, usual = _inside_and_outside(truth, INCIDENTS[1], p95)
     assert inside > 4 * usual
 
@@ -183,13 +198,17 @@ def test_p95_spike_is_visible_in_truth(truth: GroundTruth) -> None:
 def test_cache_fall_is_visible_in_truth(truth: GroundTruth) -> None:
     def cache_rate(a, b):
         return truth.total("cached_input_tokens", a, b) / truth.total("input_tokens", a, b)
+
     inside, usual = _inside_and_outside(truth, INCIDENTS[2], cache_rate)
     assert usual > 0.6 and inside < 0.5 * usual
 
 
 def test_token_spike_is_visible_in_truth(truth: GroundTruth) -> None:
     def tokens_per_call(a, b):
-        return (truth.total("input_tokens", a, b) + truth.total("output_tokens", a, b)) / truth.total("model_calls", a, b)
+        return (truth.total("input_tokens", a, b) + truth.total("output_tokens", a, b)) / truth.total(
+            "model_calls", a, b
+        )
+
     inside, usual = _inside_and_outside(truth, INCIDENTS[3], tokens_per_call)
     assert inside > 3 * usual
 
@@ -207,12 +226,23 @@ def test_token_spike_shows_even_when_nobody_works() -> None:
 
 def test_incident_spec_parses_back() -> None:
     incident = parse_incident("success-drop@2026-11-20T10:00/2h")
-    assert (incident.start, incident.end) == (datetime(2026, 11, 20, 10, tzinfo=UTC), datetime(2026, 11, 20, 12, tzinfo=UTC))
+    assert (incident.start, incident.end) == (
+        datetime(2026, 11, 20, 10, tzinfo=UTC),
+        datetime(2026, 11, 20, 12, tzinfo=UTC),
+    )
     assert parse_incident(incident.spec()) == incident
 
 
-@pytest.mark.parametrize("text", ["boom@2026-11-20T10:00/2h", "success-drop@2026-11-20T10:00", "p95-spike@x/2h",
-                                  "cache-fall@2026-11-20T10:00/0h", "token-spike@2026-11-20T10:00/2w"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "boom@2026-11-20T10:00/2h",
+        "success-drop@2026-11-20T10:00",
+        "p95-spike@x/2h",
+        "cache-fall@2026-11-20T10:00/0h",
+        "token-spike@2026-11-20T10:00/2w",
+    ],
+)
 def test_bad_incident_specs_are_refused_with_a_reason(text: str) -> None:
     with pytest.raises(Exception) as caught:
         parse_incident(text)
@@ -220,6 +250,7 @@ def test_bad_incident_specs_are_refused_with_a_reason(text: str) -> None:
 
 
 # --- ground truth -------------------------------------------------------------------------------
+
 
 def test_encoded_requests_decode_to_exactly_the_simulated_events() -> None:
     """What backfill and ingest read is what the truth counted: same names, times, attributes, resources."""
@@ -231,21 +262,24 @@ def test_encoded_requests_decode_to_exactly_the_simulated_events() -> None:
         return name, time_ns, tuple(sorted(attributes.items())), tuple(sorted(resource.items()))
 
     assert Counter(key(d.name, d.time_ns, d.attributes, d.resource) for d in decoded) == Counter(
-        key(e.name, e.time_ms * 1_000_000, e.all_attributes(), e.resource) for e in events)
+        key(e.name, e.time_ms * 1_000_000, e.all_attributes(), e.resource) for e in events
+    )
 
 
 def test_truth_counts_agree_with_plain_event_counts(events: list[SimEvent], truth: GroundTruth) -> None:
     names = Counter(e.name for e in events)
     start, end = CONFIG.start, END
     assert truth.total("conversations", start, end) == names["codex.conversation_starts"]
-    assert truth.total("conversations", start, end) == len({e.common["conversation.id"] for e in events
-                                                            if e.name == "codex.conversation_starts"})
+    assert truth.total("conversations", start, end) == len(
+        {e.common["conversation.id"] for e in events if e.name == "codex.conversation_starts"}
+    )
     assert truth.total("prompts", start, end) == names["codex.user_prompt"]
     assert truth.total("tool_calls", start, end) == names["codex.tool_result"]
     assert truth.total("decisions", start, end) == names["codex.tool_decision"]
     models_lists = sum(1 for e in events if e.attributes.get("endpoint") == "/models")
     assert truth.total("model_calls", start, end) == (
-        names["codex.api_request"] - models_lists + names["codex.websocket_request"])
+        names["codex.api_request"] - models_lists + names["codex.websocket_request"]
+    )
     usage = [e.attributes for e in events if "input_token_count" in e.attributes]
     assert truth.total("input_tokens", start, end) == sum(int(a["input_token_count"]) for a in usage)
     assert truth.total("reasoning_tokens", start, end) == sum(a["reasoning_token_count"] for a in usage)
@@ -260,8 +294,10 @@ def test_breakdowns_add_up_to_totals(truth: GroundTruth, measure: str) -> None:
 
 
 def test_token_relations_hold(truth: GroundTruth) -> None:
-    by_model = {m: truth.total(m, CONFIG.start, END, by=("model",))
-                for m in ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")}
+    by_model = {
+        m: truth.total(m, CONFIG.start, END, by=("model",))
+        for m in ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
+    }
     for model, cached in by_model["cached_input_tokens"].items():
         assert 0 < cached < by_model["input_tokens"][model]
         assert 0 < by_model["reasoning_tokens"][model] < by_model["output_tokens"][model]
@@ -273,7 +309,8 @@ def test_windows_are_half_open(events: list[SimEvent], truth: GroundTruth) -> No
     same_time = sum(1 for e in events if e.name == "codex.user_prompt" and e.time_ms == prompt.time_ms)
     assert truth.total("prompts", at - timedelta(seconds=1), at) >= same_time
     assert truth.total("prompts", at, at + timedelta(milliseconds=1)) == sum(
-        1 for e in events if e.name == "codex.user_prompt" and e.time_ms == prompt.time_ms + 1)
+        1 for e in events if e.name == "codex.user_prompt" and e.time_ms == prompt.time_ms + 1
+    )
 
 
 def test_where_and_by_are_checked_against_the_measure(truth: GroundTruth) -> None:
@@ -284,5 +321,6 @@ def test_where_and_by_are_checked_against_the_measure(truth: GroundTruth) -> Non
     failed = truth.total("model_calls", CONFIG.start, END, where={"success": "false"})
     assert failed == truth.total("failed_model_calls", CONFIG.start, END)
     both = truth.total("tool_calls", CONFIG.start, END, where={"tool": {"exec_command", "apply_patch"}})
-    assert both == sum(truth.total("tool_calls", CONFIG.start, END, where={"tool": t})
-                       for t in ("exec_command", "apply_patch"))
+    assert both == sum(
+        truth.total("tool_calls", CONFIG.start, END, where={"tool": t}) for t in ("exec_command", "apply_patch")
+    )

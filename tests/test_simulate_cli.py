@@ -13,18 +13,34 @@ from codex_e2e.exposition import parse, total
 from promhelpers import ingest_server
 
 from codex_bot.cli import main
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.incidents import parse_incident
+from codex_bot.simulate.truth import MEASURES, GroundTruth
 from codex_bot.telemetry.contract import MODEL_CALLS, PROMPTS, TOKENS, TOOL_CALLS
 from codex_bot.telemetry.exportfiles import read_events
 from codex_bot.telemetry.ingest_server import IngestServer
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_incidents import parse_incident
-from codex_bot.telemetry.truth import MEASURES, GroundTruth
 
 END = "2026-11-27T12:00"
-ARGS = ["simulate", "--developers", "5", "--days", "2", "--seed", "3", "--end", END,
-        "--incident", "success-drop@2026-11-26T10:00/2h"]
-CONFIG = FleetConfig(developers=5, days=2, seed=3, end=datetime(2026, 11, 27, 12, tzinfo=UTC),
-                     incidents=(parse_incident("success-drop@2026-11-26T10:00/2h"),))
+ARGS = [
+    "simulate",
+    "--developers",
+    "5",
+    "--days",
+    "2",
+    "--seed",
+    "3",
+    "--end",
+    END,
+    "--incident",
+    "success-drop@2026-11-26T10:00/2h",
+]
+CONFIG = FleetConfig(
+    developers=5,
+    days=2,
+    seed=3,
+    end=datetime(2026, 11, 27, 12, tzinfo=UTC),
+    incidents=(parse_incident("success-drop@2026-11-26T10:00/2h"),),
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +57,11 @@ def test_writes_request_files_and_the_truth(tmp_path: Path, truth: GroundTruth, 
     document = json.loads((tmp_path / "truth.json").read_text())
     assert document["totals"] == {m: truth.total(m, CONFIG.start, CONFIG.end) for m in MEASURES}
     assert document["by"]["input_tokens"]["model"] == {
-        k[0]: v for k, v in truth.total("input_tokens", CONFIG.start, CONFIG.end, by=("model",)).items()}
-    assert document["incidents"] == [{"kind": "success-drop", "start": "2026-11-26T10:00:00+00:00",
-                                      "end": "2026-11-26T12:00:00+00:00"}]
+        k[0]: v for k, v in truth.total("input_tokens", CONFIG.start, CONFIG.end, by=("model",)).items()
+    }
+    assert document["incidents"] == [
+        {"kind": "success-drop", "start": "2026-11-26T10:00:00+00:00", "end": "2026-11-26T12:00:00+00:00"}
+    ]
 
 
 def test_a_rerun_replaces_earlier_output(tmp_path: Path) -> None:
@@ -60,12 +78,15 @@ def test_an_incident_outside_the_range_is_refused(tmp_path: Path, capsys) -> Non
     assert not list(tmp_path.glob("logs*"))
 
 
-@pytest.mark.parametrize("bad, message", [
-    (["--incident", "meltdown@2026-11-26T10:00/1h"], "unknown incident kind 'meltdown'"),
-    (["--developers", "0"], "must be at least 1"),
-    (["--end", "yesterday"], "is not an ISO time"),
-    (["--timezone", "Mars/Olympus"], "unknown time zone"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["--incident", "meltdown@2026-11-26T10:00/1h"], "unknown incident kind 'meltdown'"),
+        (["--developers", "0"], "must be at least 1"),
+        (["--end", "yesterday"], "is not an ISO time"),
+        (["--timezone", "Mars/Olympus"], "unknown time zone"),
+    ],
+)
 def test_bad_arguments_get_one_clear_line(bad: list[str], message: str, capsys) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["simulate", *bad])

@@ -11,10 +11,10 @@ from chart_fixtures import chart_renderer, every_panel, read_png  # noqa: F401 -
 from prometheus_fleet import free_port
 
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.formatting import humanize, humanize_change
 from codex_bot.panels.catalog import find_panel
 from codex_bot.slack.blocks import label, panel_blocks, table_text, unit_of, when
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.replies import PanelReplies, chart_filename, source_label
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -93,7 +93,7 @@ def test_compose_uploads_a_real_png_per_chartable_panel(chart_renderer: ChartRen
     message = replies.compose(panel("usage"))
     (chart,) = message.charts
     png = read_png(chart.png)
-    assert (png.width, png.height) == (800, 400) and len(set(png.pixels[:: 97])) > 5
+    assert (png.width, png.height) == (800, 400) and len(set(png.pixels[::97])) > 5
     assert chart.filename == "usage-7d.png" and message.text.startswith("Token usage over time (7d)")
     assert not any(b.type == "image" for b in message.blocks)
 

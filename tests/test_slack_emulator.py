@@ -41,24 +41,45 @@ def test_a_name_is_resolved_and_the_answer_carries_the_channel_id(slack):
     assert error_of(client(slack).chat_postMessage, channel="#nowhere", text="hi")["error"] == "channel_not_found"
 
 
-@pytest.mark.parametrize(("blocks", "pointer"), [
-    ([section("x" * 3001)], "/blocks/0/text/text"),
-    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}], "/blocks/0/fields"),
-    ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}], "/blocks/0/fields/0/text"),
-    ([{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}], "/blocks/0/text/text"),
-    ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "c" * 3001}]}], "/blocks/0/elements/0/text"),
-    ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11}], "/blocks/0/elements"),
-    ([{"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b" * 76},
-                                        "action_id": "a"}]}], "/blocks/0/elements/0/text/text"),
-    ([{"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b"},
-                                        "action_id": "a" * 256}]}], "/blocks/0/elements/0/action_id"),
-    ([{"type": "image", "image_url": "https://x.test/" + "a" * 3000, "alt_text": "a"}], "/blocks/0/image_url"),
-    ([{"type": "image", "image_url": "https://x.test/a.png", "alt_text": "a" * 2001}], "/blocks/0/alt_text"),
-    ([{**section("x"), "block_id": "b" * 256}], "/blocks/0/block_id"),
-    ([section("")], "/blocks/0/text/text"),
-    ([section("x")] * 51, "/blocks"),
-    ([{"type": "no-such-block"}], "/blocks/0/type"),
-])
+@pytest.mark.parametrize(
+    ("blocks", "pointer"),
+    [
+        ([section("x" * 3001)], "/blocks/0/text/text"),
+        ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}], "/blocks/0/fields"),
+        ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}], "/blocks/0/fields/0/text"),
+        ([{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}], "/blocks/0/text/text"),
+        ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "c" * 3001}]}], "/blocks/0/elements/0/text"),
+        ([{"type": "context", "elements": [{"type": "mrkdwn", "text": "c"}] * 11}], "/blocks/0/elements"),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {"type": "button", "text": {"type": "plain_text", "text": "b" * 76}, "action_id": "a"}
+                    ],
+                }
+            ],
+            "/blocks/0/elements/0/text/text",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {"type": "button", "text": {"type": "plain_text", "text": "b"}, "action_id": "a" * 256}
+                    ],
+                }
+            ],
+            "/blocks/0/elements/0/action_id",
+        ),
+        ([{"type": "image", "image_url": "https://x.test/" + "a" * 3000, "alt_text": "a"}], "/blocks/0/image_url"),
+        ([{"type": "image", "image_url": "https://x.test/a.png", "alt_text": "a" * 2001}], "/blocks/0/alt_text"),
+        ([{**section("x"), "block_id": "b" * 256}], "/blocks/0/block_id"),
+        ([section("")], "/blocks/0/text/text"),
+        ([section("x")] * 51, "/blocks"),
+        ([{"type": "no-such-block"}], "/blocks/0/type"),
+    ],
+)
 def test_invalid_blocks_name_the_json_pointer_like_slack(slack, blocks, pointer):
     answer = error_of(client(slack).chat_postMessage, channel="C0ENG", text="fallback", blocks=blocks)
     assert answer["error"] == "invalid_blocks"

@@ -37,6 +37,7 @@ from slack_emulator import (
 from slack_sdk import WebClient
 
 from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.digests.service import load_definitions
 from codex_bot.formatting import humanize
 from codex_bot.metrics.client import PrometheusClient
@@ -46,7 +47,6 @@ from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.service import Panels
 from codex_bot.settings import load_settings
 from codex_bot.slack.blocks import table_section
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.home_view import (
     HEADLINE_PANELS,
     RANGE_ACTION,
@@ -89,23 +89,38 @@ class Setup:
 
     def published(self, user: str, count: int) -> dict[str, Any]:
         """The ``count``-th view published for ``user`` (waits for it)."""
-        calls = self.slack.wait_for(lambda: len(mine := [c for c in self.slack.calls_to("views.publish")
-                                                         if c.body["user_id"] == user]) >= count and mine)
+        calls = self.slack.wait_for(
+            lambda: (
+                len(mine := [c for c in self.slack.calls_to("views.publish") if c.body["user_id"] == user]) >= count
+                and mine
+            )
+        )
         assert calls, f"no view #{count} published for {user}"
         assert calls[count - 1].answer["ok"], calls[count - 1].answer
         return calls[count - 1].body["view"]
 
-    def expected_home(self, user: str, range_text: str, chart: Chart | None, *, you: bool, users: bool,
-                      notes: list[str]) -> dict[str, Any]:
+    def expected_home(
+        self, user: str, range_text: str, chart: Chart | None, *, you: bool, users: bool, notes: list[str]
+    ) -> dict[str, Any]:
         """The view the builder makes from the panel service's answers as of ``at``."""
         headline = {n: self.panels.run(PanelRequest(n, range_text), self.at) for n in HEADLINE_PANELS}
         definitions = load_definitions(load_settings(timezone=TZ.key))
-        digests = sorted((NextDigest(d.name, d.channel, d.trigger.get_next_fire_time(None, self.at))
-                          for d in definitions.digests), key=lambda d: d.at)
-        data = HomeData(range_text, headline, TZ, self.source, chart=chart,
-                        alerts=[FiringAlert("success-rate-drop", "critical", {"model": "gpt-5-codex"},
-                                            self.fired_at, self.permalink)],
-                        digests=digests, notes=notes)
+        digests = sorted(
+            (NextDigest(d.name, d.channel, d.trigger.get_next_fire_time(None, self.at)) for d in definitions.digests),
+            key=lambda d: d.at,
+        )
+        data = HomeData(
+            range_text,
+            headline,
+            TZ,
+            self.source,
+            chart=chart,
+            alerts=[
+                FiringAlert("success-rate-drop", "critical", {"model": "gpt-5-codex"}, self.fired_at, self.permalink)
+            ],
+            digests=digests,
+            notes=notes,
+        )
         if you:
             data.you = self.you(range_text, headline)
         if users:
@@ -114,8 +129,9 @@ class Setup:
 
     def you(self, range_text: str, headline: dict[str, Any]) -> PersonalUsage:
         usage = personal_usage(self.panels, self.email, range_text, self.at, YOU_PANELS, ("conversations",))
-        return PersonalUsage(self.email, usage.mine, {**usage.team, "tokens": headline["tokens"],
-                                                      "cost": headline["cost"]})
+        return PersonalUsage(
+            self.email, usage.mine, {**usage.team, "tokens": headline["tokens"], "cost": headline["cost"]}
+        )
 
     def ask(self, text: str, name: str, user: str = ALICE) -> dict[str, Any]:
         url = self.slack.response_url(name)
@@ -142,15 +158,24 @@ def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # no
         posted = WebClient(token=BOT_TOKEN, base_url=slack.base_url).chat_postMessage(channel="alerts", text="alert")
         alert_ref = MessageRef(posted["channel"], posted["ts"])
         with store.transaction() as tx:
-            tx.execute("INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value,"
-                       " threshold, posted_key) VALUES ('success-rate-drop', :labels, :labels, 'critical', :at, :at,"
-                       " 81.5, 90, 'alert:1')", {"labels": json.dumps({"model": "gpt-5-codex"}), "at": fired_at.timestamp()})
+            tx.execute(
+                "INSERT INTO alert_episodes (rule, group_key, labels, severity, started_at, fired_at, value,"
+                " threshold, posted_key) VALUES ('success-rate-drop', :labels, :labels, 'critical', :at, :at,"
+                " 81.5, 90, 'alert:1')",
+                {"labels": json.dumps({"model": "gpt-5-codex"}), "at": fired_at.timestamp()},
+            )
             store.put_message_ref(tx, "alert:1", alert_ref)
         permalink = f"https://emulated.slack.test/archives/{alert_ref.channel}/p{alert_ref.ts.replace('.', '')}"
         slack.add_person(ALICE, email)
         slack.add_person(LEAD, None)
-        app, deps = build_bot(slack, prometheus_url=fleet.prometheus_url, quickchart_url=chart_renderer.base_url,
-                              timezone=TZ.key, personal_data_users=[LEAD], state_db=state_db)
+        app, deps = build_bot(
+            slack,
+            prometheus_url=fleet.prometheus_url,
+            quickchart_url=chart_renderer.base_url,
+            timezone=TZ.key,
+            personal_data_users=[LEAD],
+            state_db=state_db,
+        )
         deps.clock = lambda: at
         served = ServedApp(app)
         panels = Panels(PrometheusClient(fleet.prometheus_url), TZ, load_prices())
@@ -174,14 +199,20 @@ def test_opening_the_home_tab_publishes_the_dashboard(setup: Setup):
     text = blocks_to_text(view["blocks"])
     start = setup.at - timedelta(days=7)
     truth = setup.fleet.truth
-    for name, measure in (("Tokens in", "input_tokens"), ("Tokens out", "output_tokens"),
-                          ("Cached input", "cached_input_tokens")):
+    for name, measure in (
+        ("Tokens in", "input_tokens"),
+        ("Tokens out", "output_tokens"),
+        ("Cached input", "cached_input_tokens"),
+    ):
         assert f"{name}: {humanize(truth.total(measure, start, setup.at), 'tokens')}" in text
     mine = truth.total("input_tokens", start, setup.at, where={"user": setup.email}) + truth.total(
-        "output_tokens", start, setup.at, where={"user": setup.email})
+        "output_tokens", start, setup.at, where={"user": setup.email}
+    )
     team = truth.total("input_tokens", start, setup.at) + truth.total("output_tokens", start, setup.at)
     assert f"{humanize(100 * mine / team, 'percent')} of tokens ({humanize(mine, 'tokens')} of" in text
-    tools, decisions = (truth.total(m, start, setup.at, where={"user": setup.email}) for m in ("tool_calls", "decisions"))
+    tools, decisions = (
+        truth.total(m, start, setup.at, where={"user": setup.email}) for m in ("tool_calls", "decisions")
+    )
     assert tools != truth.total("tool_calls", start, setup.at), "the person's own tool calls, not the team's"
     assert f" · {humanize(tools, 'count')} tool calls · {humanize(decisions, 'count')} approval decisions" in text
     assert f"<{setup.permalink}|see the alert>" in json.dumps(view) and "daily-eng" in text and "weekly-leads" in text
@@ -215,8 +246,10 @@ def test_a_range_choice_is_remembered_and_republished(setup: Setup):
 def test_an_allowed_person_sees_per_user_rows_and_why_their_own_are_missing(setup: Setup):
     setup.bot.event(home_opened_callback(LEAD))
     view = setup.published(LEAD, 1)
-    note = ("Your usage: Your Slack profile shows me no e-mail address, so I can't find your usage "
-            "(the app needs the users:read.email scope).")
+    note = (
+        "Your usage: Your Slack profile shows me no e-mail address, so I can't find your usage "
+        "(the app needs the users:read.email scope)."
+    )
     assert view == setup.expected_home(LEAD, "7d", chart_of(view), you=False, users=True, notes=[note])
     users = setup.panels.run(PanelRequest("users", "7d"), setup.at)
     assert table_section(users).to_dict() in view["blocks"]
@@ -244,8 +277,10 @@ def test_codex_me_shows_own_usage_and_share_from_the_ground_truth(setup: Setup):
     assert f"{humanize(100 * conversations / team, 'percent')} of conversations" in text
     by_model = truth.total("input_tokens", start, setup.at, where=mine, by=("model",))
     assert all(model in text for (model,) in by_model)
-    for heading, measure, dim in (("Your tool calls by tool", "tool_calls", "tool"),
-                                  ("Your tool approval decisions", "decisions", "decision")):
+    for heading, measure, dim in (
+        ("Your tool calls by tool", "tool_calls", "tool"),
+        ("Your tool approval decisions", "decisions", "decision"),
+    ):
         own = truth.total(measure, start, setup.at, where=mine, by=(dim,))
         team = truth.total(measure, start, setup.at, by=(dim,))
         assert own and own != team, f"{setup.email} has {measure} of their own, not the team's"
@@ -256,7 +291,9 @@ def test_codex_me_shows_own_usage_and_share_from_the_ground_truth(setup: Setup):
     assert not [c for c in setup.slack.calls_to("chat.postMessage") if c.body.get("text", "").startswith("Your")]
 
 
-@pytest.mark.parametrize("panel, measure, dim", [("tools", "tool_calls", "tool"), ("decisions", "decisions", "decision")])
+@pytest.mark.parametrize(
+    "panel, measure, dim", [("tools", "tool_calls", "tool"), ("decisions", "decisions", "decision")]
+)
 def test_tool_panels_per_user_follow_the_personal_data_policy(setup: Setup, panel: str, measure: str, dim: str):
     """`/codex tools|decisions 7d user=…`: refused to Alice (not allowed), the person's own rows for the lead."""
     refused = blocks_to_text(blocks_of(setup.ask(f"{panel} 7d user={setup.email}", f"{panel}-alice")))
@@ -269,12 +306,16 @@ def test_tool_panels_per_user_follow_the_personal_data_policy(setup: Setup, pane
         assert re.search(rf"^{re.escape(value)} +{re.escape(humanize(count, 'count'))} ", text, re.M), value
 
 
-@pytest.mark.parametrize("user, email, expected", [
-    ("U0GHOST", None, "Slack did not tell me who you are (user_not_found)."),
-    ("U0NEW", "new.hire@example.com", "I find no Codex telemetry for you (as `new.hire@example.com`)"),
-])
-def test_codex_me_without_telemetry_says_why_and_names_nobody_else(setup: Setup, user: str, email: str | None,
-                                                                    expected: str):
+@pytest.mark.parametrize(
+    "user, email, expected",
+    [
+        ("U0GHOST", None, "Slack did not tell me who you are (user_not_found)."),
+        ("U0NEW", "new.hire@example.com", "I find no Codex telemetry for you (as `new.hire@example.com`)"),
+    ],
+)
+def test_codex_me_without_telemetry_says_why_and_names_nobody_else(
+    setup: Setup, user: str, email: str | None, expected: str
+):
     if email:
         setup.slack.add_person(user, email)
     text = blocks_to_text(blocks_of(setup.ask("me 7d", f"me-{user}", user)))
@@ -293,22 +334,44 @@ def test_socket_mode_home_and_me(setup: Setup):
             slack.add_person(ALICE, setup.email)
             again = WebClient(token=BOT_TOKEN, base_url=slack.base_url).chat_postMessage(channel="alerts", text="alert")
             assert setup.permalink.endswith(f"/{again['channel']}/p{again['ts'].replace('.', '')}")  # the same ref
-            app, deps = build_bot(slack, prometheus_url=setup.fleet.prometheus_url, timezone=TZ.key,
-                                  quickchart_url=setup.renderer.base_url, state_db=setup.state_db)
+            app, deps = build_bot(
+                slack,
+                prometheus_url=setup.fleet.prometheus_url,
+                timezone=TZ.key,
+                quickchart_url=setup.renderer.base_url,
+                state_db=setup.state_db,
+            )
             deps.clock = lambda: setup.at
             handler = socket_mode_handler(app, APP_TOKEN)
             handler.connect()
             try:
                 assert slack.wait_for(endpoint.connected), "the bot did not open the websocket"
-                endpoint.send({"envelope_id": "home-1", "type": "events_api", "accepts_response_payload": False,
-                               "payload": home_opened_callback(ALICE)})
+                endpoint.send(
+                    {
+                        "envelope_id": "home-1",
+                        "type": "events_api",
+                        "accepts_response_payload": False,
+                        "payload": home_opened_callback(ALICE),
+                    }
+                )
                 first = slack.wait_calls("views.publish", 1)[0].body["view"]
-                endpoint.send({"envelope_id": "pick-1", "type": "interactive", "accepts_response_payload": False,
-                               "payload": select_payload(ALICE, RANGE_ACTION, "last week", first)})
+                endpoint.send(
+                    {
+                        "envelope_id": "pick-1",
+                        "type": "interactive",
+                        "accepts_response_payload": False,
+                        "payload": select_payload(ALICE, RANGE_ACTION, "last week", first),
+                    }
+                )
                 picked = slack.wait_calls("views.publish", 2)[1].body["view"]
-                endpoint.send({"envelope_id": "me-1", "type": "slash_commands", "accepts_response_payload": True,
-                               "payload": slash_command_payload("me last week", slack.response_url("me"),
-                                                                user_id=ALICE)})
+                endpoint.send(
+                    {
+                        "envelope_id": "me-1",
+                        "type": "slash_commands",
+                        "accepts_response_payload": True,
+                        "payload": slash_command_payload("me last week", slack.response_url("me"), user_id=ALICE),
+                    }
+                )
                 me = slack.wait_calls("response_url", 1)[0].body
             finally:
                 handler.close()
@@ -323,13 +386,17 @@ def test_socket_mode_home_and_me(setup: Setup):
     assert blocks_of(me) == [block.to_dict() for block in personal_blocks(usage, TZ, setup.source)]
 
 
-@pytest.mark.parametrize("settings, scopes, expected", [
-    ({"user_label": "none"}, None, "Per-person usage is off here"),
-    ({}, manifest_scopes() - {"users:read.email"}, "shows me no e-mail address"),
-    ({}, manifest_scopes() - {"users:read"}, "the app needs the users:read and users:read.email scopes"),
-])
-def test_codex_me_explains_when_per_person_data_is_off_or_unreachable(settings: dict[str, Any],
-                                                                      scopes: frozenset[str] | None, expected: str):
+@pytest.mark.parametrize(
+    "settings, scopes, expected",
+    [
+        ({"user_label": "none"}, None, "Per-person usage is off here"),
+        ({}, manifest_scopes() - {"users:read.email"}, "shows me no e-mail address"),
+        ({}, manifest_scopes() - {"users:read"}, "the app needs the users:read and users:read.email scopes"),
+    ],
+)
+def test_codex_me_explains_when_per_person_data_is_off_or_unreachable(
+    settings: dict[str, Any], scopes: frozenset[str] | None, expected: str
+):
     with SlackEmulator(scopes=scopes) as slack:
         slack.add_person(ALICE, "alice@example.com")
         app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}", **settings)
@@ -351,17 +418,20 @@ def test_a_failed_chart_upload_loses_only_the_chart(setup: Setup):
     finally:
         with setup.store.transaction() as tx:
             setup.store.put_value(tx, f"home/range/{LEAD}", None)
-    notes = [f"Chart not uploaded: {explain('invalid_auth')}.",
-             "Your usage: Your Slack profile shows me no e-mail address, so I can't find your usage "
-             "(the app needs the users:read.email scope)."]
+    notes = [
+        f"Chart not uploaded: {explain('invalid_auth')}.",
+        "Your usage: Your Slack profile shows me no e-mail address, so I can't find your usage "
+        "(the app needs the users:read.email scope).",
+    ]
     assert view == setup.expected_home(LEAD, "24h", None, you=False, users=True, notes=notes)
 
 
 def test_prometheus_down_is_said_in_the_tab():
     with SlackEmulator() as slack:
         slack.add_person(ALICE, "alice@example.com")
-        app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}",
-                           quickchart_url=f"http://127.0.0.1:{free_port()}")
+        app, _ = build_bot(
+            slack, prometheus_url=f"http://127.0.0.1:{free_port()}", quickchart_url=f"http://127.0.0.1:{free_port()}"
+        )
         served = ServedApp(app)
         try:
             served.event(home_opened_callback(ALICE))

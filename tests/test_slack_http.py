@@ -31,8 +31,12 @@ def slack() -> Iterator[SlackEmulator]:
 @pytest.fixture
 def bot(slack: SlackEmulator) -> Iterator[ServedApp]:
     """The bot with Prometheus and the chart renderer down (closed ports)."""
-    app, _ = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}",
-                       quickchart_url=f"http://127.0.0.1:{free_port()}", personal_data_users=["U0LEAD"])
+    app, _ = build_bot(
+        slack,
+        prometheus_url=f"http://127.0.0.1:{free_port()}",
+        quickchart_url=f"http://127.0.0.1:{free_port()}",
+        personal_data_users=["U0LEAD"],
+    )
     served = ServedApp(app)
     yield served
     served.stop()
@@ -69,14 +73,17 @@ def test_forged_or_stale_requests_get_401_and_no_answer(slack: SlackEmulator, bo
     assert not slack.calls_to("response_url")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("tokns 7d", "Did you mean tokens"),
-    ("tokens 900d", "out of bounds"),
-    ("tokens 7x", "I don't understand '7x'"),
-    ("tokens fortnight", "I don't understand 'fortnight'"),
-    ("tokens 7d colour=red", "its filters: model=, user="),
-    ("tokens 7d 24h", "Two ranges given"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("tokns 7d", "Did you mean tokens"),
+        ("tokens 900d", "out of bounds"),
+        ("tokens 7x", "I don't understand '7x'"),
+        ("tokens fortnight", "I don't understand 'fortnight'"),
+        ("tokens 7d colour=red", "its filters: model=, user="),
+        ("tokens 7d 24h", "Two ranges given"),
+    ],
+)
 def test_request_errors_are_answered_privately(slack: SlackEmulator, bot: ServedApp, text: str, expected: str):
     bot.command(text, slack.response_url())
     answer = answer_text(slack)
@@ -93,7 +100,7 @@ def test_typed_text_cannot_mention_or_link(slack: SlackEmulator, bot: ServedApp)
 def test_prometheus_down_is_said_plainly(slack: SlackEmulator, bot: ServedApp):
     bot.command("tokens 7d public", slack.response_url())
     answer = answer_text(slack)
-    assert "Prometheus" in answer and "Traceback" not in answer and "File \"" not in answer
+    assert "Prometheus" in answer and "Traceback" not in answer and 'File "' not in answer
     assert not slack.calls_to("chat.postMessage"), "errors are answered privately, never posted"
 
 
@@ -143,8 +150,10 @@ def echo(words: list[str], invocation: Invocation):
 
 def test_other_features_add_subcommands_listed_in_help_and_admin_checked(slack: SlackEmulator):
     app, deps = build_bot(slack, prometheus_url=f"http://127.0.0.1:{free_port()}", admin_users=["U0ADMIN"])
-    deps.add(Subcommand("echo", "echo <words>", "says it back", echo),
-             Subcommand("wipe", "wipe", "admins only", echo, admin_only=True))
+    deps.add(
+        Subcommand("echo", "echo <words>", "says it back", echo),
+        Subcommand("wipe", "wipe", "admins only", echo, admin_only=True),
+    )
     served = ServedApp(app)
     try:
         served.command("help", slack.response_url("1"))

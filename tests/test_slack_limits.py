@@ -22,7 +22,7 @@ from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.state import AlertState
 from codex_bot.cli import main as codex_bot
-from codex_bot.outbox import Outbox
+from codex_bot.delivery.outbox import Outbox
 from codex_bot.panels.cost import cost_notes
 from codex_bot.slack.blocks import panel_blocks
 from codex_bot.slack.mrkdwn import MAX_TEXT, code, code_block, escape, fit, link
@@ -36,8 +36,16 @@ LONG_DESCRIPTION = "Spend is way up & nobody <noticed>. " * 150  # 5,400 charact
 
 
 def rule(name: str, **fields: object) -> Rule:
-    return Rule.model_validate({"name": name, "figure": "tokens.total", "window": "1h", "condition": "above 10",
-                                "group_by": ["model"], **fields})
+    return Rule.model_validate(
+        {
+            "name": name,
+            "figure": "tokens.total",
+            "window": "1h",
+            "condition": "above 10",
+            "group_by": ["model"],
+            **fields,
+        }
+    )
 
 
 @pytest.fixture
@@ -76,9 +84,11 @@ def test_a_description_over_3000_characters_is_cut_and_the_cycles_later_notices_
 def test_rules_check_warns_about_a_description_slack_will_cut(tmp_path, capsys):
     folder = tmp_path / "rules"
     folder.mkdir()
-    (folder / "a.yaml").write_text("routing: {default: '#alerts'}\nrules:\n  - name: long-words\n"
-                                   "    figure: tokens.total\n    window: 1h\n    condition: above 10\n"
-                                   f"    description: '{LONG_DESCRIPTION}'\n")
+    (folder / "a.yaml").write_text(
+        "routing: {default: '#alerts'}\nrules:\n  - name: long-words\n"
+        "    figure: tokens.total\n    window: 1h\n    condition: above 10\n"
+        f"    description: '{LONG_DESCRIPTION}'\n"
+    )
     assert [w.line for w in load_rules(folder).warnings] == [7]
     assert codex_bot(["rules", "check", "--dir", str(folder)]) == 0, "a warning is not a problem: the rule loads"
     out = capsys.readouterr().out
@@ -104,17 +114,24 @@ def test_the_cost_panel_with_25_unpriced_models_fits_slack():
     models = {f"{'very-long-unpriced-model-name-' * 3}{i:02d}": (2_000_000 + i, 0, 1_000) for i in range(25)}
     notes = cost_notes(measured(models))
     assert notes[1].endswith(" and 15 more") and notes[1].count("tokens)") == 10
-    blocks = panel_blocks(result("cost", figures={"total_usd": 0.0}, notes=[*notes, "x" * 4000]), UTC,
-                          source="Prometheus at prom:9090")
+    blocks = panel_blocks(
+        result("cost", figures={"total_usd": 0.0}, notes=[*notes, "x" * 4000]), UTC, source="Prometheus at prom:9090"
+    )
     payload = [b.to_dict() for b in blocks]
     assert block_errors(payload) == []
     assert payload[-1]["elements"][0]["text"].endswith("…")
 
 
-@pytest.mark.parametrize(("text", "limit"), [
-    ("a" * 10, 5), ("ab &amp; cd", 7), ("see <https://x.example|x> now", 12), ("```" + "row\n" * 50 + "```", 30),
-    ("héllo 👩‍💻 שלום", 9),
-])
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        ("a" * 10, 5),
+        ("ab &amp; cd", 7),
+        ("see <https://x.example|x> now", 12),
+        ("```" + "row\n" * 50 + "```", 30),
+        ("héllo 👩‍💻 שלום", 9),
+    ],
+)
 def test_fit_cuts_visibly_and_never_inside_an_entity_a_link_or_a_fence(text, limit):
     cut = fit(text, limit)
     assert len(cut) <= limit and cut.endswith(("…", "…```"))
@@ -126,5 +143,6 @@ def test_escaping_helpers():
     assert escape(HOSTILE) == "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"
     assert code("a`b\nc") == "aˋb c"
     assert link("https://x.example/a?b=1|2", "<run>") == "<https://x.example/a?b=1&amp;%7C2|&lt;run&gt;>".replace(
-        "&amp;%7C", "%7C")
+        "&amp;%7C", "%7C"
+    )
     assert code_block("```x```") == "```ˋˋˋxˋˋˋ```"

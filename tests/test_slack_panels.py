@@ -20,6 +20,7 @@ from slack_emulator import Call, ServedApp, SlackEmulator, blocks_of, build_bot
 
 from codex_bot.charts.renderer import HEIGHT, WIDTH, ChartRenderer
 from codex_bot.commands.deps import CommandDeps
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.formatting import humanize, humanize_change
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.catalog import PANELS, find_panel
@@ -28,7 +29,6 @@ from codex_bot.panels.request import parse_request
 from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.slack.blocks import label, table_text, unit_of, window
-from codex_bot.slack.console import blocks_to_text
 
 pytestmark = pytest.mark.prometheus
 
@@ -70,8 +70,13 @@ class Setup:
 def setup(fleet: Fleet, chart_renderer: ChartRenderer) -> Iterator[Setup]:  # noqa: F811
     at = fleet.align(fleet.end)
     with SlackEmulator() as slack:
-        app, deps = build_bot(slack, prometheus_url=fleet.prometheus_url, quickchart_url=chart_renderer.base_url,
-                              timezone=TZ.key, personal_data_users=[LEAD])
+        app, deps = build_bot(
+            slack,
+            prometheus_url=fleet.prometheus_url,
+            quickchart_url=chart_renderer.base_url,
+            timezone=TZ.key,
+            personal_data_users=[LEAD],
+        )
         deps.clock = lambda: at
         served = ServedApp(app)
         panels = Panels(PrometheusClient(fleet.prometheus_url), TZ, load_prices())
@@ -116,8 +121,10 @@ def test_each_panel_answers_with_the_right_figures_and_its_chart(setup: Setup, n
 
 def test_tokens_and_sessions_equal_the_ground_truth(fleet: Fleet, setup: Setup):
     start = setup.at - timedelta(days=7)
-    truth = {"input": fleet.truth.total("input_tokens", start, setup.at),
-             "output": fleet.truth.total("output_tokens", start, setup.at)}
+    truth = {
+        "input": fleet.truth.total("input_tokens", start, setup.at),
+        "output": fleet.truth.total("output_tokens", start, setup.at),
+    }
     text = shown(setup.ask("tokens 7d", "truth-tokens"))
     for key, value in {**truth, "total": truth["input"] + truth["output"]}.items():
         assert f"{label(key)}: {humanize(value, 'tokens')}" in text
@@ -146,8 +153,9 @@ def test_public_answer_posts_in_the_channel_with_its_chart(setup: Setup):
     posted = setup.slack.wait_calls("chat.postMessage")[-1]
     assert posted.body["channel"] == CHANNEL
     assert_shows(blocks_to_text(blocks_of(posted.body)), setup.direct("models 7d"))
-    done = setup.slack.wait_for(lambda: [c for c in setup.slack.calls_to("files.completeUploadExternal")
-                                         if c.body.get("channel_id") == CHANNEL])
+    done = setup.slack.wait_for(
+        lambda: [c for c in setup.slack.calls_to("files.completeUploadExternal") if c.body.get("channel_id") == CHANNEL]
+    )
     assert done and json.loads(done[0].body["files"])[0]["title"] == f"{find_panel('models').title} · 7d"
 
 
@@ -178,8 +186,12 @@ def test_a_range_without_data_says_so_without_a_chart(fleet: Fleet, setup: Setup
 
 def test_renderer_down_still_answers_with_the_figures(fleet: Fleet, setup: Setup):
     with SlackEmulator() as slack:
-        app, deps = build_bot(slack, prometheus_url=fleet.prometheus_url, timezone=TZ.key,
-                              quickchart_url=f"http://127.0.0.1:{free_port()}")
+        app, deps = build_bot(
+            slack,
+            prometheus_url=fleet.prometheus_url,
+            timezone=TZ.key,
+            quickchart_url=f"http://127.0.0.1:{free_port()}",
+        )
         deps.clock = lambda: setup.at
         served = ServedApp(app)
         try:

@@ -28,20 +28,45 @@ from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.state import AlertState
 from codex_bot.commands.help import help_message
+from codex_bot.delivery.message import Message
 from codex_bot.digests.compose import Digest
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import digest_messages
 from codex_bot.panels.result import PanelResult
-from codex_bot.slack.message import Message
 from codex_bot.slack.replies import PanelReplies, notice
 from codex_bot.store import Store
 
 TZ = ZoneInfo("Europe/Berlin")
-PAYLOADS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                          HealthCheck.data_too_large])
-NASTY = ["<!channel>", "<!here|here>", "<@U0ALICE>", "<#C0GENERAL>", "<https://evil.example|click>", "&amp;", "&",
-         "```", "`", "*bold*", "_it_", "~s~", ">quote", "|", "\n", "\u202eevil\u202c", "שלום", "مرحبا", "👩‍💻",
-         "🇩🇪", ":warning:", "\u200b", "\\", '"', "é"]
+PAYLOADS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+NASTY = [
+    "<!channel>",
+    "<!here|here>",
+    "<@U0ALICE>",
+    "<#C0GENERAL>",
+    "<https://evil.example|click>",
+    "&amp;",
+    "&",
+    "```",
+    "`",
+    "*bold*",
+    "_it_",
+    "~s~",
+    ">quote",
+    "|",
+    "\n",
+    "\u202eevil\u202c",
+    "שלום",
+    "مرحبا",
+    "👩‍💻",
+    "🇩🇪",
+    ":warning:",
+    "\u200b",
+    "\\",
+    '"',
+    "é",
+]
 # A live mention or link in mrkdwn: what escaping must prevent input from making.
 LIVE = re.compile(r"<(?:!|@(?!U0BOT>)|#|https?:(?!//runbooks\.example/))")
 
@@ -78,13 +103,15 @@ def _hostile_rows(result: PanelResult, names: list[str]) -> list[dict]:
 
 
 def hostile_result(result: PanelResult, names: list[str], filters: dict[str, str], notes: list[str]) -> PanelResult:
-    return replace(result, rows=_hostile_rows(result, names) or result.rows, filters=filters,
-                   notes=[*result.notes, *notes])
+    return replace(
+        result, rows=_hostile_rows(result, names) or result.rows, filters=filters, notes=[*result.notes, *notes]
+    )
 
 
 @PAYLOADS
-@given(names=st.lists(label, min_size=1, max_size=500), filters=labels, notes=st.lists(label, max_size=3),
-       source=hostile)
+@given(
+    names=st.lists(label, min_size=1, max_size=500), filters=labels, notes=st.lists(label, max_size=3), source=hostile
+)
 def test_every_panel_reply(names, filters, notes, source):
     replies = PanelReplies(TZ, None, source=source)
     for result in every_panel().values():
@@ -100,16 +127,40 @@ def test_help_and_notices(text):
 
 
 def rule(description: str, name: str, runbook: str | None) -> Rule:
-    return Rule.model_validate({"name": name, "figure": "p95.p95_seconds", "window": "1h",
-                                "condition": "above 90", "description": description, "runbook": runbook,
-                                "filters": {"tool": "exec_command"}})
+    return Rule.model_validate(
+        {
+            "name": name,
+            "figure": "p95.p95_seconds",
+            "window": "1h",
+            "condition": "above 90",
+            "description": description,
+            "runbook": runbook,
+            "filters": {"tool": "exec_command"},
+        }
+    )
 
 
 def episode(labels: dict[str, str], acknowledged_by: str | None) -> EpisodeRecord:
     fired = END - timedelta(hours=3)
-    return EpisodeRecord(7, "r", labels, "critical", fired - timedelta(minutes=5), fired, 81.5, 90.0, END, 95.0,
-                         "recovered", "alert:7:firing", None, None, acknowledged_by, END if acknowledged_by else None,
-                         "percent")
+    return EpisodeRecord(
+        7,
+        "r",
+        labels,
+        "critical",
+        fired - timedelta(minutes=5),
+        fired,
+        81.5,
+        90.0,
+        END,
+        95.0,
+        "recovered",
+        "alert:7:firing",
+        None,
+        None,
+        acknowledged_by,
+        END if acknowledged_by else None,
+        "percent",
+    )
 
 
 rule_names = st.from_regex(r"[a-z][a-z0-9._-]{0,200}", fullmatch=True)
@@ -117,8 +168,14 @@ runbooks = st.one_of(st.none(), hostile.map(lambda tail: "https://runbooks.examp
 
 
 @PAYLOADS
-@given(description=label, name=rule_names, runbook=runbooks, group=labels, reason=label,
-       acked=st.sampled_from([None, "U0BOT"]))
+@given(
+    description=label,
+    name=rule_names,
+    runbook=runbooks,
+    group=labels,
+    reason=label,
+    acked=st.sampled_from([None, "U0BOT"]),
+)
 def test_every_alert_message(description, name, runbook, group, reason, acked):
     r, e = rule(description, name, runbook), episode(group, acked)
     open_episode = replace(e, resolved_at=None)
@@ -149,18 +206,47 @@ def test_the_alert_list(tmp_path_factory, groups):
 
 def alert(i: int, labels: dict[str, str], name: str) -> EpisodeRecord:
     fired = END - timedelta(hours=i + 1)
-    return EpisodeRecord(i, name, labels, ("critical", "warning", "info", "other")[i % 4], fired, fired, 80.0, 90.0,
-                         None if i % 3 else END, None, None, None, None, None, None, None, "percent")
+    return EpisodeRecord(
+        i,
+        name,
+        labels,
+        ("critical", "warning", "info", "other")[i % 4],
+        fired,
+        fired,
+        80.0,
+        90.0,
+        None if i % 3 else END,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "percent",
+    )
 
 
 @PAYLOADS
-@given(names=st.lists(label, min_size=1, max_size=500), filters=st.dictionaries(st.just("model"), label), title=label,
-       alert_labels=st.lists(labels, max_size=60), rule_name=rule_names)
+@given(
+    names=st.lists(label, min_size=1, max_size=500),
+    filters=st.dictionaries(st.just("model"), label),
+    title=label,
+    alert_labels=st.lists(labels, max_size=60),
+    rule_name=rule_names,
+)
 def test_every_digest_message(names, filters, title, alert_labels, rule_name):
-    definition = DigestDefinition(name="daily", channel="#eng", schedule="0 9 * * *", timezone="Europe/Berlin",
-                                  title=title or None, filters=filters)
-    results = {name: hostile_result(r, names, filters, []) for name, r in every_panel().items()
-               if name in definition.panels}
+    definition = DigestDefinition(
+        name="daily",
+        channel="#eng",
+        schedule="0 9 * * *",
+        timezone="Europe/Berlin",
+        title=title or None,
+        filters=filters,
+    )
+    results = {
+        name: hostile_result(r, names, filters, []) for name, r in every_panel().items() if name in definition.panels
+    }
     alerts = [alert(i, group, rule_name) for i, group in enumerate(alert_labels)]
     for message in digest_messages(Digest(definition, WEEK, results, alerts), source=title).all():
         assert_accepted(message)

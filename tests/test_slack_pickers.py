@@ -26,8 +26,8 @@ from slack_emulator import (
     select_action,
 )
 
+from codex_bot.delivery.console import blocks_to_text
 from codex_bot.formatting import humanize
-from codex_bot.slack.console import blocks_to_text
 from codex_bot.slack.pickers import ANY, MAX_OPTIONS, PICK_RANGE, SHARE, picker_block
 from codex_bot.slack.serve import socket_mode_handler
 
@@ -82,8 +82,13 @@ def input_tokens(fleet: Fleet, start: datetime, end: datetime, **where: str) -> 
 def setup(fleet: Fleet) -> Iterator[Setup]:
     at = fleet.align(fleet.end)
     with SlackEmulator() as slack:
-        app, deps = build_bot(slack, prometheus_url=fleet.prometheus_url, timezone=TZ.key,
-                              quickchart_url=f"http://127.0.0.1:{free_port()}", personal_data_users=[LEAD])
+        app, deps = build_bot(
+            slack,
+            prometheus_url=fleet.prometheus_url,
+            timezone=TZ.key,
+            quickchart_url=f"http://127.0.0.1:{free_port()}",
+            personal_data_users=[LEAD],
+        )
         deps.clock = lambda: at
         served = ServedApp(app)
         yield Setup(slack, served, at)
@@ -93,7 +98,9 @@ def setup(fleet: Fleet) -> Iterator[Setup]:
 def test_a_reply_offers_the_range_and_the_values_prometheus_has(fleet: Fleet, setup: Setup):
     block = pickers(setup.ask("tokens 7d", "offer").body)
     assert block["block_id"] == "codex_panel:tokens 7d"
-    assert initial(block, PICK_RANGE) == "7d" and {"24h", "30d", "this week", "last week"} <= set(options(block, PICK_RANGE))
+    assert initial(block, PICK_RANGE) == "7d" and {"24h", "30d", "this week", "last week"} <= set(
+        options(block, PICK_RANGE)
+    )
     models = sorted(fleet.truth.values("model", "input_tokens"))
     assert options(block, MODEL) == [ANY, *(f"={m}" for m in models)] and initial(block, MODEL) == ANY
     assert USER not in json.dumps(block), "user values are personal data: not offered to Alice"
@@ -156,24 +163,50 @@ def test_a_public_message_is_updated_in_place_over_socket_mode(fleet: Fleet, set
     endpoint = SocketModeEndpoint().start()
     try:
         with SlackEmulator(ws_url=endpoint.url) as slack:
-            app, deps = build_bot(slack, prometheus_url=fleet.prometheus_url, timezone=TZ.key,
-                                  quickchart_url=f"http://127.0.0.1:{free_port()}")
+            app, deps = build_bot(
+                slack,
+                prometheus_url=fleet.prometheus_url,
+                timezone=TZ.key,
+                quickchart_url=f"http://127.0.0.1:{free_port()}",
+            )
             deps.clock = lambda: setup.at
             handler = socket_mode_handler(app, APP_TOKEN)
             handler.connect()
             try:
                 assert slack.wait_for(endpoint.connected)
-                endpoint.send({"envelope_id": "cmd", "type": "slash_commands", "accepts_response_payload": True,
-                               "payload": {"command": "/codex", "text": "tokens 7d public", "user_id": ALICE,
-                                           "channel_id": "C0GENERAL", "channel_name": "general",
-                                           "team_id": "T0EMULATE", "response_url": slack.response_url("s")}})
+                endpoint.send(
+                    {
+                        "envelope_id": "cmd",
+                        "type": "slash_commands",
+                        "accepts_response_payload": True,
+                        "payload": {
+                            "command": "/codex",
+                            "text": "tokens 7d public",
+                            "user_id": ALICE,
+                            "channel_id": "C0GENERAL",
+                            "channel_name": "general",
+                            "team_id": "T0EMULATE",
+                            "response_url": slack.response_url("s"),
+                        },
+                    }
+                )
                 posted = slack.wait_calls("chat.postMessage")[0]
                 block = pickers(posted.body)
                 model = sorted(fleet.truth.values("model", "input_tokens"))[-1]
-                payload = block_actions_payload(select_action(block, MODEL, f"={model}"), slack.response_url("u"),
-                                                message_ts=posted.answer["ts"], ephemeral=False)
-                endpoint.send({"envelope_id": "pick", "type": "interactive", "accepts_response_payload": False,
-                               "payload": payload})
+                payload = block_actions_payload(
+                    select_action(block, MODEL, f"={model}"),
+                    slack.response_url("u"),
+                    message_ts=posted.answer["ts"],
+                    ephemeral=False,
+                )
+                endpoint.send(
+                    {
+                        "envelope_id": "pick",
+                        "type": "interactive",
+                        "accepts_response_payload": False,
+                        "payload": payload,
+                    }
+                )
                 (update,) = slack.wait_calls("chat.update")
             finally:
                 handler.close()

@@ -31,8 +31,13 @@ from codex_bot.slack.serve import EVENTS_PATH
 def serve(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``codex-bot serve ARGS`` with only the given Slack settings; stopped (SIGTERM) on exit."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CODEX_BOT_"))}
-    process = subprocess.Popen([sys.executable, "-m", "codex_bot", "serve", *args], env={**clean, **env},
-                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codex_bot", "serve", *args],
+        env={**clean, **env},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         yield process
     finally:
@@ -54,8 +59,12 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float =
 def test_http_mode_serves_signed_commands_on_the_given_address(tmp_path: Path):
     port = free_port()
     with SlackEmulator() as slack:
-        env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-               "CODEX_BOT_SLACK_API_URL": slack.base_url, "CODEX_BOT_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"}
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "CODEX_BOT_SLACK_API_URL": slack.base_url,
+            "CODEX_BOT_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
+        }
         with serve(["--listen", f"127.0.0.1:{port}"], env, tmp_path) as process:
             wait_listening(port, process)
             body = slash_command_form("help", slack.response_url())
@@ -74,11 +83,21 @@ def test_socket_mode_is_chosen_when_an_app_token_is_set(tmp_path: Path):
     endpoint = SocketModeEndpoint().start()
     try:
         with SlackEmulator(ws_url=endpoint.url) as slack:
-            env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "CODEX_BOT_SLACK_API_URL": slack.base_url}
+            env = {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_APP_TOKEN": APP_TOKEN,
+                "CODEX_BOT_SLACK_API_URL": slack.base_url,
+            }
             with serve([], env, tmp_path) as process:
                 assert slack.wait_for(endpoint.connected, timeout=20), process.poll()
-                endpoint.send({"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-                               "payload": slash_command_payload("help", slack.response_url())})
+                endpoint.send(
+                    {
+                        "envelope_id": "env-1",
+                        "type": "slash_commands",
+                        "accepts_response_payload": True,
+                        "payload": slash_command_payload("help", slack.response_url()),
+                    }
+                )
                 answer = slack.wait_calls("response_url")[0]
             output = process.stdout.read().decode()  # once serve() has sent SIGTERM and the process ended
     finally:
@@ -94,9 +113,14 @@ def test_a_broken_digests_file_stops_the_digests_not_the_bot(tmp_path: Path):
     digests = tmp_path / "digests.yaml"
     digests.write_text("digests:\n  - name: daily\n    chanel: '#eng'\n    schedule: '0 9 * * *'\n")
     with SlackEmulator() as slack:
-        env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-               "CODEX_BOT_SLACK_API_URL": slack.base_url, "CODEX_BOT_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
-               "CODEX_BOT_DIGESTS_FILE": str(digests), "CODEX_BOT_STATE_DB": str(tmp_path / "state.sqlite")}
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "CODEX_BOT_SLACK_API_URL": slack.base_url,
+            "CODEX_BOT_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
+            "CODEX_BOT_DIGESTS_FILE": str(digests),
+            "CODEX_BOT_STATE_DB": str(tmp_path / "state.sqlite"),
+        }
         with serve(["--listen", f"127.0.0.1:{port}"], env, tmp_path) as process:
             wait_listening(port, process)
             url = f"http://127.0.0.1:{port}{EVENTS_PATH}"

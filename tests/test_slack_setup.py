@@ -15,12 +15,12 @@ from slack_emulator import (
 )
 from slack_sdk import WebClient
 
+from codex_bot.access import AccessDenied, AccessPolicy, is_personal
 from codex_bot.cli import main
-from codex_bot.commands.access import AccessDenied, AccessPolicy, is_personal
 from codex_bot.commands.invocation import COMMAND
+from codex_bot.delivery.message import ChartImage, Destination, Message
 from codex_bot.settings import load_settings
 from codex_bot.slack.client import SlackSetupError, retry_handlers
-from codex_bot.slack.message import ChartImage, Destination, Message
 from codex_bot.slack.serve import choose_mode, mode_credential, parse_listen
 from codex_bot.slack.slack_transport import SlackTransport
 
@@ -92,8 +92,11 @@ def test_serve_without_a_bot_token_names_it(clean_env, monkeypatch: pytest.Monke
 def test_serve_with_a_rejected_token_says_so(clean_env, monkeypatch: pytest.MonkeyPatch, capsys):
     with SlackEmulator() as slack:
         slack.fail("auth.test", "invalid_auth")
-        for name, value in {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s3",
-                            "CODEX_BOT_SLACK_API_URL": slack.base_url}.items():
+        for name, value in {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": "s3",
+            "CODEX_BOT_SLACK_API_URL": slack.base_url,
+        }.items():
             monkeypatch.setenv(name, value)
         assert main(["serve"]) == 2
     assert "Slack rejected SLACK_BOT_TOKEN" in capsys.readouterr().err
@@ -106,27 +109,34 @@ def test_personal_panels_and_filters_are_recognised():
     assert is_personal("users", {}) and is_personal("tokens", {"user": "a"}) and not is_personal("tokens", {})
 
 
-@pytest.mark.parametrize("user, channel, name, public", [
-    ("U0LEAD", "C0RANDOM", "random", False),  # an allowed person, privately, anywhere
-    ("U0ALICE", "C0LEADS", "leads", True),  # anyone in an allowed channel (by id), even publicly
-    ("U0ALICE", "C0XYZ", "eng-leads", True),  # … or by name
-])
+@pytest.mark.parametrize(
+    "user, channel, name, public",
+    [
+        ("U0LEAD", "C0RANDOM", "random", False),  # an allowed person, privately, anywhere
+        ("U0ALICE", "C0LEADS", "leads", True),  # anyone in an allowed channel (by id), even publicly
+        ("U0ALICE", "C0XYZ", "eng-leads", True),  # … or by name
+    ],
+)
 def test_personal_data_is_shown_where_allowed(user: str, channel: str, name: str, public: bool):
     POLICY.check_personal(user, channel, name, public)
 
 
-@pytest.mark.parametrize("user, channel, public, message", [
-    ("U0ALICE", "C0RANDOM", False, "personal data"),
-    ("U0LEAD", "C0RANDOM", True, "can't be posted publicly"),
-])
+@pytest.mark.parametrize(
+    "user, channel, public, message",
+    [
+        ("U0ALICE", "C0RANDOM", False, "personal data"),
+        ("U0LEAD", "C0RANDOM", True, "can't be posted publicly"),
+    ],
+)
 def test_personal_data_is_refused_elsewhere(user: str, channel: str, public: bool, message: str):
     with pytest.raises(AccessDenied, match=message):
         POLICY.check_personal(user, channel, "random", public)
 
 
 def test_settings_build_the_policy_and_admins(clean_env):
-    policy = AccessPolicy.from_settings(load_settings(personal_data_channels="#Eng-Leads, C0LEADS",
-                                                      admin_users="U0ADMIN"))
+    policy = AccessPolicy.from_settings(
+        load_settings(personal_data_channels="#Eng-Leads, C0LEADS", admin_users="U0ADMIN")
+    )
     assert policy.personal_data_channels == {"eng-leads", "c0leads"}
     policy.require_admin("U0ADMIN", "silence alerts")
     with pytest.raises(AccessDenied, match="Only codex-bot admins can silence alerts"):

@@ -34,9 +34,14 @@ def test_slash_command_over_socket_mode_is_acked_and_answered(endpoint: SocketMo
         try:
             assert slack.wait_for(endpoint.connected), "the bot did not open the websocket"
             for number, text in enumerate(("help", "tokns 7d"), start=1):
-                endpoint.send({"envelope_id": f"env-{number}", "type": "slash_commands",
-                               "accepts_response_payload": True,
-                               "payload": slash_command_payload(text, slack.response_url(str(number)))})
+                endpoint.send(
+                    {
+                        "envelope_id": f"env-{number}",
+                        "type": "slash_commands",
+                        "accepts_response_payload": True,
+                        "payload": slash_command_payload(text, slack.response_url(str(number))),
+                    }
+                )
             answers = slack.wait_calls("response_url", 2)
         finally:
             handler.close()

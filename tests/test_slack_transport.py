@@ -10,9 +10,9 @@ from slack_emulator import BOT_TOKEN, SlackEmulator
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import ChartImage, Destination, Message
 from codex_bot.slack.client import retry_handlers
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import ChartImage, Destination, Message
 from codex_bot.slack.replies import notice
 from codex_bot.slack.slack_errors import DeliveryError, failure_text
 from codex_bot.slack.slack_transport import SlackTransport
@@ -131,7 +131,11 @@ def test_console_transport_shows_buttons_by_their_labels(tmp_path):
     from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
     out = io.StringIO()
-    buttons = ActionsBlock(elements=[ButtonElement(text="Silence 1h", action_id="a", value="1"),
-                                     ButtonElement(text="Acknowledge", action_id="b", value="1")])
+    buttons = ActionsBlock(
+        elements=[
+            ButtonElement(text="Silence 1h", action_id="a", value="1"),
+            ButtonElement(text="Acknowledge", action_id="b", value="1"),
+        ]
+    )
     ConsoleTransport(tmp_path, out).send(Message("alert", [buttons]), Destination("#alerts"))
     assert "[ Silence 1h ] [ Acknowledge ]" in out.getvalue()

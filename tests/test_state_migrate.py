@@ -15,11 +15,11 @@ from codex_bot.alerts.records import AlertRecords
 from codex_bot.alerts.silences import Silences
 from codex_bot.alerts.state import AlertState
 from codex_bot.cli import main
+from codex_bot.delivery.message import ChartImage, Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.schedule import DigestScheduler
-from codex_bot.outbox import Outbox, Outgoing
-from codex_bot.slack.message import ChartImage, Message
 from codex_bot.store import MessageRef, Store
 
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -39,8 +39,10 @@ def sqlite_state(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "busy.yaml").write_text(RULES)
     rules = {rule.name: rule for rule in load_rules(folder).rules}
-    firing = [AlertState("busy", {"user": u}, "firing", AT, 3.5 + i, 0.5, AT - timedelta(minutes=5), AT)
-              for i, u in enumerate(["ana@example.com", "bo@example.com", "cy@example.com"])]
+    firing = [
+        AlertState("busy", {"user": u}, "firing", AT, 3.5 + i, 0.5, AT - timedelta(minutes=5), AT)
+        for i, u in enumerate(["ana@example.com", "bo@example.com", "cy@example.com"])
+    ]
     resolved = AlertState("busy", {"user": "bo@example.com"}, "inactive", AT + timedelta(hours=1), 0.0, 0.5)
     records = AlertRecords(store)
     with store.transaction() as tx:
@@ -55,8 +57,10 @@ def sqlite_state(tmp_path: Path) -> Path:
     outbox.put(Outgoing("alert:1:firing", "C0ALERTS", Message("firing", charts=[ChartImage(PNG, "c.png", "C", "a")])))
     outbox.put(Outgoing("alert:1:resolved", "C0ALERTS", Message("resolved"), thread_of="alert:1:firing"))
     with store.transaction() as tx:
-        tx.execute("UPDATE deliveries SET status = 'sent', sent_at = :at WHERE key = 'alert:1:firing'",
-                   {"at": AT.timestamp() + 0.25})
+        tx.execute(
+            "UPDATE deliveries SET status = 'sent', sent_at = :at WHERE key = 'alert:1:firing'",
+            {"at": AT.timestamp() + 0.25},
+        )
     daily = DigestDefinition(name="daily", channel="#eng", schedule="0 9 * * *")
     compose = lambda digest, slot: DigestMessages(Message(f"{digest.name} {slot:%F}"), [Message("details")])
     clock = ManualClock(AT - timedelta(days=2))
@@ -82,8 +86,13 @@ def every_row(target: str) -> dict[str, list[tuple]]:
             if name in ("schema_migrations", "sqlite_sequence"):
                 continue
             rows = store.fetchall(f"SELECT * FROM {name}")
-            found[name] = sorted((tuple(sorted((k, bytes(v) if isinstance(v, memoryview) else v)
-                                               for k, v in row.items())) for row in rows), key=repr)
+            found[name] = sorted(
+                (
+                    tuple(sorted((k, bytes(v) if isinstance(v, memoryview) else v) for k, v in row.items()))
+                    for row in rows
+                ),
+                key=repr,
+            )
         return found
     finally:
         store.close()
@@ -92,9 +101,21 @@ def every_row(target: str) -> dict[str, list[tuple]]:
 def test_every_row_of_a_sqlite_state_file_arrives_and_numbering_carries_on(tmp_path, state_target, capsys):
     source = sqlite_state(tmp_path)
     before = every_row(str(source))
-    assert all(before[name] for name in ("alert_states", "alert_episodes", "silences", "message_refs", "kv",
-                                         "deliveries", "delivery_charts", "digest_slots", "digest_schedules",
-                                         "apscheduler_jobs")), {k: len(v) for k, v in before.items()}
+    assert all(
+        before[name]
+        for name in (
+            "alert_states",
+            "alert_episodes",
+            "silences",
+            "message_refs",
+            "kv",
+            "deliveries",
+            "delivery_charts",
+            "digest_slots",
+            "digest_schedules",
+            "apscheduler_jobs",
+        )
+    ), {k: len(v) for k, v in before.items()}
 
     assert main(["state", "migrate", "--from", str(source), "--to", state_target]) == 0
     out = capsys.readouterr().out
@@ -126,7 +147,9 @@ def test_a_target_that_already_holds_state_is_refused_and_left_alone(tmp_path, s
 
 def test_a_missing_source_file_or_target_says_what_to_give(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("CODEX_BOT_DATABASE_URL", raising=False)
-    assert main(["state", "migrate", "--from", str(tmp_path / "nope.sqlite"), "--to", "postgresql://x@127.0.0.1:1/x"]) == 2
+    assert (
+        main(["state", "migrate", "--from", str(tmp_path / "nope.sqlite"), "--to", "postgresql://x@127.0.0.1:1/x"]) == 2
+    )
     assert "no SQLite state file at" in capsys.readouterr().err
     assert main(["state", "migrate", "--from", str(sqlite_state(tmp_path))]) == 2
     assert "--to postgresql+psycopg://" in capsys.readouterr().err

@@ -57,12 +57,15 @@ def test_migrations_apply_once_and_packages_can_extend_the_list(state_target, mo
     assert names.count("test/001-widgets") == 1
     assert "widgets" in tables(first) and "never_created" not in tables(first)
     with first.transaction() as tx:  # {id} numbers rows, {real} keeps a double's precision, {blob} bytes
-        tx.execute("INSERT INTO widgets (name, weight, png) VALUES ('a', 1800000000.123456, :png)",
-                   {"png": b"\x89PNG\x00"})
+        tx.execute(
+            "INSERT INTO widgets (name, weight, png) VALUES ('a', 1800000000.123456, :png)", {"png": b"\x89PNG\x00"}
+        )
         tx.execute("INSERT INTO widgets (name, weight, png) VALUES ('b', 0.5, :png)", {"png": b""})
     rows = first.fetchall("SELECT id, name, weight, png FROM widgets ORDER BY id")
     assert [(r["id"], r["name"], r["weight"], bytes(r["png"])) for r in rows] == [
-        (1, "a", 1800000000.123456, b"\x89PNG\x00"), (2, "b", 0.5, b"")]
+        (1, "a", 1800000000.123456, b"\x89PNG\x00"),
+        (2, "b", 0.5, b""),
+    ]
 
 
 def test_replicas_starting_at_once_on_an_empty_database_apply_each_migration_once(state_target):
@@ -80,7 +83,7 @@ def test_replicas_starting_at_once_on_an_empty_database_apply_each_migration_onc
 
 
 def _open_everything(target: str, together: multiprocessing.synchronize.Barrier) -> None:
-    import codex_bot.state_cli  # noqa: F401 - registers every package's migrations, as `serve` does
+    import codex_bot.cli.state  # noqa: F401 - registers every package's migrations, as `serve` does
 
     together.wait(30)
     Store.open(target).close()

@@ -30,10 +30,18 @@ def scraping_vm(tmp_path: Path) -> Iterator[str]:
         server = VictoriaMetricsServer(tmp_path / "data", tmp_path, require_victoriametrics(), scrape=target)
         url = server.start()
         try:
-            requests.post(f"{ingest.url}/v1/logs", data=to_protobuf(sample_request(SAMPLE_FILES[0])),
-                          headers={"Content-Type": "application/x-protobuf"}, timeout=10).raise_for_status()
-            requests.post(f"{ingest.url}/v1/logs", data=to_json(sample_request(SAMPLE_FILES[1])),
-                          headers={"Content-Type": "application/json"}, timeout=10).raise_for_status()
+            requests.post(
+                f"{ingest.url}/v1/logs",
+                data=to_protobuf(sample_request(SAMPLE_FILES[0])),
+                headers={"Content-Type": "application/x-protobuf"},
+                timeout=10,
+            ).raise_for_status()
+            requests.post(
+                f"{ingest.url}/v1/logs",
+                data=to_json(sample_request(SAMPLE_FILES[1])),
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            ).raise_for_status()
             yield url
         finally:
             server.stop()
@@ -62,8 +70,9 @@ def test_live_events_show_up_exactly_in_panels_on_victoriametrics(scraping_vm: s
         wait_until_scraped(client, 'sum(codex_tool_decisions_total{decision="approved",source="config"})', 1)
         at = next_minute_passed()
         panels = Panels(client, ZoneInfo("UTC"), load_prices())
-        tokens, sessions, success, usage = panels.run_many([PanelRequest(name, "1h") for name in
-                                                            ("tokens", "sessions", "success", "usage")], at)
+        tokens, sessions, success, usage = panels.run_many(
+            [PanelRequest(name, "1h") for name in ("tokens", "sessions", "success", "usage")], at
+        )
     finally:
         client.close()
     # The counters were born at zero inside the window, and VictoriaMetrics' increase() does not

@@ -19,13 +19,13 @@ from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.alerts.rules import Rule, parse_duration
 from codex_bot.alerts.silences import Silences
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.errors import UserError
 from codex_bot.formatting import humanize
-from codex_bot.outbox import Outbox, Outgoing
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.service import PanelRunner
 from codex_bot.slack.blocks import when
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import mrkdwn, plain
 from codex_bot.slack.replies import PanelReplies
 from codex_bot.store import Store
@@ -75,8 +75,9 @@ def overview(store: Store, rules: RuleSet, at: datetime, tz: ZoneInfo) -> Messag
             detail = f"{humanize(state.value, unit)} since {when(since, tz)}" if since else humanize(state.value, unit)
             lines.append(_line(state.rule, dict(state.labels), detail))
         sections.append((name, lines))
-    silenced = [_line(s.rule, s.matchers, f"until {when(s.ends_at, tz)} {tz.key} by <@{s.created_by}>")
-                for s in silences]
+    silenced = [
+        _line(s.rule, s.matchers, f"until {when(s.ends_at, tz)} {tz.key} by <@{s.created_by}>") for s in silences
+    ]
     sections.append(("Silenced", silenced))
     blocks: list[Block] = [HeaderBlock(text=plain("Codex alerts"))]
     for title, lines in sections:
@@ -88,8 +89,9 @@ def overview(store: Store, rules: RuleSet, at: datetime, tz: ZoneInfo) -> Messag
     return Message(f"Codex alerts: {counts}", blocks)
 
 
-def silence_rule(store: Store, rules: RuleSet, name: str, duration: str, user: str, at: datetime,
-                 tz: ZoneInfo) -> Message:
+def silence_rule(
+    store: Store, rules: RuleSet, name: str, duration: str, user: str, at: datetime, tz: ZoneInfo
+) -> Message:
     """``/codex silence <rule> <duration>``."""
     rule = find_rule(rules, name)
     silence = Silences(store).add(rule.name, at, at + silence_length(duration), user)
@@ -113,9 +115,19 @@ def find_episode(store: Store, episode_id: int) -> EpisodeRecord:
     return episode
 
 
-def silence_episode(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, length: timedelta,
-                    user: str, at: datetime, tz: ZoneInfo, *, comment: str = "",
-                    dashboard: DashboardLink | None = None) -> str:
+def silence_episode(
+    store: Store,
+    outbox: Outbox,
+    rules: RuleSet,
+    episode_id: int,
+    length: timedelta,
+    user: str,
+    at: datetime,
+    tz: ZoneInfo,
+    *,
+    comment: str = "",
+    dashboard: DashboardLink | None = None,
+) -> str:
     """The Silence buttons and modal: silence this rule+group, edit the alert's message to show who
     silenced it until when (without Silence buttons) and say so in its thread."""
     episode = find_episode(store, episode_id)
@@ -133,8 +145,9 @@ def silence_episode(store: Store, outbox: Outbox, rules: RuleSet, episode_id: in
     return text
 
 
-def evidence(store: Store, outbox: Outbox, rules: RuleSet, panels: PanelRunner, replies: PanelReplies,
-             episode_id: int) -> str:
+def evidence(
+    store: Store, outbox: Outbox, rules: RuleSet, panels: PanelRunner, replies: PanelReplies, episode_id: int
+) -> str:
     """The Show evidence button: the rule's panel over the window the alert fired on (its group's
     filters), with its chart, in the alert's thread."""
     episode = find_episode(store, episode_id)
@@ -144,13 +157,22 @@ def evidence(store: Store, outbox: Outbox, rules: RuleSet, panels: PanelRunner, 
     request = PanelRequest(rule.figure.panel, rule.window, messages.alert_filters(rule, episode))
     message = replies.compose(panels.run(request, at=episode.fired_at))
     channel = _channel(rules, rule, episode, outbox)
-    outbox.put(Outgoing(f"alert:{episode.id}:evidence:{uuid.uuid4().hex}", channel, message,
-                        thread_of=episode.posted_key))
+    outbox.put(
+        Outgoing(f"alert:{episode.id}:evidence:{uuid.uuid4().hex}", channel, message, thread_of=episode.posted_key)
+    )
     return f"The {request.panel} panel over the {rule.window} the alert fired on is in its thread."
 
 
-def acknowledge(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, user: str, at: datetime,
-                tz: ZoneInfo, dashboard: DashboardLink | None = None) -> str:
+def acknowledge(
+    store: Store,
+    outbox: Outbox,
+    rules: RuleSet,
+    episode_id: int,
+    user: str,
+    at: datetime,
+    tz: ZoneInfo,
+    dashboard: DashboardLink | None = None,
+) -> str:
     """The Acknowledge button: stops reminders, shows who is on it in the message and its thread."""
     episode = find_episode(store, episode_id)
     if episode.acknowledged_by:
@@ -165,8 +187,12 @@ def acknowledge(store: Store, outbox: Outbox, rules: RuleSet, episode_id: int, u
             channel = _channel(rules, rule, episode, outbox)
             edited = messages.firing_message(rule, acked, tz, silence=silence, dashboard=dashboard)
             outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack", channel, edited, edit_of=episode.posted_key))
-            outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:ack-reply", channel, messages.action_reply(text),
-                                        thread_of=episode.posted_key))
+            outbox.enqueue(
+                tx,
+                Outgoing(
+                    f"alert:{episode.id}:ack-reply", channel, messages.action_reply(text), thread_of=episode.posted_key
+                ),
+            )
     return text
 
 

@@ -12,10 +12,10 @@ from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.sampling import FigureQuery, Instants, Sampler
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
+from codex_bot.delivery.message import ChartImage
 from codex_bot.errors import UserError
-from codex_bot.metrics.ranges import step_for
-from codex_bot.panels.result import PanelResult, Series, TimeRange
-from codex_bot.slack.message import ChartImage
+from codex_bot.metrics.ranges import TimeRange, step_for
+from codex_bot.panels.result import PanelResult, Series
 
 log = logging.getLogger(__name__)
 MIN_SPAN = timedelta(hours=3)
@@ -46,8 +46,16 @@ def history(rule: Rule, labels: Mapping[str, str], at: datetime, sampler: Sample
     )
 
 
-def alert_chart(rule: Rule, labels: Mapping[str, str], threshold: float | None, since: datetime, at: datetime,
-                sampler: Sampler, renderer: ChartRenderer | None, tz: ZoneInfo) -> tuple[ChartImage | None, str]:
+def alert_chart(
+    rule: Rule,
+    labels: Mapping[str, str],
+    threshold: float | None,
+    since: datetime,
+    at: datetime,
+    sampler: Sampler,
+    renderer: ChartRenderer | None,
+    tz: ZoneInfo,
+) -> tuple[ChartImage | None, str]:
     """The PNG chart and, when there is none, a short note why (a chart problem never stops the alert)."""
     if renderer is None:
         return None, ""

@@ -36,9 +36,7 @@ _FACTOR = re.compile(rf"(below|above)\s+{_NUMBER}\s*(%|x)\s+(?:of|vs)\s+{_BASELI
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 DAY = timedelta(days=1)
 
-FORMS = (
-    "'below 95', 'above 30', 'drops 20% vs 1d', 'rises 2x vs 7d median', 'above 90% of 1d'"
-)
+FORMS = "'below 95', 'above 30', 'drops 20% vs 1d', 'rises 2x vs 7d median', 'above 90% of 1d'"
 
 
 class ConditionError(ValueError):

@@ -20,8 +20,8 @@ from codex_bot.alerts.sampling import Sampler
 from codex_bot.alerts.state import AlertState
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.outbox import FlushReport, Outbox, Transport
 from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import FlushReport, Outbox, Transport
 from codex_bot.panels.cost import PriceTable
 from codex_bot.store import Store
 
@@ -37,9 +37,20 @@ class CycleReport:
 
 
 class AlertEngine:
-    def __init__(self, rules: RuleSet, client: PrometheusClient, prices: PriceTable, store: Store, outbox: Outbox,
-                 tz: ZoneInfo, *, interval: timedelta = timedelta(minutes=1), renderer: ChartRenderer | None = None,
-                 transport: Transport | None = None, dashboard: DashboardLink | None = None) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        client: PrometheusClient,
+        prices: PriceTable,
+        store: Store,
+        outbox: Outbox,
+        tz: ZoneInfo,
+        *,
+        interval: timedelta = timedelta(minutes=1),
+        renderer: ChartRenderer | None = None,
+        transport: Transport | None = None,
+        dashboard: DashboardLink | None = None,
+    ) -> None:
         self.rules = rules
         self.client = client
         self.prices = prices

@@ -181,8 +181,10 @@ class RuleFigures:
             volume = self.volume.get(at, {}).get(group) or 0.0
             if volume < rule.min_volume.at_least:
                 unit = rule.min_volume.figure.unit
-                reason = (f"{rule.min_volume.figure.key} {humanize(volume, unit)} is below the minimum "
-                          f"{humanize(rule.min_volume.at_least, unit)}")
+                reason = (
+                    f"{rule.min_volume.figure.key} {humanize(volume, unit)} is below the minimum "
+                    f"{humanize(rule.min_volume.at_least, unit)}"
+                )
                 return Observation("low_volume", value, threshold, reason=reason)
         resolve_at = rule.resolve_condition.threshold(baseline)
         resolved = resolve_at is None or rule.resolve_condition.holds(value, resolve_at)
@@ -191,13 +193,21 @@ class RuleFigures:
     def _baseline(self, group: Group, at: datetime) -> float | None:
         if not self.baselines:
             return None
-        found = [v for off, values in self.baselines.items()
-                 if (v := values.get(at - off, {}).get(group)) is not None and not math.isnan(v)]
+        found = [
+            v
+            for off, values in self.baselines.items()
+            if (v := values.get(at - off, {}).get(group)) is not None and not math.isnan(v)
+        ]
         return statistics.median(found) if found else None
 
 
-def _look_back(observed: Iterable[tuple[Plan, dict[Group, Observation]]], sampler: Sampler, at: datetime,
-               interval: timedelta, previous: Mapping[StateKey, AlertState]) -> None:
+def _look_back(
+    observed: Iterable[tuple[Plan, dict[Group, Observation]]],
+    sampler: Sampler,
+    at: datetime,
+    interval: timedelta,
+    previous: Mapping[StateKey, AlertState],
+) -> None:
     """Set ``held_since`` where the condition holds now: carried from a fresh previous state, else looked up."""
     todo: list[tuple[Plan, dict[Group, Observation], list[Group], Instants]] = []
     for plan, groups in observed:
@@ -229,8 +239,9 @@ def _look_back(observed: Iterable[tuple[Plan, dict[Group, Observation]]], sample
             groups[group] = replace(groups[group], held_since=since)
 
 
-def _carried_since(plan: Plan, group: Group, at: datetime, interval: timedelta,
-                   previous: Mapping[StateKey, AlertState]) -> datetime | None:
+def _carried_since(
+    plan: Plan, group: Group, at: datetime, interval: timedelta, previous: Mapping[StateKey, AlertState]
+) -> datetime | None:
     """From a fresh previous state: its pending start, or ``at`` when it was not holding (None: unknown)."""
     prev = _prev(previous, plan.rule.name, dict(zip(plan.rule.group_by, group)))
     if prev is None or not timedelta(0) < at - prev.evaluated_at <= 2 * interval:

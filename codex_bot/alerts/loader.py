@@ -12,25 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from codex_bot.alerts.messages import cut_texts
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.rules import Rule
+from codex_bot.yamlfile import Lines, Problem, compose, explain
 
-Path_ = tuple[Any, ...]
 TOP_KEYS = ("rules", "routing")
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: Path
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
 
 
 @dataclass
@@ -54,43 +43,6 @@ class _Parsed:
     routing_line: int = 0
     lines: dict[str, int] = field(default_factory=dict)  # rule name → line of its entry
     warnings: list[Problem] = field(default_factory=list)
-
-
-class _Lines:
-    """Plain data from a YAML node tree, remembering the line of every path."""
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-        self.lines: dict[Path_, int] = {}
-        self.problems: list[Problem] = []
-        self._scalars = yaml.SafeLoader("")
-
-    def data(self, node: yaml.Node, path: Path_ = ()) -> Any:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.data(key_node, path + ("<key>",))
-                if not isinstance(key, (str, int, float, bool)) or key is None:
-                    self._problem(key_node, "a key must be plain text")
-                    continue
-                if key in result:
-                    self._problem(key_node, f"duplicate key {key!r}")
-                self.lines[path + (key,)] = key_node.start_mark.line + 1
-                result[key] = self.data(value_node, path + (key,))
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.data(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self._scalars.construct_object(node)
-
-    def line(self, path: Iterable[Any]) -> int:
-        path = tuple(path)
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path, 1)
-
-    def _problem(self, node: yaml.Node, reason: str) -> None:
-        self.problems.append(Problem(self.file, node.start_mark.line + 1, reason))
 
 
 def rule_files(rules_dir: Path, exclude: Iterable[Path] = ()) -> list[Path]:
@@ -125,8 +77,13 @@ def load_rules(rules_dir: Path, exclude: Iterable[Path] = ()) -> RuleSet:
             routing_from = Problem(file, parsed.routing_line, "")
     for rule in result.routing.unrouted(result.rules):
         place = where[rule.name]
-        result.problems.append(Problem(place.file, place.line, f"rule {rule.name!r} has no channel: give it "
-                                       "'channel:' or set routing.default in one rules file"))
+        result.problems.append(
+            Problem(
+                place.file,
+                place.line,
+                f"rule {rule.name!r} has no channel: give it 'channel:' or set routing.default in one rules file",
+            )
+        )
     return result
 
 
@@ -143,16 +100,10 @@ def _duplicates(file: Path, parsed: _Parsed, earlier: list[Rule]) -> list[Proble
 def load_file(file: Path) -> tuple[_Parsed, list[Problem]]:
     """One file's rules and routing, or the problems that keep it from loading."""
     parsed = _Parsed()
-    try:
-        node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return parsed, [Problem(file, mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem or exc}")]
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return parsed, [Problem(file, 1, f"cannot read: {exc}")]
+    node, problems = compose(file)
     if node is None:
-        return parsed, []
-    lines = _Lines(file)
+        return parsed, problems
+    lines = Lines(file)
     data = lines.data(node)
     if not isinstance(data, dict):
         return parsed, [Problem(file, 1, "a rules file is a mapping with 'rules:' and/or 'routing:'")]
@@ -167,7 +118,7 @@ def load_file(file: Path) -> tuple[_Parsed, list[Problem]]:
     return parsed, problems
 
 
-def _rules(items: Any, lines: _Lines, parsed: _Parsed) -> list[Problem]:
+def _rules(items: Any, lines: Lines, parsed: _Parsed) -> list[Problem]:
     if not isinstance(items, list):
         return [Problem(lines.file, lines.line(("rules",)), "'rules' must be a list of rules")]
     problems = []
@@ -175,33 +126,20 @@ def _rules(items: Any, lines: _Lines, parsed: _Parsed) -> list[Problem]:
         try:
             rule = Rule.model_validate(item)
         except ValidationError as exc:
-            problems += _explain(exc, lines, ("rules", index))
+            problems += explain(exc, lines, ("rules", index))
             continue
         parsed.rules.append(rule)
         parsed.lines[rule.name] = lines.line(("rules", index))
-        parsed.warnings += [Problem(lines.file, lines.line(("rules", index, key)), f"{key}: {why}")
-                            for key, why in cut_texts(rule).items()]
+        parsed.warnings += [
+            Problem(lines.file, lines.line(("rules", index, key)), f"{key}: {why}")
+            for key, why in cut_texts(rule).items()
+        ]
     return problems
 
 
-def _routing(section: Any, lines: _Lines, parsed: _Parsed) -> list[Problem]:
+def _routing(section: Any, lines: Lines, parsed: _Parsed) -> list[Problem]:
     try:
         parsed.routing = Routing.model_validate(section)
     except ValidationError as exc:
-        return _explain(exc, lines, ("routing",))
+        return explain(exc, lines, ("routing",))
     return []
-
-
-def _explain(exc: ValidationError, lines: _Lines, prefix: Path_) -> list[Problem]:
-    problems = []
-    for error in exc.errors():
-        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-        loc = tuple("for" if part == "for_" else part for part in loc)
-        where = ".".join(str(p) for p in loc)
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}"
-        elif error["type"] == "missing":
-            message = f"missing {loc[-1]!r}"
-        problems.append(Problem(lines.file, lines.line(prefix + loc), f"{where}: {message}" if where else message))
-    return problems

@@ -21,9 +21,9 @@ from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.alerts.rules import Rule, parse_duration
 from codex_bot.alerts.silences import Silence
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import ChartImage, Message
 from codex_bot.formatting import humanize
 from codex_bot.slack.blocks import when
-from codex_bot.slack.message import ChartImage, Message
 from codex_bot.slack.mrkdwn import MAX_FIELD, MAX_HEADER, MAX_TEXT, code, escape, fit_fallback, link, mrkdwn, plain
 
 # Button action ids (the Slack listeners in codex_bot.commands.alerts_commands match these).
@@ -48,7 +48,11 @@ def span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}m" if mins or not (days or hours) else ""]
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{mins}m" if mins or not (days or hours) else "",
+    ]
     return " ".join(p for p in parts if p)
 
 
@@ -97,8 +101,10 @@ def _fields(*fields: tuple[str, str]) -> SectionBlock:
 def _fired_and_ended(episode: EpisodeRecord, tz: ZoneInfo, ended: str) -> tuple[tuple[str, str], tuple[str, str]]:
     """The *Fired* field and the field of how it ended (*Resolved*, *Closed*), with how long it fired."""
     assert episode.resolved_at is not None
-    return (("Fired", f"{when(episode.fired_at, tz)} {tz.key}"),
-            (ended, f"{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"))
+    return (
+        ("Fired", f"{when(episode.fired_at, tz)} {tz.key}"),
+        (ended, f"{when(episode.resolved_at, tz)} ({span(episode.resolved_at - episode.fired_at)})"),
+    )
 
 
 def _plain(text: str) -> Message:
@@ -136,10 +142,12 @@ def cut_texts(rule: Rule) -> dict[str, str]:
     cut = {}
     about = len("\n".join(_about_lines(rule, {})))
     if about > MAX_TEXT:
-        cut["description"] = (f"the description is {about} characters in Slack (with its runbook link, `&<>` "
-                              f"written as entities); alerts show only the first {MAX_TEXT}, cut with \"…\"")
+        cut["description"] = (
+            f"the description is {about} characters in Slack (with its runbook link, `&<>` "
+            f'written as entities); alerts show only the first {MAX_TEXT}, cut with "…"'
+        )
     if len(title := f"RESOLVED · {rule.name}") > MAX_HEADER:
-        cut["name"] = f"the alert title {title!r} is over Slack's {MAX_HEADER} characters; it will be cut with \"…\""
+        cut["name"] = f'the alert title {title!r} is over Slack\'s {MAX_HEADER} characters; it will be cut with "…"'
     return cut
 
 
@@ -163,9 +171,16 @@ def silenced_text(silence: Silence, tz: ZoneInfo) -> str:
     return text + (f": {escape(silence.comment)}" if silence.comment else ".")
 
 
-def firing_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo, chart: ChartImage | None = None,
-                   chart_note: str = "", *, silence: Silence | None = None,
-                   dashboard: DashboardLink | None = None) -> Message:
+def firing_message(
+    rule: Rule,
+    episode: EpisodeRecord,
+    tz: ZoneInfo,
+    chart: ChartImage | None = None,
+    chart_note: str = "",
+    *,
+    silence: Silence | None = None,
+    dashboard: DashboardLink | None = None,
+) -> Message:
     """The firing message; also its edited form after an acknowledgement or a silence (who, until when,
     and no Silence buttons)."""
     emoji = SEVERITY_EMOJI.get(rule.severity, ":red_circle:")
@@ -188,26 +203,49 @@ def firing_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo, chart: Char
 def resolved_message(rule: Rule, episode: EpisodeRecord, tz: ZoneInfo) -> Message:
     """The original message, edited to show the resolution (no buttons)."""
     assert episode.resolved_at is not None
-    facts = _fields(("Value at resolution", humanize(episode.resolved_value, rule.figure.unit)),
-                    ("Threshold", threshold_text(rule, episode.threshold)),
-                    *_fired_and_ended(episode, tz, "Resolved"))
-    blocks: list[Block] = [_header(_title(episode, "RESOLVED")), facts,
-                           *_about(rule, episode), _context(rule, tz, f"resolved: {episode.resolve_reason or 'recovered'}")]
-    return Message(f":white_check_mark: RESOLVED {rule.name} after {span(episode.resolved_at - episode.fired_at)}", blocks)
+    facts = _fields(
+        ("Value at resolution", humanize(episode.resolved_value, rule.figure.unit)),
+        ("Threshold", threshold_text(rule, episode.threshold)),
+        *_fired_and_ended(episode, tz, "Resolved"),
+    )
+    blocks: list[Block] = [
+        _header(_title(episode, "RESOLVED")),
+        facts,
+        *_about(rule, episode),
+        _context(rule, tz, f"resolved: {episode.resolve_reason or 'recovered'}"),
+    ]
+    return Message(
+        f":white_check_mark: RESOLVED {rule.name} after {span(episode.resolved_at - episode.fired_at)}", blocks
+    )
 
 
 def silence_modal(rule: Rule, episode: EpisodeRecord) -> View:
     """The modal of the Silence… button: a duration and a comment; submitting silences this alert's group."""
     what = f"*{rule.name}*" + (f" {labels_text(episode.labels)}" if episode.labels else "")
     return View(
-        type="modal", callback_id=SILENCE_MODAL, private_metadata=str(episode.id),
-        title="Silence alert", submit="Silence", close="Cancel",
+        type="modal",
+        callback_id=SILENCE_MODAL,
+        private_metadata=str(episode.id),
+        title="Silence alert",
+        submit="Silence",
+        close="Cancel",
         blocks=[
             SectionBlock(text=mrkdwn(f"Hold back the messages of {what}")),
-            InputBlock(block_id=DURATION_BLOCK, label="For how long (1m to 30d)", element=PlainTextInputElement(
-                action_id=DURATION_INPUT, initial_value="2h", placeholder="e.g. 30m, 2h, 3d")),
-            InputBlock(block_id=COMMENT_BLOCK, label="Comment", optional=True, element=PlainTextInputElement(
-                action_id=COMMENT_INPUT, multiline=True, max_length=500, placeholder="why, e.g. deploying a fix")),
+            InputBlock(
+                block_id=DURATION_BLOCK,
+                label="For how long (1m to 30d)",
+                element=PlainTextInputElement(
+                    action_id=DURATION_INPUT, initial_value="2h", placeholder="e.g. 30m, 2h, 3d"
+                ),
+            ),
+            InputBlock(
+                block_id=COMMENT_BLOCK,
+                label="Comment",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=COMMENT_INPUT, multiline=True, max_length=500, placeholder="why, e.g. deploying a fix"
+                ),
+            ),
         ],
     )
 
@@ -216,29 +254,36 @@ def resolved_reply(rule: Rule, episode: EpisodeRecord) -> Message:
     assert episode.resolved_at is not None
     value = humanize(episode.resolved_value, rule.figure.unit)
     reason = escape(episode.resolve_reason or "recovered")
-    return _plain(f":white_check_mark: Resolved after {span(episode.resolved_at - episode.fired_at)}: "
-                  f"{rule.figure.key} is {value} ({reason}).")
+    return _plain(
+        f":white_check_mark: Resolved after {span(episode.resolved_at - episode.fired_at)}: "
+        f"{rule.figure.key} is {value} ({reason})."
+    )
 
 
 def retired_message(episode: EpisodeRecord, tz: ZoneInfo) -> Message:
     """The original message of an alert whose rule was removed, edited to show it is closed (no buttons)."""
-    facts = _fields(("Value when it fired", humanize(episode.value, episode.unit)),
-                    ("Threshold", humanize(episode.threshold, episode.unit)),
-                    *_fired_and_ended(episode, tz, "Closed"))
+    facts = _fields(
+        ("Value when it fired", humanize(episode.value, episode.unit)),
+        ("Threshold", humanize(episode.threshold, episode.unit)),
+        *_fired_and_ended(episode, tz, "Closed"),
+    )
     context = f"rule `{episode.rule}` is no longer in the rule files, so this alert is no longer evaluated"
-    blocks: list[Block] = [_header(_title(episode, "CLOSED")), facts,
-                           ContextBlock(elements=[mrkdwn(context)])]
+    blocks: list[Block] = [_header(_title(episode, "CLOSED")), facts, ContextBlock(elements=[mrkdwn(context)])]
     return Message(f":heavy_minus_sign: CLOSED {episode.rule}: its rule was removed", blocks)
 
 
 def retired_reply(episode: EpisodeRecord) -> Message:
-    return _plain(f":heavy_minus_sign: Closed: the rule `{episode.rule}` was removed from the rule files, so this "
-                  "alert is no longer evaluated. It was not seen to recover.")
+    return _plain(
+        f":heavy_minus_sign: Closed: the rule `{episode.rule}` was removed from the rule files, so this "
+        "alert is no longer evaluated. It was not seen to recover."
+    )
 
 
 def reminder_message(rule: Rule, episode: EpisodeRecord, value: float | None, at: datetime) -> Message:
-    text = (f":repeat: Still firing after {span(at - episode.fired_at)}: {rule.figure.key} is "
-            f"{humanize(value, rule.figure.unit)} ({threshold_text(rule, episode.threshold)}).")
+    text = (
+        f":repeat: Still firing after {span(at - episode.fired_at)}: {rule.figure.key} is "
+        f"{humanize(value, rule.figure.unit)} ({threshold_text(rule, episode.threshold)})."
+    )
     return _plain(text)
 
 
@@ -248,8 +293,10 @@ def action_reply(text: str) -> Message:
 
 
 def failing_notice(reason: str, since: datetime, tz: ZoneInfo) -> Message:
-    text = (f":warning: Alert evaluation is failing since {when(since, tz)} {tz.key}: {escape(reason)} "
-            "Alerts keep their current state (nothing fires or resolves) until it works again.")
+    text = (
+        f":warning: Alert evaluation is failing since {when(since, tz)} {tz.key}: {escape(reason)} "
+        "Alerts keep their current state (nothing fires or resolves) until it works again."
+    )
     return _plain(text)
 
 

@@ -28,8 +28,8 @@ from codex_bot.alerts.silences import Silences
 from codex_bot.alerts.state import AlertState, group_key
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.dashboard import DashboardLink
-from codex_bot.outbox import Outbox, Outgoing
-from codex_bot.slack.message import Message
+from codex_bot.delivery.message import Message
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,13 @@ class Notifier:
         self.records = AlertRecords(self.store)
         self.silences = Silences(self.store)
 
-    def notify(self, rules: Mapping[str, Rule], routing: Routing, at: datetime,
-               states: Mapping[StateKey, AlertState] | None = None) -> NoticeReport:
+    def notify(
+        self,
+        rules: Mapping[str, Rule],
+        routing: Routing,
+        at: datetime,
+        states: Mapping[StateKey, AlertState] | None = None,
+    ) -> NoticeReport:
         """Enqueue every message the episodes need as of ``at``."""
         report = NoticeReport()
         states = states or {}
@@ -98,8 +103,13 @@ class Notifier:
 
     def _fire(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime, report: NoticeReport) -> None:
         sampler = self.sampler() if self.sampler else None
-        chart, note = (alert_chart(rule, episode.labels, episode.threshold, episode.started_at, at, sampler,
-                                   self.renderer, self.tz) if sampler else (None, ""))
+        chart, note = (
+            alert_chart(
+                rule, episode.labels, episode.threshold, episode.started_at, at, sampler, self.renderer, self.tz
+            )
+            if sampler
+            else (None, "")
+        )
         message = messages.firing_message(rule, episode, self.tz, chart, note, dashboard=self.dashboard)
         key = firing_key(episode.id)
         with self.store.transaction() as tx:
@@ -108,18 +118,25 @@ class Notifier:
         report.posted.append(episode.id)
 
     def _resolve(self, rule: Rule, episode: EpisodeRecord, channel: str, report: NoticeReport) -> None:
-        self._close_thread(episode, channel, messages.resolved_message(rule, episode, self.tz),
-                           messages.resolved_reply(rule, episode), report)
+        self._close_thread(
+            episode,
+            channel,
+            messages.resolved_message(rule, episode, self.tz),
+            messages.resolved_reply(rule, episode),
+            report,
+        )
 
     def _retire(self, episode: EpisodeRecord, report: NoticeReport) -> None:
         """Close the Slack thread of an alert whose rule was removed, in the channel its firing message went to."""
         channel = self._posted_channel(episode)
         if channel is not None:
-            self._close_thread(episode, channel, messages.retired_message(episode, self.tz),
-                               messages.retired_reply(episode), report)
+            self._close_thread(
+                episode, channel, messages.retired_message(episode, self.tz), messages.retired_reply(episode), report
+            )
 
-    def _close_thread(self, episode: EpisodeRecord, channel: str, edited: Message, reply: Message,
-                      report: NoticeReport) -> None:
+    def _close_thread(
+        self, episode: EpisodeRecord, channel: str, edited: Message, reply: Message, report: NoticeReport
+    ) -> None:
         """Edit the firing message into ``edited`` and say ``reply`` in its thread."""
         parent = episode.posted_key
         assert parent is not None
@@ -132,15 +149,26 @@ class Notifier:
 
     def _unsilence(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime) -> None:
         """Once a silence that edited a still firing alert's message ends, edit it back (Silence buttons again)."""
-        ended = [s for s in self.silences.ended(rule.name, episode.labels, episode.fired_at, at)
-                 if self.outbox.status(silence_key(episode.id, s.id) + ":edit") is not None]
+        ended = [
+            s
+            for s in self.silences.ended(rule.name, episode.labels, episode.fired_at, at)
+            if self.outbox.status(silence_key(episode.id, s.id) + ":edit") is not None
+        ]
         if ended and episode.posted_key is not None:
             message = messages.firing_message(rule, episode, self.tz, dashboard=self.dashboard)
-            self.outbox.put(Outgoing(silence_key(episode.id, ended[-1].id) + ":ended", channel, message,
-                                     edit_of=episode.posted_key))
+            self.outbox.put(
+                Outgoing(silence_key(episode.id, ended[-1].id) + ":ended", channel, message, edit_of=episode.posted_key)
+            )
 
-    def _remind(self, rule: Rule, episode: EpisodeRecord, channel: str, at: datetime,
-                state: AlertState | None, report: NoticeReport) -> None:
+    def _remind(
+        self,
+        rule: Rule,
+        episode: EpisodeRecord,
+        channel: str,
+        at: datetime,
+        state: AlertState | None,
+        report: NoticeReport,
+    ) -> None:
         if not rule.repeat or episode.acknowledged_by or episode.posted_key is None:
             return
         last = episode.last_notified_at or episode.fired_at
@@ -149,9 +177,15 @@ class Notifier:
         number = int((at - episode.fired_at) / rule.repeat)
         value = state.value if state else episode.value
         with self.store.transaction() as tx:
-            self.outbox.enqueue(tx, Outgoing(f"alert:{episode.id}:reminder:{number}", channel,
-                                             messages.reminder_message(rule, episode, value, at),
-                                             thread_of=episode.posted_key))
+            self.outbox.enqueue(
+                tx,
+                Outgoing(
+                    f"alert:{episode.id}:reminder:{number}",
+                    channel,
+                    messages.reminder_message(rule, episode, value, at),
+                    thread_of=episode.posted_key,
+                ),
+            )
             self.records.mark(tx, episode.id, last_notified_at=at)
         report.reminded.append(episode.id)
 
@@ -164,16 +198,28 @@ class Notifier:
             reason = next(iter(evaluation.failures.values()))
             with self.store.transaction() as tx:
                 self.store.put_value(tx, FAILING_SINCE, evaluation.at.isoformat())
-                self.outbox.enqueue(tx, Outgoing(_failing_key(evaluation.at), routing.default,
-                                                 messages.failing_notice(reason, evaluation.at, self.tz)))
+                self.outbox.enqueue(
+                    tx,
+                    Outgoing(
+                        _failing_key(evaluation.at),
+                        routing.default,
+                        messages.failing_notice(reason, evaluation.at, self.tz),
+                    ),
+                )
         elif not failing and since_text is not None:
             since = datetime.fromisoformat(since_text)
             with self.store.transaction() as tx:
                 self.store.put_value(tx, FAILING_SINCE, None)
                 if routing.default:
-                    self.outbox.enqueue(tx, Outgoing(
-                        f"{_failing_key(since)}:recovered", routing.default,
-                        messages.recovered_notice(since, evaluation.at), thread_of=_failing_key(since)))
+                    self.outbox.enqueue(
+                        tx,
+                        Outgoing(
+                            f"{_failing_key(since)}:recovered",
+                            routing.default,
+                            messages.recovered_notice(since, evaluation.at),
+                            thread_of=_failing_key(since),
+                        ),
+                    )
 
 
 def _failing_key(since: datetime) -> str:

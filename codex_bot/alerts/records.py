@@ -65,10 +65,23 @@ class EpisodeRecord:
     @classmethod
     def from_row(cls, row: RowMapping) -> EpisodeRecord:
         return cls(
-            row["id"], row["rule"], json.loads(row["labels"]), row["severity"], _at(row["started_at"]),
-            _at(row["fired_at"]), row["value"], row["threshold"], _dt(row["resolved_at"]),
-            row["resolved_value"], row["resolve_reason"], row["posted_key"], row["resolution_key"],
-            _dt(row["last_notified_at"]), row["acknowledged_by"], _dt(row["acknowledged_at"]), row["unit"] or "",
+            row["id"],
+            row["rule"],
+            json.loads(row["labels"]),
+            row["severity"],
+            _at(row["started_at"]),
+            _at(row["fired_at"]),
+            row["value"],
+            row["threshold"],
+            _dt(row["resolved_at"]),
+            row["resolved_value"],
+            row["resolve_reason"],
+            row["posted_key"],
+            row["resolution_key"],
+            _dt(row["last_notified_at"]),
+            row["acknowledged_by"],
+            _dt(row["acknowledged_at"]),
+            row["unit"] or "",
         )
 
     @property
@@ -90,14 +103,21 @@ class AlertRecords:
         states = {}
         for row in rows:
             state = AlertState(
-                row["rule"], json.loads(row["labels"]), row["state"], _at(row["evaluated_at"]),
-                row["value"], row["threshold"], _dt(row["active_since"]), _dt(row["fired"]),
+                row["rule"],
+                json.loads(row["labels"]),
+                row["state"],
+                _at(row["evaluated_at"]),
+                row["value"],
+                row["threshold"],
+                _dt(row["active_since"]),
+                _dt(row["fired"]),
             )
             states[(state.rule, state.key)] = state
         return states
 
-    def save(self, tx: Tx, states: Iterable[AlertState], transitions: Iterable[Transition],
-             rules: Mapping[str, Rule]) -> None:
+    def save(
+        self, tx: Tx, states: Iterable[AlertState], transitions: Iterable[Transition], rules: Mapping[str, Rule]
+    ) -> None:
         """Store the new states; open and close episodes for the transitions (in the caller's transaction)."""
         for t in transitions:
             if t.closed:
@@ -115,9 +135,17 @@ class AlertRecords:
                 " ON CONFLICT (rule, group_key) DO UPDATE SET labels = excluded.labels, state = excluded.state,"
                 " value = excluded.value, threshold = excluded.threshold, active_since = excluded.active_since,"
                 " evaluated_at = excluded.evaluated_at, episode_id = excluded.episode_id",
-                {"rule": state.rule, "key": state.key, "labels": json.dumps(dict(state.labels)), "state": state.state,
-                 "value": state.value, "threshold": state.threshold, "since": _ts(state.active_since),
-                 "at": _ts(state.evaluated_at), "episode": row["id"] if row and state.firing else None},
+                {
+                    "rule": state.rule,
+                    "key": state.key,
+                    "labels": json.dumps(dict(state.labels)),
+                    "state": state.state,
+                    "value": state.value,
+                    "threshold": state.threshold,
+                    "since": _ts(state.active_since),
+                    "at": _ts(state.evaluated_at),
+                    "episode": row["id"] if row and state.firing else None,
+                },
             )
 
     def forget(self, tx: Tx, rules: Iterable[str]) -> None:
@@ -127,7 +155,8 @@ class AlertRecords:
         tx.execute(f"DELETE FROM alert_states WHERE rule IN ({marks})", names)
         tx.execute(
             f"UPDATE alert_episodes SET resolved_at = :now, resolve_reason = 'rule removed'"
-            f" WHERE rule IN ({marks}) AND resolved_at IS NULL", {**names, "now": time.time()},
+            f" WHERE rule IN ({marks}) AND resolved_at IS NULL",
+            {**names, "now": time.time()},
         )
 
     def _open(self, tx: Tx, state: AlertState, rule: Rule) -> None:
@@ -135,16 +164,26 @@ class AlertRecords:
 
         Looked up first, so PostgreSQL draws no episode number for nothing; when two replicas race past the
         look-up, the unique index on open episodes turns the second INSERT into nothing."""
-        if tx.one("SELECT id FROM alert_episodes WHERE rule = :rule AND group_key = :key AND resolved_at IS NULL",
-                  {"rule": state.rule, "key": state.key}):
+        if tx.one(
+            "SELECT id FROM alert_episodes WHERE rule = :rule AND group_key = :key AND resolved_at IS NULL",
+            {"rule": state.rule, "key": state.key},
+        ):
             return
         tx.execute(
             "INSERT INTO alert_episodes (rule, group_key, labels, severity, unit, started_at, fired_at, value,"
             " threshold) VALUES (:rule, :key, :labels, :severity, :unit, :started, :fired, :value, :threshold)"
             " ON CONFLICT DO NOTHING",
-            {"rule": state.rule, "key": state.key, "labels": json.dumps(dict(state.labels)), "severity": rule.severity,
-             "unit": rule.figure.unit, "started": _ts(state.active_since or state.evaluated_at),
-             "fired": _ts(state.fired_at), "value": state.value, "threshold": state.threshold},
+            {
+                "rule": state.rule,
+                "key": state.key,
+                "labels": json.dumps(dict(state.labels)),
+                "severity": rule.severity,
+                "unit": rule.figure.unit,
+                "started": _ts(state.active_since or state.evaluated_at),
+                "fired": _ts(state.fired_at),
+                "value": state.value,
+                "threshold": state.threshold,
+            },
         )
 
     def _close(self, tx: Tx, t: Transition) -> None:
@@ -152,8 +191,13 @@ class AlertRecords:
         tx.execute(
             "UPDATE alert_episodes SET resolved_at = :at, resolved_value = :value, resolve_reason = :reason"
             " WHERE rule = :rule AND group_key = :key AND resolved_at IS NULL",
-            {"at": _ts(t.state.evaluated_at), "value": t.state.value, "reason": reason, "rule": t.state.rule,
-             "key": t.state.key},
+            {
+                "at": _ts(t.state.evaluated_at),
+                "value": t.state.value,
+                "reason": reason,
+                "rule": t.state.rule,
+                "key": t.state.key,
+            },
         )
 
     # --- episodes ---
@@ -193,5 +237,6 @@ class AlertRecords:
             raise ValueError(f"not an episode notification column: {set(columns) - allowed}")
         values = {name: _ts(v) if isinstance(v, datetime) else v for name, v in columns.items()}
         assignments = ", ".join(f"{name} = :{name}" for name in columns)
-        tx.execute(f"UPDATE alert_episodes SET {assignments} WHERE id = :episode_id",
-                   {**values, "episode_id": episode_id})
+        tx.execute(
+            f"UPDATE alert_episodes SET {assignments} WHERE id = :episode_id", {**values, "episode_id": episode_id}
+        )

@@ -30,8 +30,9 @@ class Episode:
     peak: float | None  # the worst value seen while firing
 
 
-def replay(rules: Sequence[Rule], start: datetime, end: datetime, sampler: Sampler,
-           interval: timedelta = timedelta(minutes=1)) -> list[Episode]:
+def replay(
+    rules: Sequence[Rule], start: datetime, end: datetime, sampler: Sampler, interval: timedelta = timedelta(minutes=1)
+) -> list[Episode]:
     """Every firing episode of ``rules`` between ``start`` and ``end`` (instants on the grid), oldest first."""
     episodes: list[Episode] = []
     for rule in rules:
@@ -48,8 +49,7 @@ def _chunks(start: datetime, end: datetime, interval: timedelta) -> list[Instant
     return chunks
 
 
-def _replay_rule(plan: Plan, start: datetime, end: datetime, sampler: Sampler,
-                 interval: timedelta) -> list[Episode]:
+def _replay_rule(plan: Plan, start: datetime, end: datetime, sampler: Sampler, interval: timedelta) -> list[Episode]:
     rule = plan.rule
     states: dict[Group, AlertState] = {}
     open_: dict[Group, Episode] = {}
@@ -72,11 +72,23 @@ def _replay_rule(plan: Plan, start: datetime, end: datetime, sampler: Sampler,
     return done
 
 
-def _track(rule: Rule, group: Group, prev: AlertState | None, state: AlertState,
-           open_: dict[Group, Episode], done: list[Episode]) -> None:
+def _track(
+    rule: Rule,
+    group: Group,
+    prev: AlertState | None,
+    state: AlertState,
+    open_: dict[Group, Episode],
+    done: list[Episode],
+) -> None:
     if state.firing and group not in open_:
-        open_[group] = Episode(rule.name, dict(state.labels), state.evaluated_at,
-                               state.active_since or state.evaluated_at, None, state.value)
+        open_[group] = Episode(
+            rule.name,
+            dict(state.labels),
+            state.evaluated_at,
+            state.active_since or state.evaluated_at,
+            None,
+            state.value,
+        )
     elif state.firing and state.value is not None:
         episode = open_[group]
         worse = episode.peak is None or rule.condition.holds(state.value, episode.peak)

@@ -18,19 +18,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from codex_bot.alerts.engine import AlertEngine
-from codex_bot.alerts.loader import RuleSet, load_rules
-from codex_bot.budgets.definitions import load_budgets
 from codex_bot.budgets.watch import BudgetWatch
-from codex_bot.charts.renderer import ChartRenderer
-from codex_bot.commands.access import AccessPolicy
-from codex_bot.dashboard import DashboardLink, dashboard_link
-from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Outbox, Transport
-from codex_bot.panels.cost import load_prices
-from codex_bot.panels.service import Panels
-from codex_bot.settings import Settings
-from codex_bot.slack.replies import source_label
-from codex_bot.store import Store
+from codex_bot.delivery.outbox import Outbox, Transport
 
 log = logging.getLogger(__name__)
 LEASE = "alerts/cycle"
@@ -38,28 +27,14 @@ RETRY_SECONDS = 5  # how often due deliveries (retries) are sent between cycles
 
 
 class AlertScheduler:
-    @classmethod
-    def from_settings(cls, settings: Settings, store: Store, transport: Transport,
-                      renderer: ChartRenderer | None = None, rules: RuleSet | None = None) -> AlertScheduler:
-        """Everything the alert loop needs, from the settings (``rules``: as loaded already, else loaded
-        here); bad rule files are logged and skipped."""
-        rules = rules or load_rules(settings.rules_dir, exclude=settings.not_rules)
-        for problem in rules.problems:
-            log.error("alert rules: %s", problem)
-        for warning in rules.warnings:
-            log.warning("alert rules: %s", warning)
-        interval = timedelta(seconds=settings.alert_interval_seconds)
-        outbox = Outbox.from_settings(store, settings)
-        dashboard = dashboard_link(settings.dashboard_url_template)
-        prices = load_prices(settings.prices_file)
-        engine = AlertEngine(rules, PrometheusClient.from_settings(settings), prices,
-                             store, outbox, settings.tz, interval=interval, renderer=renderer, transport=transport,
-                             dashboard=dashboard)
-        budgets = budget_watch(settings, Panels(engine.client, settings.tz, prices), store, outbox, dashboard)
-        return cls(engine, outbox, transport, interval, budgets)
-
-    def __init__(self, engine: AlertEngine, outbox: Outbox, transport: Transport,
-                 interval: timedelta = timedelta(minutes=1), budgets: BudgetWatch | None = None) -> None:
+    def __init__(
+        self,
+        engine: AlertEngine,
+        outbox: Outbox,
+        transport: Transport,
+        interval: timedelta = timedelta(minutes=1),
+        budgets: BudgetWatch | None = None,
+    ) -> None:
         self.engine = engine
         self.outbox = outbox
         self.transport = transport
@@ -87,8 +62,13 @@ class AlertScheduler:
             return
         try:
             report = self.engine.run_cycle()
-            log.info("alert cycle at %s: %d states, %d changes, %d queries", report.evaluation.at,
-                     len(report.evaluation.states), len(report.evaluation.transitions), report.evaluation.queries)
+            log.info(
+                "alert cycle at %s: %d states, %d changes, %d queries",
+                report.evaluation.at,
+                len(report.evaluation.states),
+                len(report.evaluation.transitions),
+                report.evaluation.queries,
+            )
         except Exception:
             log.exception("alert cycle failed")
         if self.budgets is not None:
@@ -119,17 +99,3 @@ def cycle_trigger(seconds: float) -> BaseTrigger:
     if seconds == int(seconds) and not rest and minutes and 60 % minutes == 0:
         return CronTrigger(minute=f"*/{minutes}", second=1, timezone=UTC)
     return IntervalTrigger(seconds=seconds)
-
-
-def budget_watch(settings: Settings, panels: Panels, store: Store, outbox: Outbox,
-                 dashboard: DashboardLink | None) -> BudgetWatch | None:
-    """The budgets of CODEX_BOT_BUDGETS_FILE to check after each alert cycle (None without any); a file
-    with problems is logged and checks nothing, a user's budget for a channel not allowed is left out."""
-    budgets = load_budgets(settings.budgets_file, settings.timezone)
-    access = AccessPolicy.from_settings(settings)
-    for problem in [*budgets.problems, *budgets.access_problems(access)]:
-        log.error("budgets: %s", problem)
-    budgets.budgets = [b for b in budgets.budgets if b.user is None or access.channel_allowed(b.channel)]
-    if not budgets.budgets:
-        return None
-    return BudgetWatch(budgets, panels, store, outbox, source_label(settings.prometheus_url), dashboard)

@@ -32,23 +32,42 @@ class Silence:
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Silence:
-        return cls(row["id"], row["rule"], json.loads(row["matchers"]),
-                   datetime.fromtimestamp(row["starts_at"], UTC),
-                   datetime.fromtimestamp(row["ends_at"], UTC), row["created_by"], row["comment"])
+        return cls(
+            row["id"],
+            row["rule"],
+            json.loads(row["matchers"]),
+            datetime.fromtimestamp(row["starts_at"], UTC),
+            datetime.fromtimestamp(row["ends_at"], UTC),
+            row["created_by"],
+            row["comment"],
+        )
 
 
 class Silences:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def add(self, rule: str, starts_at: datetime, ends_at: datetime, created_by: str,
-            matchers: Mapping[str, str] | None = None, comment: str = "") -> Silence:
+    def add(
+        self,
+        rule: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        created_by: str,
+        matchers: Mapping[str, str] | None = None,
+        comment: str = "",
+    ) -> Silence:
         with self.store.transaction() as tx:
             row = tx.one(
                 "INSERT INTO silences (rule, matchers, starts_at, ends_at, created_by, comment) VALUES"
                 " (:rule, :matchers, :starts, :ends, :by, :comment) RETURNING *",
-                {"rule": rule, "matchers": json.dumps(dict(matchers or {}), sort_keys=True),
-                 "starts": starts_at.timestamp(), "ends": ends_at.timestamp(), "by": created_by, "comment": comment},
+                {
+                    "rule": rule,
+                    "matchers": json.dumps(dict(matchers or {}), sort_keys=True),
+                    "starts": starts_at.timestamp(),
+                    "ends": ends_at.timestamp(),
+                    "by": created_by,
+                    "comment": comment,
+                },
             )
         assert row is not None
         return Silence.from_row(row)

@@ -64,12 +64,18 @@ class AlertState:
         return self.fired_at is not None
 
     def to_json(self) -> dict[str, object]:
-        return {"rule": self.rule, "labels": dict(self.labels), "state": self.state,
-                "value": self.value, "threshold": self.threshold}
+        return {
+            "rule": self.rule,
+            "labels": dict(self.labels),
+            "state": self.state,
+            "value": self.value,
+            "threshold": self.threshold,
+        }
 
 
-def step(prev: AlertState | None, seen: Observation, rule: str, labels: Mapping[str, str],
-         at: datetime, hold_for: timedelta) -> AlertState:
+def step(
+    prev: AlertState | None, seen: Observation, rule: str, labels: Mapping[str, str], at: datetime, hold_for: timedelta
+) -> AlertState:
     """The state after ``seen`` at ``at``, given the previous state (None: never evaluated)."""
     base = AlertState(rule, dict(labels), "inactive", at, seen.value, seen.threshold, reason=seen.reason)
     if seen.kind == "error":

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from codex_bot.alerts.loader import Problem, _explain, _Lines
-from codex_bot.commands.access import AccessPolicy
+from codex_bot.access import AccessPolicy
+from codex_bot.yamlfile import Lines, Problem, compose, explain
 
 Measure = Literal["cost", "tokens"]
 FIGURES: dict[str, tuple[str, str, str]] = {  # measure → (panel, figure key, unit)
@@ -52,7 +51,9 @@ class Budget(BaseModel):
     @classmethod
     def _percentages(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if not value or any(not 0 < t <= 1000 for t in value):
-            raise ValueError("thresholds are percentages of the limit, each above 0 and at most 1000, e.g. [50, 80, 100]")
+            raise ValueError(
+                "thresholds are percentages of the limit, each above 0 and at most 1000, e.g. [50, 80, 100]"
+            )
         if len(set(value)) != len(value):
             raise ValueError("each threshold is given once")
         return tuple(sorted(value))
@@ -92,10 +93,16 @@ class BudgetFile:
 
     def access_problems(self, access: AccessPolicy) -> list[Problem]:
         """A user's budget posts per-user figures: its channel must be allowed for personal data."""
-        return [Problem(self.path, self.lines.get(b.name, 1),
-                        f"budget {b.name!r} posts per-user figures to {b.channel}, which is not in "
-                        "CODEX_BOT_PERSONAL_DATA_CHANNELS")
-                for b in self.budgets if b.user is not None and not access.channel_allowed(b.channel)]
+        return [
+            Problem(
+                self.path,
+                self.lines.get(b.name, 1),
+                f"budget {b.name!r} posts per-user figures to {b.channel}, which is not in "
+                "CODEX_BOT_PERSONAL_DATA_CHANNELS",
+            )
+            for b in self.budgets
+            if b.user is not None and not access.channel_allowed(b.channel)
+        ]
 
 
 def load_budgets(path: Path, default_timezone: str = "UTC") -> BudgetFile:
@@ -103,25 +110,21 @@ def load_budgets(path: Path, default_timezone: str = "UTC") -> BudgetFile:
     found = BudgetFile(path, default_timezone)
     if not path.exists():
         return found
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        found.problems.append(Problem(path, mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem or exc}"))
-        return found
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        found.problems.append(Problem(path, 1, f"cannot read: {exc}"))
-        return found
+    node, problems = compose(path)
+    found.problems += problems
     if node is None:
         return found
-    lines = _Lines(path)
+    lines = Lines(path)
     data = lines.data(node)
     found.problems += lines.problems
     if not isinstance(data, dict) or not isinstance(data.get("budgets"), list):
         found.problems.append(Problem(path, 1, "a budgets file is a mapping with 'budgets:', a list (and 'timezone:')"))
         return found
-    found.problems += [Problem(path, lines.line((key,)), f"unknown key {key!r} (expected {', '.join(TOP_KEYS)})")
-                       for key in data if key not in TOP_KEYS]
+    found.problems += [
+        Problem(path, lines.line((key,)), f"unknown key {key!r} (expected {', '.join(TOP_KEYS)})")
+        for key in data
+        if key not in TOP_KEYS
+    ]
     found.timezone = _timezone(data.get("timezone", default_timezone), lines, found)
     _budgets(data["budgets"], lines, found)
     if found.problems:
@@ -129,22 +132,27 @@ def load_budgets(path: Path, default_timezone: str = "UTC") -> BudgetFile:
     return found
 
 
-def _timezone(value: Any, lines: _Lines, found: BudgetFile) -> str:
+def _timezone(value: Any, lines: Lines, found: BudgetFile) -> str:
     try:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        found.problems.append(Problem(lines.file, lines.line(("timezone",)),
-                                      f"timezone: unknown timezone {value!r} (use an IANA name such as Europe/Berlin)"))
+        found.problems.append(
+            Problem(
+                lines.file,
+                lines.line(("timezone",)),
+                f"timezone: unknown timezone {value!r} (use an IANA name such as Europe/Berlin)",
+            )
+        )
         return "UTC"
     return str(value)
 
 
-def _budgets(items: list[Any], lines: _Lines, found: BudgetFile) -> None:
+def _budgets(items: list[Any], lines: Lines, found: BudgetFile) -> None:
     for index, item in enumerate(items):
         try:
             budget = Budget.model_validate(item)
         except ValidationError as exc:
-            found.problems += _explain(exc, lines, ("budgets", index))
+            found.problems += explain(exc, lines, ("budgets", index))
             continue
         where = lines.line(("budgets", index))
         if budget.name in found.lines:

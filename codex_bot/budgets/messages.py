@@ -8,9 +8,9 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from codex_bot.budgets.forecast import Standing
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import Message
 from codex_bot.formatting import humanize
 from codex_bot.slack.blocks import MAX_HEADER, escape, when
-from codex_bot.slack.message import Message
 
 FORECAST_METHOD = "forecast: linear, the month-so-far average rate held until the month ends"
 
@@ -25,8 +25,9 @@ def passed_text(thresholds: list[float]) -> str:
     return " and ".join([", ".join(shown[:-1]), shown[-1]] if len(shown) > 1 else shown)
 
 
-def budget_message(standing: Standing, passed: list[float], tz: ZoneInfo, source: str,
-                   dashboard: DashboardLink | None = None) -> Message:
+def budget_message(
+    standing: Standing, passed: list[float], tz: ZoneInfo, source: str, dashboard: DashboardLink | None = None
+) -> Message:
     """The notice that the month's figure passed ``passed`` (the thresholds not announced before)."""
     budget, month = standing.budget, standing.month
     _, _, unit = budget.figure
@@ -35,16 +36,24 @@ def budget_message(standing: Standing, passed: list[float], tz: ZoneInfo, source
     spent = f"{humanize(standing.spent, unit)} of {humanize(budget.limit, unit)} ({_percent(standing.percent)})"
     forecast = f"{humanize(standing.forecast, unit)} ({_percent(standing.forecast_percent)} of the limit)"
     runs_out = standing.runs_out()
-    lines = [f"*Spent this month*\n{spent}", f"*Forecast for {month.label}*\n{forecast}",
-             f"*Scope*\n{escape(budget.scope)} · {budget.measure}",
-             f"*Month*\n{when(month.start, tz)} → {when(month.end, tz)} {tz.key}"]
+    lines = [
+        f"*Spent this month*\n{spent}",
+        f"*Forecast for {month.label}*\n{forecast}",
+        f"*Scope*\n{escape(budget.scope)} · {budget.measure}",
+        f"*Month*\n{when(month.start, tz)} → {when(month.end, tz)} {tz.key}",
+    ]
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=title[:MAX_HEADER], emoji=True)),
         SectionBlock(fields=[MarkdownTextObject(text=line) for line in lines]),
     ]
     if runs_out is not None:
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=f":hourglass: At this rate the limit is reached on {when(runs_out, tz)} {tz.key}.")))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":hourglass: At this rate the limit is reached on {when(runs_out, tz)} {tz.key}."
+                )
+            )
+        )
     context = [f"as of {when(standing.at, tz)} {tz.key}", FORECAST_METHOD, f"source: {escape(source)}"]
     if dashboard is not None:
         context.append(dashboard.mrkdwn(month.start, standing.at, budget.filters))

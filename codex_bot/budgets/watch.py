@@ -19,8 +19,8 @@ from codex_bot.budgets.definitions import BudgetFile
 from codex_bot.budgets.forecast import Standing, standing
 from codex_bot.budgets.messages import budget_message
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.outbox import Outbox, Outgoing
 from codex_bot.errors import UserError
-from codex_bot.outbox import Outbox, Outgoing
 from codex_bot.panels.service import PanelRunner
 from codex_bot.store import Params, Store, add_migration
 
@@ -93,16 +93,29 @@ class BudgetWatch:
             if not new:
                 return None
             key = f"budget:{budget.name}:{month}:{new[-1]:g}"
-            tx.execute("INSERT INTO budget_notices (budget, month, threshold, spent, delivery_key, noticed_at)"
-                       " VALUES (:budget, :month, :threshold, :spent, :key, :at)",
-                       [{"budget": budget.name, "month": month, "threshold": t, "spent": now.spent, "key": key,
-                         "at": now.at.timestamp()} for t in new])
+            tx.execute(
+                "INSERT INTO budget_notices (budget, month, threshold, spent, delivery_key, noticed_at)"
+                " VALUES (:budget, :month, :threshold, :spent, :key, :at)",
+                [
+                    {
+                        "budget": budget.name,
+                        "month": month,
+                        "threshold": t,
+                        "spent": now.spent,
+                        "key": key,
+                        "at": now.at.timestamp(),
+                    }
+                    for t in new
+                ],
+            )
             message = budget_message(now, new, self.budgets.tz, self.source, self.dashboard)
             self.outbox.enqueue(tx, Outgoing(key, budget.channel, message))
         return key
 
 
 def _noticed(fetchall: Callable[[str, Params], list[RowMapping]], budget: str, month: str) -> list[float]:
-    rows = fetchall("SELECT threshold FROM budget_notices WHERE budget = :budget AND month = :month"
-                    " ORDER BY threshold", {"budget": budget, "month": month})
+    rows = fetchall(
+        "SELECT threshold FROM budget_notices WHERE budget = :budget AND month = :month ORDER BY threshold",
+        {"budget": budget, "month": month},
+    )
     return [row["threshold"] for row in rows]

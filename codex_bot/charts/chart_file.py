@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.errors import ChartUnavailable, UserError
 from codex_bot.panels.result import PanelResult
-from codex_bot.settings import Settings
 
 RENDERER_HINT = (
     "Start the bundled renderer (cd deploy/chart-renderer && npm ci && node server.mjs) "
@@ -16,13 +16,13 @@ RENDERER_HINT = (
 )
 
 
-def save_chart(result: PanelResult, settings: Settings, path: Path) -> str:
-    """Render ``result``'s chart into ``path``; returns what was done. Raises UserError when it cannot."""
-    config = chart_config(result, settings.tz)
+def save_chart(result: PanelResult, renderer: ChartRenderer, tz: ZoneInfo, path: Path) -> str:
+    """Render ``result``'s chart (times in ``tz``) into ``path``; returns what was done. Raises UserError when it cannot."""
+    config = chart_config(result, tz)
     if config is None:
         return f"the {result.panel} panel has no chart for this answer; {path} not written."
     try:
-        png = ChartRenderer.from_settings(settings).png(config)
+        png = renderer.png(config)
     except ChartUnavailable as exc:
         raise ChartUnavailable(f"{exc} {RENDERER_HINT}") from exc
     try:

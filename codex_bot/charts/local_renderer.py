@@ -66,8 +66,12 @@ class LocalRenderer:
         install(self.directory)
         env = os.environ | {"PORT": "0", "HOST": "127.0.0.1"}
         self._process = subprocess.Popen(
-            [_need("node"), "server.mjs"], cwd=self.directory, env=env,
-            stdout=subprocess.PIPE, stderr=self._log, text=True,
+            [_need("node"), "server.mjs"],
+            cwd=self.directory,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
         )
         deadline = time.monotonic() + self.startup_timeout
         self.url = self._announced_url(deadline)

@@ -44,8 +44,11 @@ def start_renderer(settings: Settings, directory: Path = DEFAULT_DIR) -> tuple[S
         log.info("charts: rendered by the renderer already running at %s", settings.quickchart_url)
         return settings, None
     if not installed(directory):
-        log.warning("charts: none (no CODEX_BOT_QUICKCHART_URL, and the bundled renderer in %s is not installed:"
-                    " run `make setup`, or `npm ci` there with Node.js 18+); answers are text only", directory)
+        log.warning(
+            "charts: none (no CODEX_BOT_QUICKCHART_URL, and the bundled renderer in %s is not installed:"
+            " run `make setup`, or `npm ci` there with Node.js 18+); answers are text only",
+            directory,
+        )
         return settings, None
     child = LocalRenderer(directory)
     try:
@@ -53,6 +56,7 @@ def start_renderer(settings: Settings, directory: Path = DEFAULT_DIR) -> tuple[S
     except RendererStartError as exc:
         log.warning("charts: none, answers are text only: %s", exc)
         return settings, None
-    log.info("charts: rendered by the bundled renderer at %s (pid %s, started by codex-bot, stopped with it)",
-             url, child.pid)
+    log.info(
+        "charts: rendered by the bundled renderer at %s (pid %s, started by codex-bot, stopped with it)", url, child.pid
+    )
     return settings.model_copy(update={"quickchart_url": url}), child

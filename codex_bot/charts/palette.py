@@ -12,9 +12,26 @@ from collections.abc import Sequence
 
 # A qualitative palette readable on white (Tableau 20 order, light tints last).
 PALETTE: tuple[str, ...] = (
-    "#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#76B7B2", "#EDC948", "#B07AA1", "#FF9DA7",
-    "#9C755F", "#BAB0AC", "#A0CBE8", "#FFBE7D", "#8CD17D", "#F1CE63", "#86BCB6", "#D37295",
-    "#FABFD2", "#D4A6C8", "#D7B5A6", "#79706E",
+    "#4E79A7",
+    "#F28E2B",
+    "#59A14F",
+    "#E15759",
+    "#76B7B2",
+    "#EDC948",
+    "#B07AA1",
+    "#FF9DA7",
+    "#9C755F",
+    "#BAB0AC",
+    "#A0CBE8",
+    "#FFBE7D",
+    "#8CD17D",
+    "#F1CE63",
+    "#86BCB6",
+    "#D37295",
+    "#FABFD2",
+    "#D4A6C8",
+    "#D7B5A6",
+    "#79706E",
 )
 
 FIXED: dict[str, str] = {

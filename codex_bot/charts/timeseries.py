@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from codex_bot.charts import frame, overlays
 from codex_bot.charts.palette import colours, translucent
 from codex_bot.charts.scales import axis_title, time_axis, time_labels, value_axis
-from codex_bot.panels.result import PanelResult, Series, TimeRange
+from codex_bot.metrics.ranges import TimeRange
+from codex_bot.panels.result import PanelResult, Series
 
 DOT_LIMIT = 40  # draw point markers only on short series
 

@@ -14,9 +14,9 @@ from codex_bot.commands.help import help_message
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.panel import panel_reply
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.message import Delivery, Destination, Message
 from codex_bot.errors import UserError
 from codex_bot.panels.request import split_words
-from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.slack.replies import notice
 from codex_bot.slack.slack_errors import DELIVERY_FAILURES, failure_text
 
@@ -65,7 +65,9 @@ def deliver(message: Message, destination: Destination, invocation: Invocation, 
         if destination.ephemeral:
             return None
         try:
-            deps.transport.send(notice(failure_text(exc, invocation.channel_id, invocation.channel_name)), invocation.private())
+            deps.transport.send(
+                notice(failure_text(exc, invocation.channel_id, invocation.channel_name)), invocation.private()
+            )
         except DELIVERY_FAILURES as again:
             log.warning("could not tell %s why: %s", invocation.user_id, again)
         return None

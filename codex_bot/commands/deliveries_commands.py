@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
-
-from codex_bot.commands.access import AccessPolicy
+from codex_bot.access import AccessPolicy
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.message import Destination, Message
+from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.errors import UserError
-from codex_bot.outbox import Outbox, Transport
-from codex_bot.slack.delivery_failures import RETRY_ACTION, mention, notice_message
-from codex_bot.slack.message import Destination, Message
+from codex_bot.slack.delivery_failures import mention, notice_message
 from codex_bot.slack.mrkdwn import escape, fit
 from codex_bot.slack.slack_errors import explain
 
@@ -45,8 +43,10 @@ def kept_failures(outbox: Outbox) -> str:
     if not failed:
         return "No failed deliveries are kept."
     counts = Counter((f.channel, f.code) for f in failed)
-    lines = [f"• {n} to {mention(channel)}: {explain(code, channel=channel) if code else 'failed'}"
-             for (channel, code), n in counts.items()]
+    lines = [
+        f"• {n} to {mention(channel)}: {explain(code, channel=channel) if code else 'failed'}"
+        for (channel, code), n in counts.items()
+    ]
     kept = f"{len(failed)} failed deliver{'y is' if len(failed) == 1 else 'ies are'} kept"
     return f"{kept}:\n" + "\n".join(lines) + "\nFix the cause, then `/codex deliveries retry`."
 
@@ -74,8 +74,7 @@ def retry(outbox: Outbox, transport: Transport) -> str:
     return text
 
 
-def deliveries(words: Sequence[str], invocation: Invocation,
-               deps: DeliveryCommandDeps) -> tuple[Message, Destination]:
+def deliveries(words: Sequence[str], invocation: Invocation, deps: DeliveryCommandDeps) -> tuple[Message, Destination]:
     if not words:
         return notice_message(kept_failures(deps.outbox)), invocation.private()
     if [w.lower() for w in words] != ["retry"]:
@@ -85,29 +84,18 @@ def deliveries(words: Sequence[str], invocation: Invocation,
 
 def register(commands: CommandDeps, deps: DeliveryCommandDeps) -> None:
     """Route ``/codex deliveries [retry]`` (admins only)."""
-    commands.add(Subcommand(NAME, "deliveries [retry]", "list, or send again, messages Slack refused",
-                            partial(deliveries, deps=deps), admin_only=True))
+    commands.add(
+        Subcommand(
+            NAME,
+            "deliveries [retry]",
+            "list, or send again, messages Slack refused",
+            partial(deliveries, deps=deps),
+            admin_only=True,
+        )
+    )
 
 
-def register_buttons(app: App, deps: DeliveryCommandDeps) -> None:
-    """The *Retry* button of a failure notice: ack at once, retry in Bolt's lazy-listener thread."""
-
-    def acknowledge_click(ack: Ack) -> None:
-        ack()
-
-    app.action(RETRY_ACTION)(ack=acknowledge_click, lazy=[_retry_listener(deps)])
-
-
-def _retry_listener(deps: DeliveryCommandDeps) -> Callable[..., None]:
-    def act(body: dict[str, Any], respond: Respond) -> None:
-        try:
-            deps.access.require_admin(body["user"]["id"], "retry deliveries")
-            text = retry(deps.outbox, deps.transport)
-        except UserError as exc:
-            text = str(exc)
-        except Exception:  # a bug: logged with its trace; the clicker gets a short note
-            log.exception("delivery retry button failed")
-            text = "Something went wrong on my side; it has been logged."
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
-    return act
+def retry_button(body: dict[str, Any], deps: DeliveryCommandDeps) -> str:
+    """The *Retry* button of a failure notice, for the admin who clicked: what went out (shown only to them)."""
+    deps.access.require_admin(body["user"]["id"], "retry deliveries")
+    return retry(deps.outbox, deps.transport)

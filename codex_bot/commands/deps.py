@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.access import AccessPolicy
 from codex_bot.clock import Clock, utc_now
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.commands.subcommand import Subcommand
-from codex_bot.dashboard import dashboard_link
-from codex_bot.metrics.client import PrometheusClient
+from codex_bot.delivery.transport import Transport
 from codex_bot.panels.catalog import PANELS
-from codex_bot.panels.cost import load_prices
-from codex_bot.panels.service import PanelRunner, Panels
-from codex_bot.settings import Settings
-from codex_bot.slack.replies import PanelReplies, source_label
-from codex_bot.slack.transport import Transport
+from codex_bot.panels.service import PanelRunner
+from codex_bot.slack.replies import PanelReplies
 
 PANEL_NAMES = frozenset(name for panel in PANELS for name in panel.names)
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -36,13 +31,3 @@ class CommandDeps:
             if subcommand.name in PANEL_NAMES or subcommand.name in HELP_WORDS:
                 raise ValueError(f"/codex {subcommand.name} is already a panel or help")
             self.subcommands[subcommand.name] = subcommand
-
-
-def build_deps(settings: Settings, transport: Transport) -> CommandDeps:
-    """Everything the commands need, configured from ``settings``; replies go out through ``transport``."""
-    panels = Panels(PrometheusClient.from_settings(settings), settings.tz, load_prices(settings.prices_file))
-    replies = PanelReplies(
-        settings.tz, ChartRenderer.from_settings(settings), source=source_label(settings.prometheus_url),
-        dashboard=dashboard_link(settings.dashboard_url_template),
-    )
-    return CommandDeps(panels, replies, transport, AccessPolicy.from_settings(settings))

@@ -11,14 +11,14 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from codex_bot.commands.access import PERSONAL_FILTERS
+from codex_bot.access import PERSONAL_FILTERS
 from codex_bot.commands.invocation import COMMAND
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.message import Message
 from codex_bot.metrics.ranges import CALENDAR_RANGES, RANGE_FORMS
 from codex_bot.panels.catalog import PANELS, Panel
 from codex_bot.panels.request import DEFAULT_RANGE, PUBLIC_WORD
 from codex_bot.slack.blocks import text_sections
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import escape
 
 
@@ -56,21 +56,35 @@ def help_message(subcommands: Iterable[Subcommand] = ()) -> Message:
     personal = [panel.name for panel in PANELS if panel.personal]
     blocks = [
         HeaderBlock(text="Codex usage, from Prometheus"),
-        SectionBlock(text=MarkdownTextObject(text=escape(
-            f"`{COMMAND} <panel> [range] [key=value …] [{PUBLIC_WORD}]`: only you see the answer; "
-            f"add `{PUBLIC_WORD}` to post it in the channel. Examples: " + ", ".join(examples())
-        ))),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=escape(
+                    f"`{COMMAND} <panel> [range] [key=value …] [{PUBLIC_WORD}]`: only you see the answer; "
+                    f"add `{PUBLIC_WORD}` to post it in the channel. Examples: " + ", ".join(examples())
+                )
+            )
+        ),
         *sections("Panels (aliases): what they show · filters", [panel_line(p) for p in PANELS]),
-        SectionBlock(text=MarkdownTextObject(text=(
-            f"*Ranges*: {RANGE_FORMS}; default {DEFAULT_RANGE}. Calendar ranges follow the bot's timezone.\n"
-            f"*Filters*: {', '.join(f'`{f}=`' for f in filters)} (each panel lists its own); "
-            'quote values with spaces: `user="Ada Lovelace"`.'
-        ))),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=(
+                    f"*Ranges*: {RANGE_FORMS}; default {DEFAULT_RANGE}. Calendar ranges follow the bot's timezone.\n"
+                    f"*Filters*: {', '.join(f'`{f}=`' for f in filters)} (each panel lists its own); "
+                    'quote values with spaces: `user="Ada Lovelace"`.'
+                )
+            )
+        ),
         *(sections("Other commands", others) if others else []),
-        ContextBlock(elements=[MarkdownTextObject(text=(
-            f"Per-user figures (the {', '.join(f'`{p}`' for p in personal)} panel, "
-            f"{', '.join(f'`{f}=`' for f in sorted(PERSONAL_FILTERS))} filters) are shown only to allowed "
-            "people and channels. Every answer states its exact time window and data source."
-        ))]),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=(
+                        f"Per-user figures (the {', '.join(f'`{p}`' for p in personal)} panel, "
+                        f"{', '.join(f'`{f}=`' for f in sorted(PERSONAL_FILTERS))} filters) are shown only to allowed "
+                        "people and channels. Every answer states its exact time window and data source."
+                    )
+                )
+            ]
+        ),
     ]
     return Message(f"{COMMAND} help: panels, ranges and filters", blocks)

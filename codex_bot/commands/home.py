@@ -1,6 +1,6 @@
 """The App Home tab: on ``app_home_opened`` and on each range choice, gather the dashboard and publish it.
 
-Thin listeners: ack, then :meth:`Home.publish` (panels through the panel service, alerts and
+Its listeners (:mod:`codex_bot.slack.listeners.events` and ``.actions``) ack, then :meth:`Home.publish` (panels through the panel service, alerts and
 digests from the state and the digests file, the chart from the renderer).  Each viewer's range is
 remembered in the state store (``kv`` key ``home/range/<user id>``).  The viewer's own usage is
 always theirs to see (the tab is private to them); per-user rows of others follow the ``/codex``
@@ -12,31 +12,28 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App
 from slack_sdk.models.views import View
 
+from codex_bot.access import AccessDenied, AccessPolicy
 from codex_bot.alerts.records import AlertRecords
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.clock import Clock
-from codex_bot.commands.access import AccessDenied, AccessPolicy
 from codex_bot.commands.codex import INTERNAL_ERROR
-from codex_bot.commands.identity import Identities
 from codex_bot.digests.definitions import DigestFile
 from codex_bot.errors import UserError
+from codex_bot.identity import Identities
 from codex_bot.panels.personal import PersonalUsage, personal_usage
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult
-from codex_bot.panels.service import Panels
+from codex_bot.panels.service import PanelRunner
 from codex_bot.slack.blocks import notice_blocks
 from codex_bot.slack.home_view import (
     CALLBACK_ID,
     CHART_PANEL,
     HEADLINE_PANELS,
-    RANGE_ACTION,
     RANGES,
     YOU_PANELS,
     Chart,
@@ -61,7 +58,7 @@ CHART_KEY = "home/chart/"  # + range and window end: the id of the chart uploade
 
 @dataclass
 class Home:
-    panels: Panels
+    panels: PanelRunner
     identities: Identities
     access: AccessPolicy
     store: Store
@@ -89,8 +86,15 @@ class Home:
         range_text, at = self.range_of(user_id), self.clock()
         names = (*HEADLINE_PANELS, CHART_PANEL, *(("users",) if self._may_see_people(user_id) else ()))
         results = dict(zip(names, self.panels.run_many([PanelRequest(n, range_text) for n in names], at)))
-        data = HomeData(range_text, {n: results[n] for n in HEADLINE_PANELS}, self.tz, self.source,
-                        users=results.get("users"), alerts=self.firing(), digests=self.next_digests(at))
+        data = HomeData(
+            range_text,
+            {n: results[n] for n in HEADLINE_PANELS},
+            self.tz,
+            self.source,
+            users=results.get("users"),
+            alerts=self.firing(),
+            digests=self.next_digests(at),
+        )
         data.chart = self.chart(results[CHART_PANEL], data.notes)
         data.you = self.you(user_id, range_text, at, data)
         return data
@@ -110,8 +114,9 @@ class Home:
         except UserError as exc:
             data.notes.append(f"Your usage: {exc}")
             return None
-        return PersonalUsage(label, usage.mine, {**usage.team, "tokens": data.headline["tokens"],
-                                                 "cost": data.headline["cost"]})
+        return PersonalUsage(
+            label, usage.mine, {**usage.team, "tokens": data.headline["tokens"], "cost": data.headline["cost"]}
+        )
 
     def chart(self, result: PanelResult, notes: list[str]) -> Chart | None:
         """The chart as a public URL, else a PNG uploaded once per range and window end."""
@@ -151,8 +156,9 @@ class Home:
 
     def next_digests(self, at: datetime) -> list[NextDigest]:
         upcoming = [(d, d.trigger.get_next_fire_time(None, at)) for d in self.digests.digests]
-        return sorted((NextDigest(d.name, d.channel, when) for d, when in upcoming if when is not None),
-                      key=lambda d: d.at)
+        return sorted(
+            (NextDigest(d.name, d.channel, when) for d, when in upcoming if when is not None), key=lambda d: d.at
+        )
 
     def view(self, user_id: str) -> View:
         """The viewer's tab; a failure the viewer can act on (Prometheus down…) is shown in it."""
@@ -170,24 +176,3 @@ class Home:
         view = self.view(user_id)
         self.surfaces.publish_home(user_id, view)
         return view
-
-
-def register(app: App, home: Home) -> None:
-    """``app_home_opened`` (home tab) and the range picker: ack at once, publish in Bolt's lazy thread."""
-
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
-    def opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
-            home.publish(event["user"])
-
-    def picked(body: dict[str, Any]) -> None:
-        user = body["user"]["id"]
-        home.choose(user, body["actions"][0]["selected_option"]["value"])
-        home.publish(user)
-
-    app.event("app_home_opened")(ack=acknowledge, lazy=[opened])
-    app.action(RANGE_ACTION)(ack=acknowledge, lazy=[picked])
-
-

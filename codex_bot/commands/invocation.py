@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from codex_bot.slack.message import Destination
+from codex_bot.delivery.message import Destination
 
 COMMAND = "/codex"  # the slash command, as in deploy/slack-manifest.yaml
 

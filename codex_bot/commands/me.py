@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 from codex_bot.clock import Clock
 from codex_bot.commands.deps import CommandDeps
-from codex_bot.commands.identity import Identities
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.subcommand import Subcommand
+from codex_bot.delivery.message import Destination, Message
 from codex_bot.errors import UserError
+from codex_bot.identity import Identities
 from codex_bot.metrics.ranges import RANGE_FORMS, looks_like_range, normalize
 from codex_bot.panels.personal import personal_usage
 from codex_bot.panels.request import DEFAULT_RANGE
-from codex_bot.panels.service import Panels
-from codex_bot.slack.message import Destination, Message
+from codex_bot.panels.service import PanelRunner
 from codex_bot.slack.personal_blocks import personal_message
 
 NAME = "me"
@@ -25,7 +25,7 @@ NAME = "me"
 
 @dataclass
 class MeDeps:
-    panels: Panels
+    panels: PanelRunner
     identities: Identities
     tz: ZoneInfo
     source: str
@@ -49,8 +49,16 @@ def me_reply(words: Sequence[str], invocation: Invocation, deps: MeDeps) -> tupl
 
 def register(commands: CommandDeps, identities: Identities) -> MeDeps:
     """Route ``/codex me …``; its clock follows the commands' (tests and the demo pin it)."""
-    deps = MeDeps(commands.panels, identities, commands.replies.tz, commands.replies.source,  # type: ignore[arg-type]
-                  lambda: commands.clock())
-    commands.add(Subcommand(NAME, "me [RANGE]", "your own usage and share of the team (only you see it)",
-                            partial(me_reply, deps=deps)))
+    deps = MeDeps(
+        commands.panels,
+        identities,
+        commands.replies.tz,
+        commands.replies.source,
+        lambda: commands.clock(),
+    )
+    commands.add(
+        Subcommand(
+            NAME, "me [RANGE]", "your own usage and share of the team (only you see it)", partial(me_reply, deps=deps)
+        )
+    )
     return deps

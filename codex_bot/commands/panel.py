@@ -6,11 +6,11 @@ private); the values offered for ``user=`` are personal data, shown only to who 
 
 from __future__ import annotations
 
-from codex_bot.commands.access import PERSONAL_FILTERS, is_personal
+from codex_bot.access import PERSONAL_FILTERS, is_personal
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
+from codex_bot.delivery.message import Destination, Message
 from codex_bot.panels.request import PanelRequest, parse_request
-from codex_bot.slack.message import Destination, Message
 from codex_bot.slack.pickers import picker_block
 
 

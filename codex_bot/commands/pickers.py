@@ -1,6 +1,6 @@
 """The pickers of a panel reply: choosing a range or filter answers again in place; "Share in channel" posts it.
 
-Thin listeners: the changed request goes through :func:`~codex_bot.commands.panel.request_reply`
+Their listener is in :mod:`codex_bot.slack.listeners.actions`; :func:`pick` sends the changed request through :func:`~codex_bot.commands.panel.request_reply`
 (same access checks, same panel service) and the answer replaces the message acted on, through
 its ``response_url`` for a private reply or ``chat.update`` for a message in the channel.
 """
@@ -12,13 +12,12 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Respond
 
-from codex_bot.commands.codex import INTERNAL_ERROR, deliver
+from codex_bot.commands.codex import deliver
 from codex_bot.commands.deps import CommandDeps
 from codex_bot.commands.invocation import Invocation
 from codex_bot.commands.panel import request_reply
-from codex_bot.errors import UserError
 from codex_bot.panels.request import PanelRequest, parse_request
 from codex_bot.slack.pickers import ANY, PICK_FILTER, PICK_RANGE, SHARE, request_of
 from codex_bot.slack.slack_errors import DELIVERY_FAILURES, failure_text
@@ -69,21 +68,3 @@ def pick(body: dict[str, Any], respond: Respond, deps: CommandDeps) -> None:
         except DELIVERY_FAILURES as exc:
             log.warning("panel message %s not updated: %s", ref, exc)
             respond(text=failure_text(exc), response_type="ephemeral", replace_original=False)
-
-
-def register(app: App, deps: CommandDeps) -> None:
-    """The pickers' listeners: ack at once, answer in Bolt's lazy-listener thread."""
-
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
-    def act(body: dict[str, Any], respond: Respond) -> None:
-        try:
-            pick(body, respond, deps)
-        except UserError as exc:
-            respond(text=str(exc), response_type="ephemeral", replace_original=False)
-        except Exception:  # a bug: logged with its trace; the user gets a short note
-            log.exception("panel picker failed")
-            respond(text=INTERNAL_ERROR, response_type="ephemeral", replace_original=False)
-
-    app.action(ACTIONS)(ack=acknowledge, lazy=[act])

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from codex_bot.commands.invocation import Invocation
-from codex_bot.slack.message import Destination, Message
+from codex_bot.delivery.message import Destination, Message
 
 # The words after the subcommand's name, who asked and where → the rendered answer and where it goes.
 Run = Callable[[list[str], Invocation], tuple[Message, Destination]]

@@ -7,13 +7,13 @@ posted publicly in the demo channel instead; threads and edits stay as they are.
 
 from __future__ import annotations
 
-from codex_bot.slack.message import Delivery, Destination, Message
-from codex_bot.slack.transport import Transport
+from codex_bot.delivery.message import Delivery, Destination, Message
+from codex_bot.delivery.transport import Transport
 from codex_bot.store import MessageRef
 
 
 class OneChannel:
-    """A :class:`~codex_bot.slack.transport.Transport` sending every message publicly to ``channel``."""
+    """A :class:`~codex_bot.delivery.transport.Transport` sending every message publicly to ``channel``."""
 
     def __init__(self, transport: Transport, channel: str) -> None:
         self.transport = transport

@@ -13,17 +13,19 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from codex_bot.simulate.fleet import FleetConfig, simulate
+from codex_bot.simulate.incidents import Incident, IncidentKind
+from codex_bot.simulate.output import OutputSummary, write_files
 from codex_bot.telemetry.backfill import BackfillReport, backfill
 from codex_bot.telemetry.labels import UserLabelRule
-from codex_bot.telemetry.simulate import FleetConfig, simulate
-from codex_bot.telemetry.simulate_incidents import Incident, IncidentKind
-from codex_bot.telemetry.simulate_output import OutputSummary, write_files
 
 ALERT_KIND: IncidentKind = "success-drop"
 ALERT_HOURS = (10, 2)  # local start hour and length of the replayed incident
 RESOLVE_AFTER = timedelta(hours=1, minutes=30)  # replay this long after the incident: the rule's 1 h window is clean
 OTHERS: tuple[tuple[IncidentKind, int, int], ...] = (  # kind, local start hour, hours; on the latest weekdays
-    ("p95-spike", 14, 2), ("token-spike", 15, 2), ("cache-fall", 10, 3),
+    ("p95-spike", 14, 2),
+    ("token-spike", 15, 2),
+    ("cache-fall", 10, 3),
 )
 
 
@@ -41,14 +43,16 @@ class DemoFleet:
         return self.config.incidents
 
 
-def plan(developers: int, days: float, seed: int, at: datetime, timezone: str,
-         digest_period: tuple[datetime, datetime]) -> DemoFleet:
+def plan(
+    developers: int, days: float, seed: int, at: datetime, timezone: str, digest_period: tuple[datetime, datetime]
+) -> DemoFleet:
     """The fleet ending at ``at``, its incidents, and the alert replay's end."""
     tz = ZoneInfo(timezone)
     alert = _alert_incident(tz, digest_period, at)
     others = _other_incidents(tz, at, busy=alert.start.astimezone(tz).date())
-    config = FleetConfig(developers=developers, days=days, end=at, seed=seed, timezone=timezone,
-                         incidents=(alert, *others))
+    config = FleetConfig(
+        developers=developers, days=days, end=at, seed=seed, timezone=timezone, incidents=(alert, *others)
+    )
     return DemoFleet(config, at, alert, alert.end + RESOLVE_AFTER)
 
 
@@ -75,8 +79,10 @@ def _other_incidents(tz: ZoneInfo, at: datetime, busy: date) -> list[Incident]:
     """One incident of each other kind on the latest weekdays (cache-fall not on the alert's day)."""
     days = _weekdays_before(at, tz, 18)
     picked = [days[0], days[1], next(d for d in days[2:] if d != busy)]
-    return [Incident(kind, _local(day, hour, tz), _local(day, hour + hours, tz))
-            for (kind, hour, hours), day in zip(OTHERS, picked, strict=True)]
+    return [
+        Incident(kind, _local(day, hour, tz), _local(day, hour + hours, tz))
+        for (kind, hour, hours), day in zip(OTHERS, picked, strict=True)
+    ]
 
 
 def _weekdays_before(at: datetime, tz: ZoneInfo, until_hour: int) -> list[date]:

@@ -54,8 +54,10 @@ def summary(report: DemoReport, say: Narrator, where: str, kept: bool) -> None:
     timings, fleet = report.timings, report.fleet
     assert fleet is not None
     say.section(f"Done in {timings['total']:.0f} s")
-    say.say(f"  fleet     {fleet.config.developers} developers × {fleet.config.days:g} days: {report.events:,} events, "
-            f"{report.series:,} series (simulate + backfill {timings['simulate + backfill']:.0f} s)")
+    say.say(
+        f"  fleet     {fleet.config.developers} developers × {fleet.config.days:g} days: {report.events:,} events, "
+        f"{report.series:,} series (simulate + backfill {timings['simulate + backfill']:.0f} s)"
+    )
     say.say(f"  commands  {len(report.commands)} answered: " + ", ".join(report.commands))
     for episode in report.alerts:
         resolved = f"resolved {say.moment(episode.resolved_at)}" if episode.resolved_at else "still firing"
@@ -64,5 +66,7 @@ def summary(report: DemoReport, say: Narrator, where: str, kept: bool) -> None:
         say.say("  alert     none fired (the simulated team was too quiet during the incident)")
     say.say(f"  digest    {report.digest or 'not posted'}")
     say.say(f"  output    {where}")
-    say.say(f"  stopped   Prometheus and the chart renderer (pids {', '.join(map(str, report.pids))}); "
-            + (f"working files kept in {report.workdir}" if kept else "working files removed"))
+    say.say(
+        f"  stopped   Prometheus and the chart renderer (pids {', '.join(map(str, report.pids))}); "
+        + (f"working files kept in {report.workdir}" if kept else "working files removed")
+    )

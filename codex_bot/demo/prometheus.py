@@ -71,15 +71,18 @@ class LocalPrometheus:
         """Start on a free port and wait until ready; returns the base URL."""
         binary = self.binary or shutil.which(self.BINARY)
         if not binary:
-            raise PrometheusStartError(f"{self.BINARY} is not installed: run `make setup` or "
-                                       f"`apt-get install --no-install-recommends {self.PACKAGE}`")
+            raise PrometheusStartError(
+                f"{self.BINARY} is not installed: run `make setup` or "
+                f"`apt-get install --no-install-recommends {self.PACKAGE}`"
+            )
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(CONFIG)
         for _ in range(attempts):  # another process may take the free port between probe and bind
             port = free_port()
             with self.log_file.open("wb") as log:
-                self.process = subprocess.Popen(self.command(binary, port),
-                                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                self.process = subprocess.Popen(
+                    self.command(binary, port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                )
             self.url = f"http://127.0.0.1:{port}"
             if self._ready():
                 return self.url
@@ -88,9 +91,14 @@ class LocalPrometheus:
 
     def command(self, binary: str, port: int) -> list[str]:
         """The server's command line, listening on 127.0.0.1:``port``."""
-        return [binary, f"--config.file={self.config_file}", f"--storage.tsdb.path={self.tsdb}",
-                f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn"]
+        return [
+            binary,
+            f"--config.file={self.config_file}",
+            f"--storage.tsdb.path={self.tsdb}",
+            f"--storage.tsdb.retention.time={RETENTION}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ]
 
     def _ready(self) -> bool:
         deadline = time.monotonic() + self.startup_timeout

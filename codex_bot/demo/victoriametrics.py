@@ -27,8 +27,16 @@ class LocalVictoriaMetrics(LocalPrometheus):
     PACKAGE = "victoria-metrics"
     READY_PATH = "/health"
 
-    def __init__(self, data_dir: Path, workdir: Path, binary: str | None = None, startup_timeout: float = 30.0,
-                 *, scrape: str | None = None, scrape_interval: int = 1) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        workdir: Path,
+        binary: str | None = None,
+        startup_timeout: float = 30.0,
+        *,
+        scrape: str | None = None,
+        scrape_interval: int = 1,
+    ) -> None:
         super().__init__(data_dir, workdir, binary, startup_timeout)
         self.scrape, self.scrape_interval = scrape, scrape_interval
 
@@ -41,8 +49,13 @@ class LocalVictoriaMetrics(LocalPrometheus):
         return self.workdir / "victoria-metrics.log"
 
     def command(self, binary: str, port: int) -> list[str]:
-        command = [binary, f"-storageDataPath={self.tsdb}", f"-retentionPeriod={RETENTION}",
-                   f"-httpListenAddr=127.0.0.1:{port}", "-loggerLevel=WARN"]
+        command = [
+            binary,
+            f"-storageDataPath={self.tsdb}",
+            f"-retentionPeriod={RETENTION}",
+            f"-httpListenAddr=127.0.0.1:{port}",
+            "-loggerLevel=WARN",
+        ]
         if self.scrape:
             self.config_file.write_text(scrape_config(self.scrape, self.scrape_interval))
             command.append(f"-promscrape.config={self.config_file}")
@@ -51,5 +64,7 @@ class LocalVictoriaMetrics(LocalPrometheus):
 
 def scrape_config(target: str, interval_seconds: int) -> str:
     """A ``-promscrape.config`` file with one job scraping ``target`` (host:port) every ``interval_seconds``."""
-    return (f"global:\n  scrape_interval: {interval_seconds}s\n  scrape_timeout: {interval_seconds}s\n"
-            f"scrape_configs:\n  - job_name: codex-bot-ingest\n    static_configs:\n      - targets: ['{target}']\n")
+    return (
+        f"global:\n  scrape_interval: {interval_seconds}s\n  scrape_timeout: {interval_seconds}s\n"
+        f"scrape_configs:\n  - job_name: codex-bot-ingest\n    static_configs:\n      - targets: ['{target}']\n"
+    )

@@ -15,23 +15,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from codex_bot.access import AccessDenied, AccessPolicy
 from codex_bot.alerts.records import AlertRecords, EpisodeRecord
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
-from codex_bot.commands.access import AccessDenied, AccessPolicy
+from codex_bot.delivery.message import ChartImage
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.shared import SharedQueries
 from codex_bot.digests.slots import latest_slot, previous_slot
 from codex_bot.errors import ChartUnavailable, UserError
 from codex_bot.formatting import humanize_change
-from codex_bot.metrics.ranges import parse_range
+from codex_bot.metrics.ranges import TimeRange, parse_range
 from codex_bot.panels.catalog import find_panel
 from codex_bot.panels.combined import combined_reads
 from codex_bot.panels.request import PanelRequest
-from codex_bot.panels.result import PanelResult, TimeRange
+from codex_bot.panels.result import PanelResult
 from codex_bot.panels.service import Panels
 from codex_bot.slack.blocks import label
-from codex_bot.slack.message import ChartImage
 from codex_bot.slack.replies import chart_filename
 
 # Headline figures in reading order: (panel, figure key, label). Other figures of included panels follow.
@@ -83,8 +83,12 @@ class Digest:
         """The headline figures of the included panels, known ones first, each with its previous value."""
         labels = {(panel, key): text for panel, key, text in HEADLINE}
         known = [(panel, key) for panel, key, _ in HEADLINE if key in self.figures(panel)]
-        others = [(panel, key) for panel in self.results for key in self.figures(panel)
-                  if (panel, key) not in labels and (panel, key) not in LEFT_OUT]
+        others = [
+            (panel, key)
+            for panel in self.results
+            for key in self.figures(panel)
+            if (panel, key) not in labels and (panel, key) not in LEFT_OUT
+        ]
         return [self._headline(p, k, labels.get((p, k)) or label(k)) for p, k in [*known, *others]]
 
     def figures(self, panel: str) -> dict[str, float | None]:
@@ -92,8 +96,9 @@ class Digest:
 
     def _headline(self, panel: str, key: str, label: str) -> Headline:
         result = self.results[panel]
-        return Headline(panel, key, label, result.units.get(key, result.unit), result.figures[key],
-                        result.previous.get(key))
+        return Headline(
+            panel, key, label, result.units.get(key, result.unit), result.figures[key], result.previous.get(key)
+        )
 
     def rows(self, panel: str) -> list[dict[str, Any]]:
         return self.results[panel].rows if panel in self.results else []
@@ -104,14 +109,30 @@ class Digest:
             "digest": d.name,
             "channel": d.channel,
             "timezone": d.timezone,
-            "range": {"start": self.window.start.isoformat(), "end": self.window.end.isoformat(),
-                      "label": self.window.label},
+            "range": {
+                "start": self.window.start.isoformat(),
+                "end": self.window.end.isoformat(),
+                "label": self.window.label,
+            },
             "previous": {"start": self.window.previous().start.isoformat(), "end": self.window.start.isoformat()},
             "filters": dict(d.filters),
-            "headline": [{"panel": h.panel, "figure": h.key, "label": h.label, "unit": h.unit, "value": h.value,
-                          "previous": h.previous, "change": h.change} for h in self.headline()],
-            "top": {name: self.rows(name)[: getattr(d.top, name)] for name in ("users", "models", "tools")
-                    if name in self.results},
+            "headline": [
+                {
+                    "panel": h.panel,
+                    "figure": h.key,
+                    "label": h.label,
+                    "unit": h.unit,
+                    "value": h.value,
+                    "previous": h.previous,
+                    "change": h.change,
+                }
+                for h in self.headline()
+            ],
+            "top": {
+                name: self.rows(name)[: getattr(d.top, name)]
+                for name in ("users", "models", "tools")
+                if name in self.results
+            },
             "decisions": self.rows("decisions"),
             "alerts": [_alert_json(a) for a in self.alerts],
             "charts": [c.filename for c in self.charts],
@@ -120,9 +141,15 @@ class Digest:
 
 
 def _alert_json(alert: EpisodeRecord) -> dict[str, Any]:
-    return {"rule": alert.rule, "labels": alert.labels, "severity": alert.severity,
-            "fired_at": alert.fired_at.isoformat(), "value": alert.value, "threshold": alert.threshold,
-            "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None}
+    return {
+        "rule": alert.rule,
+        "labels": alert.labels,
+        "severity": alert.severity,
+        "fired_at": alert.fired_at.isoformat(),
+        "value": alert.value,
+        "threshold": alert.threshold,
+        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+    }
 
 
 def rolling_text(length: timedelta) -> str:
@@ -148,15 +175,27 @@ def period(definition: DigestDefinition, at: datetime, range_text: str | None = 
 class DigestComposer:
     """Builds :class:`Digest` data; ``renderer`` None → no charts, ``alerts`` None → no alert history."""
 
-    def __init__(self, panels: Panels, renderer: ChartRenderer | None, *, alerts: AlertRecords | None = None,
-                 access: AccessPolicy | None = None) -> None:
+    def __init__(
+        self,
+        panels: Panels,
+        renderer: ChartRenderer | None,
+        *,
+        alerts: AlertRecords | None = None,
+        access: AccessPolicy | None = None,
+    ) -> None:
         self.panels = panels
         self.renderer = renderer
         self.alerts = alerts
         self.access = access
 
-    def build(self, definition: DigestDefinition, at: datetime, range_text: str | None = None,
-              channel: str | None = None, channel_name: str | None = None) -> Digest:
+    def build(
+        self,
+        definition: DigestDefinition,
+        at: datetime,
+        range_text: str | None = None,
+        channel: str | None = None,
+        channel_name: str | None = None,
+    ) -> Digest:
         """The digest for the period ending at ``at`` (see :func:`period`), as posted to ``channel``
         (id or name; default the definition's) — per-user figures only where they are allowed."""
         text, moment = period(definition, at, range_text)
@@ -189,12 +228,15 @@ class DigestComposer:
             return list(definition.panels)
         except AccessDenied:
             if "user" in definition.filters:
-                raise AccessDenied(f"The digest {definition.name} is filtered by user, and {channel} may not "
-                                   "see per-user figures (CODEX_BOT_PERSONAL_DATA_CHANNELS).") from None
+                raise AccessDenied(
+                    f"The digest {definition.name} is filtered by user, and {channel} may not "
+                    "see per-user figures (CODEX_BOT_PERSONAL_DATA_CHANNELS)."
+                ) from None
             return [name for name in definition.panels if not find_panel(name).personal]
 
-    def _run(self, requests: Sequence[PanelRequest], at: datetime, charted: set[str],
-             definition: DigestDefinition) -> list[tuple[PanelResult, ChartImage | ChartUnavailable | None]]:
+    def _run(
+        self, requests: Sequence[PanelRequest], at: datetime, charted: set[str], definition: DigestDefinition
+    ) -> list[tuple[PanelResult, ChartImage | ChartUnavailable | None]]:
         """Every panel concurrently: identical queries run once, the queries of one counter read it once,
         a figure and its previous value come from one query; each chart rendered as soon as its panel answered."""
         base = self.panels  # calendar ranges follow the digest's timezone

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
@@ -25,12 +24,12 @@ from pydantic import (
     model_validator,
 )
 
-from codex_bot.alerts.loader import Problem, _explain, _Lines
 from codex_bot.alerts.rules import Duration
 from codex_bot.digests.slots import cron_trigger
 from codex_bot.errors import UserError
 from codex_bot.metrics.ranges import parse_range
 from codex_bot.panels.catalog import find_panel
+from codex_bot.yamlfile import Lines, Problem, compose, explain
 
 HEADLINE_PANELS = ("tokens", "cached", "cache-rate", "sessions", "success", "p95", "cost")
 TOP_PANELS = ("users", "models", "tools")
@@ -64,7 +63,8 @@ class DigestDefinition(BaseModel):
     name: str
     channel: str = Field("", description="channel id (C0123) or name (#eng-codex); none with to: each-user")
     to: Literal["channel", "each-user"] = Field(
-        "channel", description="each-user: a personal DM to everyone with usage, instead of a channel post")
+        "channel", description="each-user: a personal DM to everyone with usage, instead of a channel post"
+    )
     schedule: str = Field(description="5-field cron line, e.g. '0 9 * * MON-FRI'")
     timezone: str = "UTC"
     title: str | None = None
@@ -138,8 +138,10 @@ class DigestDefinition(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> DigestDefinition:
         if self.to == "channel" and not self.channel:
-            raise ValueError("a digest needs a channel (an id like C0123 or a name like #eng-codex), "
-                             "or `to: each-user` for a personal DM to each person")
+            raise ValueError(
+                "a digest needs a channel (an id like C0123 or a name like #eng-codex), "
+                "or `to: each-user` for a personal DM to each person"
+            )
         if self.to == "each-user" and self.channel:
             raise ValueError("a `to: each-user` digest goes to each person's DM; remove its channel")
         for name in (*self.panels, *self.charts):
@@ -189,21 +191,19 @@ def load_digests(path: Path, default_timezone: str = "UTC") -> DigestFile:
     """
     if not path.exists():
         return DigestFile(path)
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise DigestFileError([Problem(path, mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem or exc}")]) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise DigestFileError([Problem(path, 1, f"cannot read: {exc}")]) from None
+    node, unreadable = compose(path)
+    if unreadable:
+        raise DigestFileError(unreadable)
     if node is None:
         return DigestFile(path)
-    lines = _Lines(path)
+    lines = Lines(path)
     data = lines.data(node)
     problems = list(lines.problems)
     items = data.get("digests") if isinstance(data, dict) else None
     if not isinstance(data, dict) or set(data) - {"digests"} or not isinstance(items, list):
-        raise DigestFileError([*problems, Problem(path, 1, "a digests file is a mapping with one key, 'digests:', a list")])
+        raise DigestFileError(
+            [*problems, Problem(path, 1, "a digests file is a mapping with one key, 'digests:', a list")]
+        )
     digests: dict[int, DigestDefinition] = {}
     for index, item in enumerate(items):
         if isinstance(item, dict):
@@ -211,14 +211,14 @@ def load_digests(path: Path, default_timezone: str = "UTC") -> DigestFile:
         try:
             digests[index] = DigestDefinition.model_validate(item)
         except ValidationError as exc:
-            problems += _explain(exc, lines, ("digests", index))
+            problems += explain(exc, lines, ("digests", index))
     problems += _duplicates(digests, lines)
     if problems:
         raise DigestFileError(problems)
     return DigestFile(path, list(digests.values()))
 
 
-def _duplicates(digests: dict[int, DigestDefinition], lines: _Lines) -> list[Problem]:
+def _duplicates(digests: dict[int, DigestDefinition], lines: Lines) -> list[Problem]:
     seen: set[str] = set()
     problems = []
     for index, digest in digests.items():

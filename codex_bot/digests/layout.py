@@ -26,10 +26,10 @@ from slack_sdk.models.blocks import (
 
 from codex_bot.alerts.records import EpisodeRecord
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import Message
 from codex_bot.digests.compose import Digest, Headline
 from codex_bot.formatting import MISSING, compact, humanize
 from codex_bot.slack.blocks import table_text, text_sections, when
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import (
     MAX_BLOCKS,
     MAX_FALLBACK,
@@ -99,7 +99,9 @@ def decision_mix(digest: Digest) -> list[SectionBlock]:
     rows = digest.rows("decisions")
     if not rows:
         return []
-    parts = [f"{escape(str(r['decision']))} {compact(r['count'])} ({humanize(r['share_pct'], 'percent')})" for r in rows]
+    parts = [
+        f"{escape(str(r['decision']))} {compact(r['count'])} ({humanize(r['share_pct'], 'percent')})" for r in rows
+    ]
     return text_sections([" · ".join(parts)], "Decisions")
 
 
@@ -135,8 +137,10 @@ def context(text: str) -> ContextBlock:
 def window_line(digest: Digest, source: str, dashboard: DashboardLink | None = None) -> ContextBlock:
     tz, window = digest.definition.tz, digest.window
     before = window.previous()
-    parts = [f"{when(window.start, tz)} → {when(window.end, tz)} {tz.key}",
-             f"changes vs {when(before.start, tz)} → {when(before.end, tz)}"]
+    parts = [
+        f"{when(window.start, tz)} → {when(window.end, tz)} {tz.key}",
+        f"changes vs {when(before.start, tz)} → {when(before.end, tz)}",
+    ]
     parts += [f"`{code(key)}={code(value)}`" for key, value in sorted(digest.definition.filters.items())]
     parts.append(f"source: {escape(source)}")
     if dashboard is not None:
@@ -177,7 +181,9 @@ def detail_blocks(digest: Digest) -> list[Block]:
     return [*alert_sections(digest, None)]
 
 
-def pack(main: list[Block], details: list[Block], max_blocks: int = MAX_BLOCKS) -> tuple[list[Block], list[list[Block]]]:
+def pack(
+    main: list[Block], details: list[Block], max_blocks: int = MAX_BLOCKS
+) -> tuple[list[Block], list[list[Block]]]:
     """(main post blocks, thread replies' blocks): the main post's overflow continues first in the thread."""
     if len(main) > max_blocks:
         keep = max_blocks - 1
@@ -192,10 +198,13 @@ def fallback(digest: Digest) -> str:
     return fit_fallback(f"{escape(title(digest))}: {shown}" if shown else escape(title(digest)))
 
 
-def digest_messages(digest: Digest, *, source: str, max_blocks: int = MAX_BLOCKS,
-                    dashboard: DashboardLink | None = None) -> DigestMessages:
+def digest_messages(
+    digest: Digest, *, source: str, max_blocks: int = MAX_BLOCKS, dashboard: DashboardLink | None = None
+) -> DigestMessages:
     """The digest's main post (with its charts) and thread replies, each within Slack's limits."""
     main, thread = pack(main_blocks(digest, source, dashboard), detail_blocks(digest), max_blocks)
     name = digest.definition.heading
-    replies = [Message(f"{escape(name)}: details {i} of {len(thread)}", blocks) for i, blocks in enumerate(thread, start=1)]
+    replies = [
+        Message(f"{escape(name)}: details {i} of {len(thread)}", blocks) for i, blocks in enumerate(thread, start=1)
+    ]
     return DigestMessages(Message(fallback(digest), main, list(digest.charts)), replies)

@@ -52,27 +52,41 @@ class SlotLedger:
     def known_since(self, digest: str, now: datetime) -> datetime:
         """When this digest was first scheduled (recorded as ``now`` the first time it is asked)."""
         with self.store.transaction() as tx:
-            tx.execute("INSERT INTO digest_schedules (digest, known_since) VALUES (:digest, :now)"
-                       " ON CONFLICT (digest) DO NOTHING", {"digest": digest, "now": _ts(now)})
+            tx.execute(
+                "INSERT INTO digest_schedules (digest, known_since) VALUES (:digest, :now)"
+                " ON CONFLICT (digest) DO NOTHING",
+                {"digest": digest, "now": _ts(now)},
+            )
             row = tx.one("SELECT known_since FROM digest_schedules WHERE digest = :digest", {"digest": digest})
         assert row is not None
         return datetime.fromtimestamp(row["known_since"], UTC)
 
     def claim(self, digest: str, slot: datetime, now: datetime) -> bool:
         """Take the slot for this process; False when it is queued, skipped, or claimed by a live lease."""
-        values = {"digest": digest, "slot": _ts(slot), "status": CLAIMED, "owner": self.owner,
-                  "until": _ts(now) + self.lease_seconds, "now": _ts(now)}
+        values = {
+            "digest": digest,
+            "slot": _ts(slot),
+            "status": CLAIMED,
+            "owner": self.owner,
+            "until": _ts(now) + self.lease_seconds,
+            "now": _ts(now),
+        }
         with self.store.transaction() as tx:
             inserted = tx.execute(
                 "INSERT INTO digest_slots (digest, slot, status, claimed_by, claimed_until, updated_at) VALUES"
-                " (:digest, :slot, :status, :owner, :until, :now) ON CONFLICT (digest, slot) DO NOTHING", values,
+                " (:digest, :slot, :status, :owner, :until, :now) ON CONFLICT (digest, slot) DO NOTHING",
+                values,
             ).rowcount
             if inserted:
                 return True
-            return tx.execute(
-                "UPDATE digest_slots SET claimed_by = :owner, claimed_until = :until, updated_at = :now"
-                " WHERE digest = :digest AND slot = :slot AND status = :status AND claimed_until < :now", values,
-            ).rowcount == 1
+            return (
+                tx.execute(
+                    "UPDATE digest_slots SET claimed_by = :owner, claimed_until = :until, updated_at = :now"
+                    " WHERE digest = :digest AND slot = :slot AND status = :status AND claimed_until < :now",
+                    values,
+                ).rowcount
+                == 1
+            )
 
     def mark_queued(self, tx: Tx, digest: str, slot: datetime, now: datetime) -> None:
         """Record, in the caller's transaction (the one that fills the outbox), that the slot is posted."""
@@ -94,11 +108,14 @@ class SlotLedger:
     def skip(self, digest: str, slot: datetime, now: datetime, reason: str) -> bool:
         """Record a slot that will not be posted; False when the slot was already handled."""
         with self.store.transaction() as tx:
-            return tx.execute(
-                "INSERT INTO digest_slots (digest, slot, status, detail, updated_at) VALUES"
-                " (:digest, :slot, :status, :reason, :now) ON CONFLICT (digest, slot) DO NOTHING",
-                {"digest": digest, "slot": _ts(slot), "status": SKIPPED, "reason": reason, "now": _ts(now)},
-            ).rowcount == 1
+            return (
+                tx.execute(
+                    "INSERT INTO digest_slots (digest, slot, status, detail, updated_at) VALUES"
+                    " (:digest, :slot, :status, :reason, :now) ON CONFLICT (digest, slot) DO NOTHING",
+                    {"digest": digest, "slot": _ts(slot), "status": SKIPPED, "reason": reason, "now": _ts(now)},
+                ).rowcount
+                == 1
+            )
 
     def status(self, digest: str, slot: datetime) -> str | None:
         row = self.store.fetchone(

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from codex_bot.commands.identity import Identities
+from codex_bot.delivery.message import Message
 from codex_bot.digests.compose import period
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.errors import UserError
+from codex_bot.identity import Identities
 from codex_bot.panels.personal import personal_usage
-from codex_bot.panels.service import Panels
-from codex_bot.slack.message import Message
+from codex_bot.panels.service import PanelRunner
 from codex_bot.slack.personal_blocks import opt_out_block, personal_message
 from codex_bot.store import Store
 
@@ -42,7 +42,7 @@ def set_opt_out(store: Store, user_id: str, out: bool) -> None:
 class PersonalDigests:
     """The scheduler's :data:`~codex_bot.digests.schedule.PersonalComposer`."""
 
-    panels: Panels
+    panels: PanelRunner
     identities: Identities
     members: Callable[[], list[str]]  # Slack user ids of the workspace's people
     store: Store
@@ -61,5 +61,7 @@ class PersonalDigests:
                 log.debug("personal digest %s: nothing for %s: %s", definition.name, user, exc)
                 continue
             message = personal_message(usage, self.tz, self.source)
-            posts.append((user, DigestMessages(Message(message.text, [*message.blocks, opt_out_block(definition.name)]))))
+            posts.append(
+                (user, DigestMessages(Message(message.text, [*message.blocks, opt_out_block(definition.name)])))
+            )
         return posts

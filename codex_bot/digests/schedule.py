@@ -33,11 +33,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
 from codex_bot.clock import Clock, utc_now
+from codex_bot.delivery.outbox import Outbox, Outgoing, Transport
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
 from codex_bot.digests.ledger import QUEUED, SKIPPED, SlotLedger
 from codex_bot.digests.slots import latest_slot, slots_between
-from codex_bot.outbox import Outbox, Outgoing, Transport
 from codex_bot.store import Store, Tx, add_migration
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,6 @@ PersonalComposer = Callable[[DigestDefinition, datetime], list[tuple[str, Digest
 Status = Literal["queued", "taken", "skipped", "failed", "none"]
 
 
-
 @dataclass(frozen=True)
 class SlotOutcome:
     digest: str
@@ -78,8 +77,9 @@ def slot_key(digest: str, slot: datetime) -> str:
     return f"{JOB_PREFIX}{digest}:{slot.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
-def enqueue_digest(outbox: Outbox, tx: Tx, channel: str, key: str, messages: DigestMessages,
-                   *, report: bool = True) -> bool:
+def enqueue_digest(
+    outbox: Outbox, tx: Tx, channel: str, key: str, messages: DigestMessages, *, report: bool = True
+) -> bool:
     """Put the main message and its thread replies in the outbox (caller's transaction); False if known.
     ``report``: tell the admins if Slack refuses it for good (False when an asker is told directly)."""
     fresh = outbox.enqueue(tx, Outgoing(key, channel, messages.main, report=report))
@@ -163,8 +163,9 @@ class DigestScheduler:
             for channel, key, messages in posts:
                 enqueue_digest(self.outbox, tx, channel, key, messages)
             self.ledger.mark_queued(tx, digest.name, slot, self.clock())
-        log.info("digest %s: slot %s queued for %s", digest.name, slot.isoformat(),
-                 digest.channel or f"{len(posts)} people")
+        log.info(
+            "digest %s: slot %s queued for %s", digest.name, slot.isoformat(), digest.channel or f"{len(posts)} people"
+        )
         return SlotOutcome(digest.name, slot, "queued")
 
     def _compose(self, digest: DigestDefinition, slot: datetime) -> list[tuple[str, str, DigestMessages]]:
@@ -192,18 +193,32 @@ class DigestScheduler:
         scheduler.add_jobstore(store, "digests")
         scheduler.start(paused=True)  # job stores open, nothing runs until the jobs are re-added
         for job in scheduler.get_jobs("digests"):
-            if job.id.startswith(JOB_PREFIX) and job.id[len(JOB_PREFIX):] not in self.digests:
+            if job.id.startswith(JOB_PREFIX) and job.id[len(JOB_PREFIX) :] not in self.digests:
                 job.remove()
                 log.info("digest job %s removed: no longer defined", job.id)
         for digest in self.digests.values():
             scheduler.add_job(
-                "codex_bot.digests.schedule:fire", digest.trigger, args=[digest.name], id=JOB_PREFIX + digest.name,
-                name=f"digest {digest.name}", jobstore="digests", replace_existing=True, coalesce=True,
-                max_instances=1, misfire_grace_time=max(1, int(digest.grace.total_seconds())),
+                "codex_bot.digests.schedule:fire",
+                digest.trigger,
+                args=[digest.name],
+                id=JOB_PREFIX + digest.name,
+                name=f"digest {digest.name}",
+                jobstore="digests",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(1, int(digest.grace.total_seconds())),
             )
         scheduler.add_job(
-            "codex_bot.digests.schedule:tick", "interval", seconds=self.tick_seconds, id=TICK_JOB, jobstore="digests",
-            replace_existing=True, coalesce=True, max_instances=1, next_run_time=utc_now(),
+            "codex_bot.digests.schedule:tick",
+            "interval",
+            seconds=self.tick_seconds,
+            id=TICK_JOB,
+            jobstore="digests",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=utc_now(),
         )
         scheduler.resume()
         self.scheduler = scheduler

@@ -1,14 +1,12 @@
-"""Digests end to end: compose → lay out as messages; built once from the settings for the CLI, /codex and serve."""
+"""Digests end to end: compose → lay out as messages; built once (codex_bot.bot) for the CLI, /codex and serve."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from codex_bot.alerts.records import AlertRecords
-from codex_bot.charts.renderer import ChartRenderer
-from codex_bot.commands.access import AccessPolicy
-from codex_bot.dashboard import DashboardLink, dashboard_link
+from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.digests.compose import Digest, DigestComposer
 from codex_bot.digests.definitions import (
     DigestDefinition,
@@ -18,12 +16,7 @@ from codex_bot.digests.definitions import (
 )
 from codex_bot.digests.layout import DigestMessages, digest_messages
 from codex_bot.digests.schedule import DigestScheduler, PersonalComposer
-from codex_bot.metrics.client import PrometheusClient
-from codex_bot.outbox import Outbox, Transport
-from codex_bot.panels.cost import load_prices
-from codex_bot.panels.service import Panels
 from codex_bot.settings import Settings
-from codex_bot.slack.replies import source_label
 from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,20 +30,14 @@ class Digests:
         self.source = source
         self.dashboard = dashboard
 
-    @classmethod
-    def from_settings(cls, settings: Settings, store: Store | None = None, url: str | None = None) -> Digests:
-        """Panels on the configured (or given) Prometheus, the configured chart renderer, alert history
-        from ``store`` when given, and the access policy for per-user figures."""
-        client = PrometheusClient.from_settings(settings, url=url)
-        panels = Panels(client, settings.tz, load_prices(settings.prices_file))
-        composer = DigestComposer(
-            panels, ChartRenderer.from_settings(settings), alerts=AlertRecords(store) if store else None,
-            access=AccessPolicy.from_settings(settings),
-        )
-        return cls(composer, source_label(url or settings.prometheus_url), dashboard_link(settings.dashboard_url_template))
-
-    def render(self, definition: DigestDefinition, at: datetime, range_text: str | None = None,
-               channel: str | None = None, channel_name: str | None = None) -> tuple[Digest, DigestMessages]:
+    def render(
+        self,
+        definition: DigestDefinition,
+        at: datetime,
+        range_text: str | None = None,
+        channel: str | None = None,
+        channel_name: str | None = None,
+    ) -> tuple[Digest, DigestMessages]:
         """The digest as of ``at`` (see :func:`codex_bot.digests.compose.period`) and its messages."""
         digest = self.composer.build(definition, at, range_text, channel, channel_name)
         return digest, digest_messages(digest, source=self.source, dashboard=self.dashboard)
@@ -85,15 +72,20 @@ def definitions_for_bot(settings: Settings) -> DigestFile:
     return definitions
 
 
-def start_digest_scheduler(settings: Settings, store: Store, transport: Transport, definitions: DigestFile,
-                           digests: Digests, personal: PersonalComposer | None = None) -> DigestScheduler | None:
+def start_digest_scheduler(
+    definitions: DigestFile,
+    digests: Digests,
+    store: Store,
+    outbox: Outbox,
+    transport: Transport,
+    personal: PersonalComposer | None = None,
+) -> DigestScheduler | None:
     """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database).  None
     while the file has problems: the stored schedules and slot ledger stay as they are, so once the
     file is fixed a slot missed meanwhile is still posted within its grace period."""
     if definitions.problems:
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
-    scheduler = DigestScheduler(definitions.digests, digests, store, Outbox.from_settings(store, settings), transport,
-                                personal=personal)
+    scheduler = DigestScheduler(definitions.digests, digests, store, outbox, transport, personal=personal)
     scheduler.start()  # jobs in the state database, through its engine
     return scheduler

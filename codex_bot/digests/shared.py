@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
-from codex_bot.panels.result import TimeRange
+from codex_bot.metrics.ranges import TimeRange
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -62,14 +62,18 @@ class SharedQueries:
     def query(self, promql: str, at: datetime) -> list[Sample]:
         together = self._together
         if together and promql in together.promqls and at in (together.start, together.end):
-            both = self._once(("both ends", promql),
-                              lambda: self.client.query_instants(promql, together.start, together.end, together.seconds))
+            both = self._once(
+                ("both ends", promql),
+                lambda: self.client.query_instants(promql, together.start, together.end, together.seconds),
+            )
             return both[at]
         return self._once(("query", promql, at), lambda: self.client.query(promql, at))
 
     def query_range(self, promql: str, start: datetime, end: datetime, step_seconds: int) -> list[RangeSeries]:
-        return self._once(("range", promql, start, end, step_seconds),
-                          lambda: self.client.query_range(promql, start, end, step_seconds))
+        return self._once(
+            ("range", promql, start, end, step_seconds),
+            lambda: self.client.query_range(promql, start, end, step_seconds),
+        )
 
     def label_values(self, label: str, match: Sequence[str] = ()) -> list[str]:
         return self._once(("labels", label, tuple(match)), lambda: self.client.label_values(label, match))

@@ -17,8 +17,14 @@ from apscheduler.triggers.cron import CronTrigger
 
 _TICK = timedelta(microseconds=1)
 # How far back to look for the latest slot: widened until one is found (covers yearly and Feb 29 crons).
-_LOOKBACKS = (timedelta(hours=3), timedelta(days=2), timedelta(days=9), timedelta(days=33),
-              timedelta(days=367), timedelta(days=1470))
+_LOOKBACKS = (
+    timedelta(hours=3),
+    timedelta(days=2),
+    timedelta(days=9),
+    timedelta(days=33),
+    timedelta(days=367),
+    timedelta(days=1470),
+)
 
 
 def cron_trigger(schedule: str, tz: ZoneInfo) -> CronTrigger:

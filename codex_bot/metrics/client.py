@@ -114,7 +114,9 @@ class PrometheusClient:
             result = self._prom.custom_query_range(promql, start, end, f"{step_seconds}s", params=params)
             return [RangeSeries(item["metric"], _points(item["values"])) for item in result]
 
-    def query_instants(self, promql: str, start: datetime, end: datetime, step_seconds: int) -> dict[datetime, list[Sample]]:
+    def query_instants(
+        self, promql: str, start: datetime, end: datetime, step_seconds: int
+    ) -> dict[datetime, list[Sample]]:
         """``promql`` at start, start + step, … ≤ end, as one instant vector per instant: one range query, or,
         when a query frontend answered for other instants (it aligned the steps, for its cache), one
         instant query per instant."""

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from codex_bot.errors import BadRange
-from codex_bot.panels.result import TimeRange
 
 GRID_SECONDS = 60
 MAX_RANGE = timedelta(days=366)
@@ -32,6 +33,46 @@ RANGE_FORMS = "30m, 6h, 24h, 7d, 2w (any number with m=minutes, h=hours, d=days,
 
 _ROLLING = re.compile(r"([0-9]{1,6})([mhdw])")
 _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+_PREVIOUS_OF = {
+    "today": "the same length of time before",
+    "yesterday": "the day before",
+    "this week": "the same length of time before",
+    "last week": "the week before",
+}
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A closed query window [start, end] (timezone-aware), as typed and as resolved."""
+
+    start: datetime
+    end: datetime
+    label: str  # what the user typed, e.g. "7d", "yesterday"
+    step_seconds: int  # step for series over this range (≈30–200 points)
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+    def step_ends(self, answered: Iterable[datetime] = ()) -> list[datetime]:
+        """The end of every step in the window.  When a backend ``answered`` on steps of its own (a query
+        frontend aligns them to the step, for its cache), its grid: moved back so it still ends in the window."""
+        step = timedelta(seconds=self.step_seconds)
+        first = min(answered, default=None)
+        moved = (self.start - first) % step if first is not None else timedelta(0)
+        return [self.start + i * step - moved for i in range(1, self.seconds // self.step_seconds + 1)]
+
+    def previous(self) -> TimeRange:
+        """The period of equal length just before this one."""
+        length = self.end - self.start
+        return TimeRange(self.start - length, self.start, self.previous_label, self.step_seconds)
+
+    @property
+    def previous_label(self) -> str:
+        """How people name the period before: "previous 7d", "the day before" (for "yesterday")."""
+        return _PREVIOUS_OF.get(self.label, f"previous {self.label}")
 
 
 def normalize(text: str) -> str:

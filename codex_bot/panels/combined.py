@@ -46,8 +46,9 @@ class CombinedRead:
             else:
                 key = tuple([labels.get(label, "") for label in query.by])
                 sums[key] = sums.get(key, 0.0) + sample.value
-        return [Sample({label: value for label, value in zip(query.by, key) if value}, total)
-                for key, total in sums.items()]
+        return [
+            Sample({label: value for label, value in zip(query.by, key) if value}, total) for key, total in sums.items()
+        ]
 
 
 def combined_reads(queries: Iterable[Query]) -> dict[Increase, CombinedRead]:
@@ -64,6 +65,7 @@ def combined_reads(queries: Iterable[Query]) -> dict[Increase, CombinedRead]:
 def _combine(family: MetricFamily, members: set[Increase]) -> CombinedRead:
     labels = sorted({label for query in members for label in (*query.by, *dict(query.fixed))})
     fixed_by_all = set.intersection(*(set(dict(query.fixed)) for query in members))
-    only = tuple((label, tuple(sorted({dict(query.fixed)[label] for query in members})))
-                 for label in sorted(fixed_by_all))
+    only = tuple(
+        (label, tuple(sorted({dict(query.fixed)[label] for query in members}))) for label in sorted(fixed_by_all)
+    )
     return CombinedRead(family, frozenset(members), tuple(labels), only)

@@ -97,7 +97,7 @@ def total_usd(measured: Measured) -> float:
 
 
 def cost_notes(measured: Measured) -> list[str]:
-    """"estimate …" and, if any, which models are unpriced and how many tokens they used."""
+    """ "estimate …" and, if any, which models are unpriced and how many tokens they used."""
     unpriced = [model for model, usd in model_costs(measured).items() if usd is None]
     if not unpriced:
         return [ESTIMATE_NOTE]

@@ -16,7 +16,7 @@ from datetime import datetime
 from codex_bot.errors import BadFilter, UserError
 from codex_bot.panels.request import PanelRequest
 from codex_bot.panels.result import PanelResult
-from codex_bot.panels.service import Panels
+from codex_bot.panels.service import PanelRunner
 
 MINE = ("tokens", "cost", "conversations", "model-tokens", "tools", "decisions")  # the person's (each takes user=)
 TOOL_PANELS = ("tools", "decisions")  # may be empty for a person who has the others (see the docstring)
@@ -53,12 +53,21 @@ class PersonalUsage:
 
     @property
     def shares(self) -> list[Share]:
-        return [Share(panel, key, self.mine[panel].figures.get(key), self.team[panel].figures.get(key))
-                for panel, key in SHARED if panel in self.mine and panel in self.team]
+        return [
+            Share(panel, key, self.mine[panel].figures.get(key), self.team[panel].figures.get(key))
+            for panel, key in SHARED
+            if panel in self.mine and panel in self.team
+        ]
 
 
-def personal_usage(panels: Panels, label: str, range_text: str, at: datetime,
-                   mine: tuple[str, ...] = MINE, team: tuple[str, ...] = TEAM) -> PersonalUsage:
+def personal_usage(
+    panels: PanelRunner,
+    label: str,
+    range_text: str,
+    at: datetime,
+    mine: tuple[str, ...] = MINE,
+    team: tuple[str, ...] = TEAM,
+) -> PersonalUsage:
     """The person's ``mine`` panels and the team's ``team`` panels over ``range_text`` as of ``at``;
     :class:`NoUsage` when Prometheus knows the person's label on none of their non-tool panels."""
     requests = [PanelRequest(name, range_text, {"user": label}, check_values=name not in TOOL_PANELS) for name in mine]
@@ -67,4 +76,4 @@ def personal_usage(panels: Panels, label: str, range_text: str, at: datetime,
         results = panels.run_many(requests, at)
     except BadFilter:  # its message would suggest other people's labels: say only that there is nothing
         raise NoUsage(f"I find no Codex telemetry for you (as `{label}`) in Prometheus yet.") from None
-    return PersonalUsage(label, dict(zip(mine, results[: len(mine)])), dict(zip(team, results[len(mine):])))
+    return PersonalUsage(label, dict(zip(mine, results[: len(mine)])), dict(zip(team, results[len(mine) :])))

@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
+
+from codex_bot.metrics.ranges import TimeRange
 
 Shape = Literal["figures", "breakdown", "timeseries", "table"]
 ChartKind = Literal["stacked_bar", "line", "area", "doughnut", "hbar", "none"]
-
-
-_PREVIOUS_OF = {
-    "today": "the same length of time before",
-    "yesterday": "the day before",
-    "this week": "the same length of time before",
-    "last week": "the week before",
-}
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    """A closed query window [start, end] (timezone-aware), as typed and as resolved."""
-
-    start: datetime
-    end: datetime
-    label: str  # what the user typed, e.g. "7d", "yesterday"
-    step_seconds: int  # step for series over this range (≈30–200 points)
-
-    @property
-    def seconds(self) -> int:
-        return int((self.end - self.start).total_seconds())
-
-    def step_ends(self, answered: Iterable[datetime] = ()) -> list[datetime]:
-        """The end of every step in the window.  When a backend ``answered`` on steps of its own (a query
-        frontend aligns them to the step, for its cache), its grid: moved back so it still ends in the window."""
-        step = timedelta(seconds=self.step_seconds)
-        first = min(answered, default=None)
-        moved = (self.start - first) % step if first is not None else timedelta(0)
-        return [self.start + i * step - moved for i in range(1, self.seconds // self.step_seconds + 1)]
-
-    def previous(self) -> TimeRange:
-        """The period of equal length just before this one."""
-        length = self.end - self.start
-        return TimeRange(self.start - length, self.start, self.previous_label, self.step_seconds)
-
-    @property
-    def previous_label(self) -> str:
-        """How people name the period before: "previous 7d", "the day before" (for "yesterday")."""
-        return _PREVIOUS_OF.get(self.label, f"previous {self.label}")
 
 
 @dataclass(frozen=True)
@@ -78,8 +39,14 @@ class PanelResult:
 
     @property
     def has_data(self) -> bool:
-        return any(v not in (None, 0) for v in self.figures.values()) or bool(self.rows) or any(
-            v for s in self.series for _, v in s.points  # steps without events are 0-valued points
+        return (
+            any(v not in (None, 0) for v in self.figures.values())
+            or bool(self.rows)
+            or any(
+                v
+                for s in self.series
+                for _, v in s.points  # steps without events are 0-valued points
+            )
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -96,9 +63,7 @@ class PanelResult:
             "filters": dict(self.filters),
             "figures": dict(self.figures),
             "rows": list(self.rows),
-            "series": [
-                {"name": s.name, "points": [[t.isoformat(), v] for t, v in s.points]} for s in self.series
-            ],
+            "series": [{"name": s.name, "points": [[t.isoformat(), v] for t, v in s.points]} for s in self.series],
             "previous": dict(self.previous),
             "notes": list(self.notes),
             "units": dict(self.units),

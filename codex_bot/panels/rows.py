@@ -42,11 +42,12 @@ class Breakdown:
                 for name, value in measured.group(part).items():
                     row = table.setdefault(name, {c.key: 0.0 for c in self.columns})
                     row[column.key] += value
-        rows: list[dict[str, Any]] = [{self.label: name, **values} for name, values in table.items() if any(values.values())]
+        rows: list[dict[str, Any]] = [
+            {self.label: name, **values} for name, values in table.items() if any(values.values())
+        ]
         rows.sort(key=lambda row: (-row[self.main.key], row[self.label]))
         return self._with_shares(rows) if self.share else rows
 
     def _with_shares(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         whole = sum(row[self.main.key] for row in rows)
         return [{**row, SHARE: 100.0 * row[self.main.key] / whole if whole else None} for row in rows]
-

@@ -19,14 +19,14 @@ from typing import Any, Protocol
 from codex_bot.errors import BadFilter
 from codex_bot.metrics.client import PrometheusClient, RangeSeries, Sample
 from codex_bot.metrics.promql import selector
-from codex_bot.metrics.ranges import parse_range
+from codex_bot.metrics.ranges import TimeRange, parse_range
 from codex_bot.panels.catalog import Panel, SeriesSpec, find_panel
 from codex_bot.panels.combined import CombinedRead
 from codex_bot.panels.cost import PriceTable
 from codex_bot.panels.measured import Measured
 from codex_bot.panels.queries import Increase, Query
 from codex_bot.panels.request import PanelRequest
-from codex_bot.panels.result import PanelResult, Series, TimeRange
+from codex_bot.panels.result import PanelResult, Series
 from codex_bot.telemetry.contract import MetricFamily
 
 Share = Callable[[list[Sample]], list[Sample]]  # a query's answer out of what its PromQL returned
@@ -39,12 +39,20 @@ class PanelRunner(Protocol):
 
     def run(self, request: PanelRequest, at: datetime | None = None, *, choices: bool = False) -> PanelResult: ...
 
+    def run_many(self, requests: Sequence[PanelRequest], at: datetime | None = None) -> list[PanelResult]: ...
+
 
 class Panels:
     """Runs panel requests against one Prometheus; safe to share between threads."""
 
-    def __init__(self, client: PrometheusClient, tz: tzinfo, prices: PriceTable, max_parallel: int = 4,
-                 combined: Mapping[Increase, CombinedRead] | None = None) -> None:
+    def __init__(
+        self,
+        client: PrometheusClient,
+        tz: tzinfo,
+        prices: PriceTable,
+        max_parallel: int = 4,
+        combined: Mapping[Increase, CombinedRead] | None = None,
+    ) -> None:
         """``combined``: queries answered from a combined read of their counter (see :mod:`.combined`)."""
         self.client = client
         self.tz = tz
@@ -166,7 +174,9 @@ def _check_value(label: str, value: str, known: Sequence[str]) -> None:
     if close:
         hint = "Did you mean " + " or ".join(close) + "?"
     elif known:
-        listed = ", ".join(known[:MAX_LISTED]) + (f" and {len(known) - MAX_LISTED} more" if len(known) > MAX_LISTED else "")
+        listed = ", ".join(known[:MAX_LISTED]) + (
+            f" and {len(known) - MAX_LISTED} more" if len(known) > MAX_LISTED else ""
+        )
         hint = f"Known values: {listed}."
     else:
         hint = "Prometheus has no values for it yet."

@@ -1,1 +1,1 @@
-"""Slack: the Bolt app, Block Kit rendering, and message delivery (Slack or console)."""
+"""Slack specifics: the Bolt app and its listeners, Block Kit rendering, the Web API client and transport, serve."""

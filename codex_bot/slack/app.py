@@ -1,4 +1,4 @@
-"""The Bolt app: the bot's WebClient plus every /codex listener (registered from codex_bot.commands)."""
+"""The Bolt app: the bot's WebClient plus every listener (registered from codex_bot.slack.listeners)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
-from codex_bot.commands import register
-from codex_bot.commands.deps import CommandDeps
 from codex_bot.slack.client import SlackSetupError
+from codex_bot.slack.listeners import Services, register
 
 
 def build_app(
-    client: WebClient, deps: CommandDeps, *, signing_secret: str | None = None, verify_token: bool = True
+    client: WebClient, services: Services, *, signing_secret: str | None = None, verify_token: bool = True
 ) -> App:
     """The Bolt app; ``verify_token`` calls auth.test now, so a bad token fails at start-up.
 
@@ -30,6 +29,8 @@ def build_app(
     except BoltError as exc:
         raise SlackSetupError(f"Slack rejected SLACK_BOT_TOKEN ({exc}); copy the app's Bot User OAuth Token.") from exc
     except OSError as exc:
-        raise SlackSetupError(f"cannot reach Slack at {client.base_url} ({exc}); check CODEX_BOT_SLACK_API_URL.") from exc
-    register(app, deps)
+        raise SlackSetupError(
+            f"cannot reach Slack at {client.base_url} ({exc}); check CODEX_BOT_SLACK_API_URL."
+        ) from exc
+    register(app, services)
     return app

@@ -48,8 +48,13 @@ def _check(client: WebClient, channel: str, used_by: tuple[str, ...]) -> Channel
     if is_user_id(channel):
         return None  # a person's DM with the bot: always there
     if not is_conversation_id(channel):
-        return ChannelProblem(channel, used_by, "not checked: a channel name, and conversations.info takes IDs; "
-                              "use the channel ID instead (channel details → About → Channel ID)", blocking=False)
+        return ChannelProblem(
+            channel,
+            used_by,
+            "not checked: a channel name, and conversations.info takes IDs; "
+            "use the channel ID instead (channel details → About → Channel ID)",
+            blocking=False,
+        )
     try:
         info = client.conversations_info(channel=channel)["channel"]
     except SlackApiError as exc:

@@ -16,16 +16,18 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, SectionBlock
 
+from codex_bot.delivery.message import Message
 from codex_bot.settings import Settings
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import code, escape, fit, fit_fallback, mrkdwn
 from codex_bot.slack.slack_errors import explain
 
 RETRY_ACTION = "codex_deliveries_retry"
 QUIET_SECONDS = 6 * 3600  # one notice per channel and error within this time; the retry covers them all
 LISTED = 5
-RETRY_HOW = ("I kept them: once that is fixed, press *Retry*, or run `/codex deliveries retry` (admins) "
-             "or `codex-bot deliveries retry` on the bot's machine.")
+RETRY_HOW = (
+    "I kept them: once that is fixed, press *Retry*, or run `/codex deliveries retry` (admins) "
+    "or `codex-bot deliveries retry` on the bot's machine."
+)
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,13 @@ RANGES = ("24h", "7d", "30d", "this week", "last week")  # the picker's choices
 RANGE_ACTION = "home_range"  # action_id of the range picker
 CALLBACK_ID = "codex_home"
 HEADLINE = (  # (panel, figure key, name shown)
-    ("tokens", "input", "Tokens in"), ("tokens", "output", "Tokens out"), ("cached", "cached_input", "Cached input"),
-    ("cache-rate", "cache_rate_pct", "Cache rate"), ("success", "success_rate_pct", "Success rate"),
-    ("p95", "p95_seconds", "P95 tool duration"), ("cost", "total_usd", "Estimated cost"),
+    ("tokens", "input", "Tokens in"),
+    ("tokens", "output", "Tokens out"),
+    ("cached", "cached_input", "Cached input"),
+    ("cache-rate", "cache_rate_pct", "Cache rate"),
+    ("success", "success_rate_pct", "Success rate"),
+    ("p95", "p95_seconds", "P95 tool duration"),
+    ("cost", "total_usd", "Estimated cost"),
 )
 HEADLINE_PANELS = tuple(dict.fromkeys(panel for panel, _, _ in HEADLINE))
 YOU_PANELS = ("tokens", "cost", "conversations", "tools", "decisions")  # the viewer's own, for the "You" line
@@ -95,14 +99,20 @@ def _option(range_text: str) -> Option:
 
 
 def picker(range_text: str) -> ActionsBlock:
-    select = StaticSelectElement(action_id=RANGE_ACTION, placeholder=PlainTextObject(text="Range"),
-                                 options=[_option(r) for r in RANGES], initial_option=_option(range_text))
+    select = StaticSelectElement(
+        action_id=RANGE_ACTION,
+        placeholder=PlainTextObject(text="Range"),
+        options=[_option(r) for r in RANGES],
+        initial_option=_option(range_text),
+    )
     return ActionsBlock(block_id="home_controls", elements=[select])
 
 
 def headline_section(data: HomeData) -> SectionBlock:
-    fields = [figure_field(key, data.headline[panel], unit_of(key, data.headline[panel]), name)
-              for panel, key, name in HEADLINE]
+    fields = [
+        figure_field(key, data.headline[panel], unit_of(key, data.headline[panel]), name)
+        for panel, key, name in HEADLINE
+    ]
     return SectionBlock(block_id="home_headline", fields=fields)
 
 
@@ -130,8 +140,10 @@ def listing(title: str, lines: list[str], empty: str) -> SectionBlock:
 def alert_line(alert: FiringAlert, tz: ZoneInfo) -> str:
     labels = " ".join(f"`{escape(k)}={escape(v)}`" for k, v in sorted(alert.labels.items()))
     link = f" · <{alert.link}|see the alert>" if alert.link else ""
-    return (f":rotating_light: *{escape(alert.rule)}* ({escape(alert.severity)}) {labels} "
-            f"since {when(alert.fired_at, tz)}{link}").replace("  ", " ")
+    return (
+        f":rotating_light: *{escape(alert.rule)}* ({escape(alert.severity)}) {labels} "
+        f"since {when(alert.fired_at, tz)}{link}"
+    ).replace("  ", " ")
 
 
 def digest_line(digest: NextDigest, tz: ZoneInfo) -> str:
@@ -144,9 +156,11 @@ def digest_line(digest: NextDigest, tz: ZoneInfo) -> str:
 
 def you_section(you: PersonalUsage) -> SectionBlock:
     tokens, cost = you.mine["tokens"], you.mine["cost"]
-    mine = (f"*You*: {humanize(tokens.figures.get('total'), 'tokens')} tokens · "
-            f"{humanize(cost.figures.get('total_usd'), 'usd')} · "
-            f"{humanize(you.mine['conversations'].figures.get('conversations'), 'count')} conversations")
+    mine = (
+        f"*You*: {humanize(tokens.figures.get('total'), 'tokens')} tokens · "
+        f"{humanize(cost.figures.get('total_usd'), 'usd')} · "
+        f"{humanize(you.mine['conversations'].figures.get('conversations'), 'count')} conversations"
+    )
     counts = [(you.row_total(panel, column), name) for panel, column, name in YOU_COUNTS]
     mine += "".join(f" · {humanize(total, 'count')} {name}" for total, name in counts if total is not None)
     return SectionBlock(block_id="home_you", text=MarkdownTextObject(text=f"{mine}\n{share_line(you)}"))
@@ -166,8 +180,9 @@ def home_blocks(data: HomeData) -> list[Block]:
         blocks.append(you_section(data.you))
     if data.users is not None and data.users.rows:
         blocks += [SectionBlock(text=MarkdownTextObject(text="*Per user*")), table_section(data.users)]
-    blocks.append(listing(f"Firing alerts ({len(data.alerts)})", [alert_line(a, data.tz) for a in data.alerts],
-                          "_none_"))
+    blocks.append(
+        listing(f"Firing alerts ({len(data.alerts)})", [alert_line(a, data.tz) for a in data.alerts], "_none_")
+    )
     blocks.append(listing("Next digests", [digest_line(d, data.tz) for d in data.digests], "_none scheduled_"))
     context = f"{window(tokens, data.tz)} · changes vs {tokens.range.previous_label} · source: {escape(data.source)}"
     blocks.append(ContextBlock(elements=[mrkdwn(context)]))

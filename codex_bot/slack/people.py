@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -11,16 +10,8 @@ from slack_sdk.errors import SlackApiError
 from codex_bot.errors import UserError
 
 
-class Directory(Protocol):
-    """Looks up a Slack user's e-mail address (None when their profile shows none), and lists the people."""
-
-    def email(self, user_id: str) -> str | None: ...
-
-    def members(self) -> list[str]: ...
-
-
 class SlackDirectory:
-    """A :class:`Directory` over ``users.info``; answers are cached (e-mails rarely change)."""
+    """A :class:`~codex_bot.identity.Directory` over ``users.info``; answers are cached (e-mails rarely change)."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
@@ -36,8 +27,10 @@ class SlackDirectory:
         except SlackApiError as exc:
             error = exc.response.get("error", "")
             if error == "missing_scope":
-                raise UserError("I can't read Slack profiles yet: the app needs the users:read and "
-                                "users:read.email scopes (reinstall it from deploy/slack-manifest.yaml).") from exc
+                raise UserError(
+                    "I can't read Slack profiles yet: the app needs the users:read and "
+                    "users:read.email scopes (reinstall it from deploy/slack-manifest.yaml)."
+                ) from exc
             raise UserError(f"Slack did not tell me who you are ({error or exc}).") from exc
         return self._remember(user)
 
@@ -63,7 +56,7 @@ class SlackDirectory:
 
 
 class FixedDirectory:
-    """A :class:`Directory` from a mapping (the demo's people, tests)."""
+    """A :class:`~codex_bot.identity.Directory` from a mapping (the demo's people, tests)."""
 
     def __init__(self, emails: dict[str, str]) -> None:
         self.emails = emails

@@ -15,15 +15,18 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from codex_bot.delivery.message import Message
 from codex_bot.formatting import humanize
 from codex_bot.panels.personal import PersonalUsage, Share
 from codex_bot.slack.blocks import figure_field, notes_line, table_section, unit_of, window
-from codex_bot.slack.message import Message
 from codex_bot.slack.mrkdwn import escape
 
 FIELDS = (  # (panel, figure key, name shown)
-    ("tokens", "input", "Tokens in"), ("tokens", "output", "Tokens out"), ("tokens", "total", "Tokens in + out"),
-    ("cost", "total_usd", "Estimated cost"), ("conversations", "conversations", "Conversations"),
+    ("tokens", "input", "Tokens in"),
+    ("tokens", "output", "Tokens out"),
+    ("tokens", "total", "Tokens in + out"),
+    ("cost", "total_usd", "Estimated cost"),
+    ("conversations", "conversations", "Conversations"),
 )
 TABLES = (  # (panel, heading, said when the person has no rows in the range)
     ("model-tokens", "Your tokens by model", None),
@@ -58,29 +61,42 @@ def table_blocks(usage: PersonalUsage, panel: str, heading: str, none: str | Non
 def personal_blocks(usage: PersonalUsage, tz: ZoneInfo, source: str) -> list[Block]:
     tokens = usage.mine["tokens"]
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=f"Your Codex usage · {tokens.range.label}"))]
-    blocks.append(SectionBlock(fields=[figure_field(key, usage.mine[panel], unit_of(key, usage.mine[panel]), name)
-                                       for panel, key, name in FIELDS]))
+    blocks.append(
+        SectionBlock(
+            fields=[
+                figure_field(key, usage.mine[panel], unit_of(key, usage.mine[panel]), name)
+                for panel, key, name in FIELDS
+            ]
+        )
+    )
     blocks.append(SectionBlock(text=MarkdownTextObject(text=share_line(usage))))
     blocks += [block for panel, heading, none in TABLES for block in table_blocks(usage, panel, heading, none)]
     context = f"{window(tokens, tz)} · `user={escape(usage.label)}` · source: {escape(source)}"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text="Only you see this. Shares are of the whole team, never a ranking.")]))
+    blocks.append(
+        ContextBlock(
+            elements=[MarkdownTextObject(text="Only you see this. Shares are of the whole team, never a ranking.")]
+        )
+    )
     notes = usage.mine["cost"].notes
     return [*blocks, notes_line(notes)] if notes else blocks
 
 
 def personal_message(usage: PersonalUsage, tz: ZoneInfo, source: str) -> Message:
     tokens = usage.mine["tokens"]
-    text = (f"Your Codex usage ({tokens.range.label}): {humanize(tokens.figures.get('total'), 'tokens')} tokens, "
-            f"{humanize(usage.mine['cost'].figures.get('total_usd'), 'usd')}")
+    text = (
+        f"Your Codex usage ({tokens.range.label}): {humanize(tokens.figures.get('total'), 'tokens')} tokens, "
+        f"{humanize(usage.mine['cost'].figures.get('total_usd'), 'usd')}"
+    )
     return Message(escape(text), personal_blocks(usage, tz, source))
 
 
 def opt_out_block(digest: str) -> ActionsBlock:
     """The button under a personal digest that stops them."""
-    return ActionsBlock(block_id="personal_digest", elements=[ButtonElement(
-        text="Stop these personal digests", action_id=OPT_OUT, value=digest)])
+    return ActionsBlock(
+        block_id="personal_digest",
+        elements=[ButtonElement(text="Stop these personal digests", action_id=OPT_OUT, value=digest)],
+    )
 
 
 def opted_message(out: bool) -> Message:

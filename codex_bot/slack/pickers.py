@@ -46,8 +46,9 @@ def filter_select(key: str, values: Sequence[str], current: str | None) -> Stati
     return StaticSelectElement(action_id=PICK_FILTER + key, placeholder=key, options=options, initial_option=chosen)
 
 
-def picker_block(request_text: str, range_text: str, filters: Mapping[str, str],
-                 choices: Mapping[str, Sequence[str]], *, share: bool) -> ActionsBlock | None:
+def picker_block(
+    request_text: str, range_text: str, filters: Mapping[str, str], choices: Mapping[str, Sequence[str]], *, share: bool
+) -> ActionsBlock | None:
     """The pickers for the reply to ``request_text``; None when the request is too long to carry."""
     block_id = BLOCK_PREFIX + request_text
     if len(block_id) > MAX_BLOCK_ID or any(len(value) + 1 > MAX_VALUE for value in filters.values()):

@@ -15,10 +15,10 @@ from slack_sdk.models.blocks import Block
 from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.charts.spec import chart_config
 from codex_bot.dashboard import DashboardLink
+from codex_bot.delivery.message import ChartImage, Message
 from codex_bot.errors import ChartUnavailable
 from codex_bot.panels.result import PanelResult
 from codex_bot.slack.blocks import fallback_text, notice_blocks, panel_blocks
-from codex_bot.slack.message import ChartImage, Message
 from codex_bot.slack.mrkdwn import escape, fit_fallback
 
 
@@ -37,8 +37,9 @@ def chart_filename(result: PanelResult) -> str:
 class PanelReplies:
     """Renders panel results as reply messages, with the chart from ``renderer`` (None: no charts)."""
 
-    def __init__(self, tz: ZoneInfo, renderer: ChartRenderer | None, *, source: str,
-                 dashboard: DashboardLink | None = None) -> None:
+    def __init__(
+        self, tz: ZoneInfo, renderer: ChartRenderer | None, *, source: str, dashboard: DashboardLink | None = None
+    ) -> None:
         self.tz = tz
         self.renderer = renderer
         self.source = source

@@ -73,8 +73,13 @@ class _QuietHandler(WSGIRequestHandler):
 
 def make_http_server(app: App, host: str, port: int) -> WSGIServer:
     """A threaded WSGI server for ``app`` on host:port (port 0 picks a free one); call serve_forever()."""
-    return make_server(host, port, SlackRequestHandler(app, EVENTS_PATH),
-                       server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    return make_server(
+        host,
+        port,
+        SlackRequestHandler(app, EVENTS_PATH),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
 
 
 def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:

@@ -9,7 +9,7 @@ from codex_bot.errors import UserError
 _EXPLAINED: dict[str, str] = {
     "not_in_channel": "I'm not a member of this channel: invite me with `/invite @codex-bot`",
     "channel_not_found": "I can't see this conversation (a private channel I'm not in, or a wrong channel ID): "
-                         "invite me with `/invite @codex-bot` there",
+    "invite me with `/invite @codex-bot` there",
     "is_archived": "this channel is archived: unarchive it, or send my messages to another channel",
     "restricted_action": "a workspace setting stops me from posting here",
     "msg_too_long": "the message is too long for Slack (a bug: please report it)",
@@ -24,10 +24,14 @@ _EXPLAINED: dict[str, str] = {
 }
 # A bot cannot be added to a direct message between people, nor to a group DM: say what works instead.
 _NOT_HERE = {"not_in_channel", "channel_not_found"}
-_IN_A_DM = ("apps can't post in a direct message between other people: ask me in my own DM "
-            "(Apps → codex-bot → Messages) or in a channel I'm in")
-_IN_A_GROUP_DM = ("I'm not in this group DM and apps can't be added to one: ask me in my own DM "
-                  "(Apps → codex-bot → Messages) or in a channel I'm in")
+_IN_A_DM = (
+    "apps can't post in a direct message between other people: ask me in my own DM "
+    "(Apps → codex-bot → Messages) or in a channel I'm in"
+)
+_IN_A_GROUP_DM = (
+    "I'm not in this group DM and apps can't be added to one: ask me in my own DM "
+    "(Apps → codex-bot → Messages) or in a channel I'm in"
+)
 
 
 class DeliveryError(UserError):
@@ -45,8 +49,9 @@ def _kind(channel: str | None, name: str | None) -> str:
     return "mpim" if (name or "").startswith("mpdm-") else ""
 
 
-def explain(code: str, needed_scope: str | None = None, channel: str | None = None,
-            channel_name: str | None = None) -> str:
+def explain(
+    code: str, needed_scope: str | None = None, channel: str | None = None, channel_name: str | None = None
+) -> str:
     """A phrase for Slack error ``code`` that says what to do; ``missing_scope`` names the scope to add, and
     "not in this conversation" depends on its kind (a DM or group DM can't take ``/invite``)."""
     kind = _kind(channel, channel_name) if code in _NOT_HERE else ""

@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.models.blocks import ContextBlock
 from slack_sdk.webhook import WebhookClient
 
+from codex_bot.delivery.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.delivery_failures import is_user_id
-from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.mrkdwn import escape, mrkdwn
 from codex_bot.slack.slack_errors import (
     DELIVERY_FAILURES,
@@ -41,7 +41,7 @@ def with_note(message: Message, note: str) -> Message:
 
 
 class SlackTransport:
-    """A :class:`~codex_bot.slack.transport.Transport` over a configured ``WebClient``."""
+    """A :class:`~codex_bot.delivery.transport.Transport` over a configured ``WebClient``."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
@@ -54,8 +54,9 @@ class SlackTransport:
 
     def update(self, ref: MessageRef, message: Message) -> Delivery:
         """Edit a posted message; its charts (a message edit cannot carry files) go to its thread."""
-        updated = self.client.chat_update(channel=ref.channel, ts=ref.ts, text=message.text,
-                                          blocks=message.blocks_json())
+        updated = self.client.chat_update(
+            channel=ref.channel, ts=ref.ts, text=message.text, blocks=message.blocks_json()
+        )
         delivery = Delivery(channel=updated["channel"], ts=updated["ts"])
         self._upload(message.charts, delivery.channel, ref.ts, delivery)
         return delivery
@@ -63,8 +64,9 @@ class SlackTransport:
     # --- public: the message, then its charts in the same place ---
     def _send_public(self, message: Message, to: Destination) -> Delivery:
         channel = self._direct_conversation(to.channel) if is_user_id(to.channel) else to.channel
-        posted = self.client.chat_postMessage(channel=channel, text=message.text,
-                                              blocks=message.blocks_json(), thread_ts=to.thread_ts)
+        posted = self.client.chat_postMessage(
+            channel=channel, text=message.text, blocks=message.blocks_json(), thread_ts=to.thread_ts
+        )
         delivery = Delivery(channel=posted["channel"], ts=posted["ts"])
         thread = to.thread_ts or (delivery.ts if to.charts_in_thread else None)
         self._upload(message.charts, delivery.channel, thread, delivery)
@@ -108,14 +110,24 @@ class SlackTransport:
             return
         if not to.user:
             raise ValueError(f"an ephemeral message to {to.channel} needs the user it is for")
-        self.client.chat_postEphemeral(channel=to.channel, user=to.user, text=message.text,
-                                       blocks=message.blocks_json(), thread_ts=to.thread_ts)
+        self.client.chat_postEphemeral(
+            channel=to.channel, user=to.user, text=message.text, blocks=message.blocks_json(), thread_ts=to.thread_ts
+        )
 
     def _respond(self, message: Message, response_url: str, replace_original: bool = False) -> None:
-        hook = WebhookClient(response_url, timeout=self.client.timeout, ssl=self.client.ssl,
-                             proxy=self.client.proxy, retry_handlers=self.client.retry_handlers)
-        answer = hook.send(text=message.text, blocks=message.blocks_json(), response_type="ephemeral",
-                           replace_original=replace_original or None)
+        hook = WebhookClient(
+            response_url,
+            timeout=self.client.timeout,
+            ssl=self.client.ssl,
+            proxy=self.client.proxy,
+            retry_handlers=self.client.retry_handlers,
+        )
+        answer = hook.send(
+            text=message.text,
+            blocks=message.blocks_json(),
+            response_type="ephemeral",
+            replace_original=replace_original or None,
+        )
         if answer.status_code != 200:
             code = (answer.body or f"http_{answer.status_code}").strip()
             raise DeliveryError(f"Slack did not take the reply: {explain(code)}.")

@@ -1,1 +1,1 @@
-"""Codex OTLP log events → Prometheus series: parsing, aggregation, ingest, backfill, simulate."""
+"""Codex OTLP log events → Prometheus series: parsing, aggregation, ingest, backfill."""

@@ -128,8 +128,12 @@ def backfill(
         written = write_openmetrics(timeline, last, om_path, millis=to_url is not None)
         if written.samples and to_url is not None:
             flushed = import_text(om_path, to_url)
-        elif written.samples and tsdb_dir is not None and written.first_step is not None \
-                and written.last_step is not None:
+        elif (
+            written.samples
+            and tsdb_dir is not None
+            and written.first_step is not None
+            and written.last_step is not None
+        ):
             create_blocks(om_path, Path(tsdb_dir), written.first_step * step, written.last_step * step, promtool)
     except OSError as exc:
         raise UserError(f"cannot write {exc.filename or om_path}: {exc.strerror or exc}") from None

@@ -28,7 +28,9 @@ def attributes_digest(attributes: Mapping[str, AttrValue]) -> int:
         return hash(repr(attributes))
 
 
-def record_digest(resource_digest: int, time_unix_nano: int, observed_time_unix_nano: int, attributes: Mapping[str, AttrValue]) -> int:
+def record_digest(
+    resource_digest: int, time_unix_nano: int, observed_time_unix_nano: int, attributes: Mapping[str, AttrValue]
+) -> int:
     """Identity of a record for dedup: both times, all attributes and the resource.
 
     Protobuf and JSON deliveries of the same record get the same digest; fields the bot never reads

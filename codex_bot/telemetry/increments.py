@@ -65,7 +65,9 @@ def _tokens(event: CodexEvent, rule: UserLabelRule) -> list[Increment]:
     if not any(attributes.get(key) is not None for _, key in TOKEN_ATTRIBUTES):
         return []
     model, user = model_label(attributes), user_label(attributes, event.resource, rule)
-    return [Increment(contract.TOKENS, (model, user, kind), number(attributes.get(key))) for kind, key in TOKEN_ATTRIBUTES]
+    return [
+        Increment(contract.TOKENS, (model, user, kind), number(attributes.get(key))) for kind, key in TOKEN_ATTRIBUTES
+    ]
 
 
 def _api_request(event: CodexEvent, rule: UserLabelRule) -> list[Increment]:
@@ -103,8 +105,13 @@ def _tool_result(event: CodexEvent, rule: UserLabelRule) -> list[Increment]:
 
 def _tool_decision(event: CodexEvent, rule: UserLabelRule) -> list[Increment]:
     attributes = event.attributes
-    labels = (model_label(attributes), user_label(attributes, event.resource, rule), tool_label(attributes),
-              decision_label(attributes), source_label(attributes))
+    labels = (
+        model_label(attributes),
+        user_label(attributes, event.resource, rule),
+        tool_label(attributes),
+        decision_label(attributes),
+        source_label(attributes),
+    )
     return [Increment(contract.TOOL_DECISIONS, labels, 1)]
 
 

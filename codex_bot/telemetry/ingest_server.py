@@ -94,7 +94,9 @@ class IngestHandler(BaseHTTPRequestHandler):
         content_type = self.headers.get("Content-Type")
         try:
             body = self._read_body()
-            events = decode_logs_body(body, content_type, self.headers.get("Content-Encoding"), self.server.max_body_bytes)
+            events = decode_logs_body(
+                body, content_type, self.headers.get("Content-Encoding"), self.server.max_body_bytes
+            )
         except PayloadError as exc:
             self._refuse(_OUTCOME_OF[type(exc)], HTTPStatus(exc.status), str(exc))
             return

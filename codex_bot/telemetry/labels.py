@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from hashlib import sha256
 
-from codex_bot.settings import UserLabelMode
+from codex_bot.settings import Settings, UserLabelMode
 from codex_bot.telemetry.contract import UNKNOWN
 from codex_bot.telemetry.events import AttrValue
 
@@ -83,7 +83,7 @@ def source_label(attributes: Attributes) -> str:
 
 
 def success_label(attributes: Attributes) -> str:
-    """"true"/"false": the ``success`` attribute (bool or string, any case), else a 2xx status, else "false"."""
+    """ "true"/"false": the ``success`` attribute (bool or string, any case), else a 2xx status, else "false"."""
     success = attributes.get("success")
     if isinstance(success, bool):
         return "true" if success else "false"
@@ -96,7 +96,7 @@ def success_label(attributes: Attributes) -> str:
 
 
 def transport_label(event_name: str) -> str:
-    """"websocket" for ``codex.websocket_request``, "http" for ``codex.api_request``."""
+    """ "websocket" for ``codex.websocket_request``, "http" for ``codex.api_request``."""
     return "websocket" if event_name == "codex.websocket_request" else "http"
 
 
@@ -138,3 +138,8 @@ def person_label(email: str | None, account_id: str | None, rule: UserLabelRule)
     if not identity:
         return None
     return _salted_hash(rule.salt, identity) if rule.mode == "hash" else clean(identity)
+
+
+def label_rule(settings: Settings) -> UserLabelRule:
+    """How ingest labels users, and how the bot finds the asker's label (CODEX_BOT_USER_LABEL, the salt)."""
+    return UserLabelRule(settings.user_label, settings.user_hash_salt.get_secret_value())

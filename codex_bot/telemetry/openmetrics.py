@@ -46,7 +46,9 @@ def write_openmetrics(timeline: Timeline, end_step: int, path: Path, *, millis: 
                 continue
             out.write(f"# HELP {family.name} {family.help}\n# TYPE {family.name} {family.kind}\n")
             for series in sorted(members, key=timeline.index.labels.__getitem__):
-                samples += _write_series(out.write, family, timeline, series, births[series] - 1, end_step, stamps, base)
+                samples += _write_series(
+                    out.write, family, timeline, series, births[series] - 1, end_step, stamps, base
+                )
         out.write("# EOF\n")
     return WriteStats(len(live), samples, base, end_step)
 
@@ -62,9 +64,13 @@ def _write_series(
     base: int,
 ) -> int:
     prefixes = sample_prefixes(family, timeline.index.labels[series])
-    changes = [(step, sample_values(family, cells)) for step, cells in sorted(timeline.deltas[series].items()) if step <= end]
+    changes = [
+        (step, sample_values(family, cells)) for step, cells in sorted(timeline.deltas[series].items()) if step <= end
+    ]
     for line, prefix in enumerate(prefixes):
-        _write_line(write, prefix, [(step, deltas[line]) for step, deltas in changes], start - base, end - base, stamps, base)
+        _write_line(
+            write, prefix, [(step, deltas[line]) for step, deltas in changes], start - base, end - base, stamps, base
+        )
     return len(prefixes) * (end - start + 1)
 
 

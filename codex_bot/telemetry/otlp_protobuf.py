@@ -29,13 +29,15 @@ def parse_protobuf_body(body: bytes) -> list[CodexEvent]:
                 attributes = _attributes(record.attributes)
                 name = attributes.get("event.name")
                 time, observed = record.time_unix_nano, record.observed_time_unix_nano
-                append(CodexEvent(
-                    name if isinstance(name, str) else "",
-                    event_time_ns(time, observed, attributes),
-                    attributes,
-                    resource,
-                    record_digest(resource_digest, time, observed, attributes),
-                ))
+                append(
+                    CodexEvent(
+                        name if isinstance(name, str) else "",
+                        event_time_ns(time, observed, attributes),
+                        attributes,
+                        resource,
+                        record_digest(resource_digest, time, observed, attributes),
+                    )
+                )
     return events
 
 

@@ -37,8 +37,14 @@ def create_blocks(
     tsdb_dir.mkdir(parents=True, exist_ok=True)
     duration = block_duration(first_second * 1000, last_second * 1000)
     command = [
-        binary, "tsdb", "create-blocks-from", "openmetrics",
-        f"--max-block-duration={duration}", "-q", str(openmetrics_file), str(tsdb_dir),
+        binary,
+        "tsdb",
+        "create-blocks-from",
+        "openmetrics",
+        f"--max-block-duration={duration}",
+        "-q",
+        str(openmetrics_file),
+        str(tsdb_dir),
     ]
     result = subprocess.run(command, check=False, capture_output=True, text=True)
     if result.returncode != 0:

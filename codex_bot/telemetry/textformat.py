@@ -27,7 +27,9 @@ def number(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
-def sample_prefixes(family: MetricFamily, labels: tuple[str, ...], constant: tuple[tuple[str, str], ...] = ()) -> list[str]:
+def sample_prefixes(
+    family: MetricFamily, labels: tuple[str, ...], constant: tuple[tuple[str, str], ...] = ()
+) -> list[str]:
     """The text up to the value of each sample line of one series, in :func:`series.sample_values` order.
 
     A counter has one line (``name_total{...} ``); a histogram one per bucket, then sum and count.

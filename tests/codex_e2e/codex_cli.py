@@ -53,8 +53,16 @@ def install_codex(prefix: Path, version: str = CODEX_VERSION) -> Path:
     if installed_version(prefix) == version:
         return codex_bin(prefix)
     prefix.mkdir(parents=True, exist_ok=True)
-    command = ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--prefer-offline",
-               f"@openai/codex@{version}"]
+    command = [
+        "npm",
+        "install",
+        "--prefix",
+        str(prefix),
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        f"@openai/codex@{version}",
+    ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -157,8 +165,13 @@ def run_exec(binary: Path, home: Path, cwd: Path, proxy_url: str, prompt: str, t
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(
-            [str(binary), "exec", "--skip-git-repo-check", prompt], cwd=cwd, env=_environment(home, proxy_url),
-            stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
+            [str(binary), "exec", "--skip-git-repo-check", prompt],
+            cwd=cwd,
+            env=_environment(home, proxy_url),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
         )
         try:
             process.wait(timeout=timeout)

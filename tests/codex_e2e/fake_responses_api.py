@@ -98,7 +98,9 @@ def _events(served: Served) -> list[dict[str, Any]]:
         item = {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments}
     else:
         item = {
-            "type": "message", "role": "assistant", "id": f"msg_{served.response_id}",
+            "type": "message",
+            "role": "assistant",
+            "id": f"msg_{served.response_id}",
             "content": [{"type": "output_text", "text": served.message}],
         }
     return [

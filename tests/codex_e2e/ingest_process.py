@@ -56,7 +56,11 @@ def running_ingest(workdir: Path, port: int | None = None) -> Iterator[str]:
     with log.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "codex_bot", "ingest", "--listen", f"127.0.0.1:{port}"],
-            cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_ready(base_url, process, log)

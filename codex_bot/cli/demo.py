@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from codex_bot.charts.local_renderer import RendererStartError
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.transport import Transport
 from codex_bot.demo.channel import OneChannel
 from codex_bot.demo.prometheus import PrometheusStartError
 from codex_bot.demo.script import DemoOptions, run
 from codex_bot.processes import exit_on_sigterm
 from codex_bot.settings import Settings, load_settings
 from codex_bot.slack.client import SlackSetupError, build_web_client
-from codex_bot.slack.console import ConsoleTransport
 from codex_bot.slack.slack_transport import SlackTransport
-from codex_bot.slack.transport import Transport
 
 CHANNEL_VARIABLE = "CODEX_BOT_DEMO_CHANNEL"
 MIN_DAYS = 7  # the demo shows 7-day panels
@@ -41,21 +41,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "C0123ABCD), the same messages are posted to that channel in real Slack instead of printed."
         ),
     )
-    parser.add_argument("--out", type=Path, default=DEFAULTS.out, metavar="DIR",
-                        help=f"folder for the chart PNGs (default {DEFAULTS.out}/)")
-    parser.add_argument("--developers", type=_at_least(int, 1), default=DEFAULTS.developers, metavar="N",
-                        help=f"developers in the simulated team (default {DEFAULTS.developers})")
-    parser.add_argument("--days", type=_at_least(float, MIN_DAYS), default=DEFAULTS.days, metavar="D",
-                        help=f"days of history, at least {MIN_DAYS} (default {DEFAULTS.days:g})")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, metavar="S",
-                        help="random seed of the simulation (default: a fixed one, so runs are alike)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the working folder (OTLP files, TSDB, state database) and print where it is")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULTS.out,
+        metavar="DIR",
+        help=f"folder for the chart PNGs (default {DEFAULTS.out}/)",
+    )
+    parser.add_argument(
+        "--developers",
+        type=_at_least(int, 1),
+        default=DEFAULTS.developers,
+        metavar="N",
+        help=f"developers in the simulated team (default {DEFAULTS.developers})",
+    )
+    parser.add_argument(
+        "--days",
+        type=_at_least(float, MIN_DAYS),
+        default=DEFAULTS.days,
+        metavar="D",
+        help=f"days of history, at least {MIN_DAYS} (default {DEFAULTS.days:g})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULTS.seed,
+        metavar="S",
+        help="random seed of the simulation (default: a fixed one, so runs are alike)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the working folder (OTLP files, TSDB, state database) and print where it is",
+    )
     parser.set_defaults(handler=handle)
 
 
 def _at_least(kind: Callable[[str], Number], minimum: float) -> Callable[[str], Number]:
     """An argparse type: ``kind(text)``, refused below ``minimum``."""
+
     def parse(text: str) -> Number:
         try:
             value = kind(text)
@@ -64,6 +88,7 @@ def _at_least(kind: Callable[[str], Number], minimum: float) -> Callable[[str], 
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum:g}, not {text}")
         return value
+
     return parse
 
 
@@ -71,8 +96,14 @@ def handle(args: argparse.Namespace) -> int:
     exit_on_sigterm()
     settings = load_settings()
     channel = settings.demo_channel.strip() or None
-    options = DemoOptions(args.out, args.developers, args.days, args.seed, keep=args.keep,
-                          slack_channel=channel if settings.slack_bot_token and channel else None)
+    options = DemoOptions(
+        args.out,
+        args.developers,
+        args.days,
+        args.seed,
+        keep=args.keep,
+        slack_channel=channel if settings.slack_bot_token and channel else None,
+    )
     try:
         run(options, settings, transport(options, settings))
     except (PrometheusStartError, RendererStartError, SlackSetupError) as exc:
@@ -89,6 +120,8 @@ def transport(options: DemoOptions, settings: Settings) -> Transport:
     if options.slack_channel:
         return OneChannel(SlackTransport(build_web_client(settings)), options.slack_channel)
     if settings.slack_bot_token:
-        print(f"codex-bot demo: SLACK_BOT_TOKEN is set but {CHANNEL_VARIABLE} is not: printing instead of posting.",
-              file=sys.stderr)
+        print(
+            f"codex-bot demo: SLACK_BOT_TOKEN is set but {CHANNEL_VARIABLE} is not: printing instead of posting.",
+            file=sys.stderr,
+        )
     return ConsoleTransport(options.out)

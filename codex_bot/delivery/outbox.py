@@ -1,6 +1,6 @@
 """Durable pending deliveries: render → outbox → send with retry/backoff → record.
 
-A caller enqueues a rendered :class:`~codex_bot.slack.message.Message` under an idempotency
+A caller enqueues a rendered :class:`~codex_bot.delivery.message.Message` under an idempotency
 key, in the same state-database transaction as the state change that caused it, so a crash either
 loses both or keeps both.  :meth:`Outbox.flush` sends what is due:
 
@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -44,11 +45,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 from sqlalchemy import RowMapping
 
-from codex_bot.settings import Settings
+from codex_bot.delivery.message import ChartImage, Delivery, Destination, Message
+from codex_bot.delivery.transport import Transport
 from codex_bot.slack.delivery_failures import QUIET_SECONDS, FailedDelivery, FailureNotices
-from codex_bot.slack.message import ChartImage, Delivery, Destination, Message
 from codex_bot.slack.slack_errors import error_code
-from codex_bot.slack.transport import Transport
 from codex_bot.store import MessageRef, Store, Tx, add_migration
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,17 @@ add_migration(
 NOTICE_PREFIX = "delivery-failed:"
 QUIET_KEY = "outbox/failure-notice/"
 
-_TRANSIENT_CODES = frozenset({
-    "ratelimited", "rate_limited", "internal_error", "service_unavailable", "fatal_error", "request_timeout",
-    "unreachable",
-})
+_TRANSIENT_CODES = frozenset(
+    {
+        "ratelimited",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+        "fatal_error",
+        "request_timeout",
+        "unreachable",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -168,20 +175,23 @@ class RetryReport:
 
 
 class Outbox:
-    def __init__(self, store: Store, *, backoff: Backoff = Backoff(), lease_seconds: float = 120.0,
-                 clock: Callable[[], float] = time.time, notices: FailureNotices | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        backoff: Backoff = Backoff(),
+        lease_seconds: float = 120.0,
+        clock: Callable[[], float] = time.time,
+        notices: FailureNotices | None = None,
+    ) -> None:
         self.store = store
         self.notices = notices
         self.backoff = backoff
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._flushing = threading.Lock()
         store.migrate()
-
-    @classmethod
-    def from_settings(cls, store: Store, settings: Settings) -> Outbox:
-        """The bot's outbox: permanent failures are told to CODEX_BOT_ADMIN_USERS / CODEX_BOT_FALLBACK_CHANNEL."""
-        return cls(store, notices=FailureNotices.from_settings(settings))
 
     # --- enqueue ---
 
@@ -193,17 +203,37 @@ class Outbox:
             "INSERT INTO deliveries (key, chain, channel, thread_of, edit_of, text, blocks, status,"
             " next_attempt_at, created_at, report) VALUES (:key, :chain, :channel, :thread_of, :edit_of, :text,"
             " :blocks, 'pending', :now, :now, :report) ON CONFLICT (key) DO NOTHING",
-            {"key": item.key, "chain": chain, "channel": item.channel, "thread_of": item.thread_of,
-             "edit_of": item.edit_of, "text": item.message.text, "blocks": json.dumps(item.message.blocks_json()),
-             "now": self.clock(), "report": int(item.report)},
+            {
+                "key": item.key,
+                "chain": chain,
+                "channel": item.channel,
+                "thread_of": item.thread_of,
+                "edit_of": item.edit_of,
+                "text": item.message.text,
+                "blocks": json.dumps(item.message.blocks_json()),
+                "now": self.clock(),
+                "report": int(item.report),
+            },
         )
         if cursor.rowcount == 0:
             return False
-        charts = [{"key": item.key, "position": i, "filename": c.filename, "title": c.title, "alt_text": c.alt_text,
-                   "png": c.png} for i, c in enumerate(item.message.charts)]
+        charts = [
+            {
+                "key": item.key,
+                "position": i,
+                "filename": c.filename,
+                "title": c.title,
+                "alt_text": c.alt_text,
+                "png": c.png,
+            }
+            for i, c in enumerate(item.message.charts)
+        ]
         if charts:
-            tx.execute("INSERT INTO delivery_charts (key, position, filename, title, alt_text, png)"
-                       " VALUES (:key, :position, :filename, :title, :alt_text, :png)", charts)
+            tx.execute(
+                "INSERT INTO delivery_charts (key, position, filename, title, alt_text, png)"
+                " VALUES (:key, :position, :filename, :title, :alt_text, :png)",
+                charts,
+            )
         return True
 
     def put(self, item: Outgoing) -> bool:
@@ -229,8 +259,7 @@ class Outbox:
 
     def failure(self, key: str) -> FailedDelivery | None:
         """The delivery ``key`` if Slack refused it for good."""
-        row = self.store.fetchone("SELECT * FROM deliveries WHERE key = :key AND status = 'failed'",
-                                  {"key": key})
+        row = self.store.fetchone("SELECT * FROM deliveries WHERE key = :key AND status = 'failed'", {"key": key})
         return _failed_delivery(row) if row else None
 
     def failed(self) -> list[FailedDelivery]:
@@ -245,7 +274,15 @@ class Outbox:
     # --- send ---
 
     def flush(self, transport: Transport, *, limit: int = 200) -> FlushReport:
-        """Send every due delivery (in order within each chain); never raises for delivery errors."""
+        """Send every due delivery (in order within each chain); never raises for delivery errors.
+
+        One flush at a time per outbox: a bot shares one outbox between its threads (commands, buttons,
+        the schedulers), and a claim is this outbox's, so two of its flushes could otherwise send one
+        delivery twice."""
+        with self._flushing:
+            return self._flush(transport, limit)
+
+    def _flush(self, transport: Transport, limit: int) -> FlushReport:
         report = FlushReport()
         now = self.clock()
         blocked: set[str] = set()
@@ -265,7 +302,7 @@ class Outbox:
             if outcome == "retrying":
                 blocked.add(row["chain"])
         if report.failed and self._report_failures():
-            self.flush(transport, limit=limit)  # the notices (never reported themselves, so this ends)
+            self._flush(transport, limit)  # the notices (never reported themselves, so this ends)
         return report
 
     # --- permanent failures: tell people, keep the deliveries for a retry ---
@@ -273,7 +310,8 @@ class Outbox:
     def _report_failures(self) -> bool:
         """Enqueue a notice per channel and error for failures not yet reported; True if any was enqueued."""
         rows = self.store.fetchall(
-            "SELECT * FROM deliveries WHERE status = 'failed' AND report = 1 AND reported_at IS NULL ORDER BY seq")
+            "SELECT * FROM deliveries WHERE status = 'failed' AND report = 1 AND reported_at IS NULL ORDER BY seq"
+        )
         groups: dict[tuple[str, str | None], list[FailedDelivery]] = {}
         for row in rows:
             failed = _failed_delivery(row)
@@ -283,17 +321,22 @@ class Outbox:
         with self.store.transaction() as tx:
             for (channel, code), group in groups.items():
                 enqueued |= self._notice(tx, channel, code, group, now)
-                tx.execute("UPDATE deliveries SET reported_at = :now WHERE key = :key",
-                           [{"now": now, "key": f.key} for f in group])
+                tx.execute(
+                    "UPDATE deliveries SET reported_at = :now WHERE key = :key",
+                    [{"now": now, "key": f.key} for f in group],
+                )
         return enqueued
 
-    def _notice(self, tx: Tx, channel: str, code: str | None, failed: list[FailedDelivery],
-                now: float) -> bool:
+    def _notice(self, tx: Tx, channel: str, code: str | None, failed: list[FailedDelivery], now: float) -> bool:
         recipients = self.notices.recipients(channel) if self.notices else []
         if not recipients:
-            log.error("%d deliveries to %s failed for good (%s) and nobody was told: set CODEX_BOT_ADMIN_USERS or "
-                      "CODEX_BOT_FALLBACK_CHANNEL; `codex-bot deliveries retry` sends them once fixed",
-                      len(failed), channel, code)
+            log.error(
+                "%d deliveries to %s failed for good (%s) and nobody was told: set CODEX_BOT_ADMIN_USERS or "
+                "CODEX_BOT_FALLBACK_CHANNEL; `codex-bot deliveries retry` sends them once fixed",
+                len(failed),
+                channel,
+                code,
+            )
             return False
         quiet = f"{QUIET_KEY}{channel}/{code}"
         last = tx.one("SELECT value FROM kv WHERE key = :key", {"key": quiet})
@@ -312,20 +355,27 @@ class Outbox:
         its RESOLVED would mislead)."""
         result = RetryReport()
         with self.store.transaction() as tx:
-            rows = tx.all("SELECT key, chain, seq FROM deliveries WHERE status = 'failed' AND report = 1"
-                          f" ORDER BY seq{tx.for_update()}")
+            rows = tx.all(
+                "SELECT key, chain, seq FROM deliveries WHERE status = 'failed' AND report = 1"
+                f" ORDER BY seq{tx.for_update()}"
+            )
             for row in rows:
-                later = tx.one("SELECT 1 FROM deliveries WHERE chain = :chain AND seq > :seq AND status = 'sent'",
-                               {"chain": row["chain"], "seq": row["seq"]})
+                later = tx.one(
+                    "SELECT 1 FROM deliveries WHERE chain = :chain AND seq > :seq AND status = 'sent'",
+                    {"chain": row["chain"], "seq": row["seq"]},
+                )
                 (result.superseded if later else result.queued).append(row["key"])
             if result.queued:
                 tx.execute(
                     "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = :now, error_code = NULL,"
                     " reported_at = NULL, claimed_until = NULL WHERE key = :key",
-                    [{"now": self.clock(), "key": key} for key in result.queued])
+                    [{"now": self.clock(), "key": key} for key in result.queued],
+                )
             if result.superseded:
-                tx.execute("UPDATE deliveries SET status = 'superseded' WHERE key = :key",
-                           [{"key": key} for key in result.superseded])
+                tx.execute(
+                    "UPDATE deliveries SET status = 'superseded' WHERE key = :key",
+                    [{"key": key} for key in result.superseded],
+                )
             tx.execute("DELETE FROM kv WHERE key LIKE :prefix", {"prefix": QUIET_KEY + "%"})
         return result
 
@@ -381,15 +431,23 @@ class Outbox:
                 tx.execute(
                     "UPDATE deliveries SET attempts = :attempts, last_error = :error, next_attempt_at = :due,"
                     " claimed_until = NULL WHERE key = :key",
-                    {"attempts": attempts, "error": error, "due": self.clock() + self.backoff.delay(attempts, retry_after),
-                     "key": row["key"]},
+                    {
+                        "attempts": attempts,
+                        "error": error,
+                        "due": self.clock() + self.backoff.delay(attempts, retry_after),
+                        "key": row["key"],
+                    },
                 )
             else:
                 tx.execute(
                     "UPDATE deliveries SET status = 'failed', attempts = :attempts, last_error = :error,"
                     " error_code = :code, claimed_until = NULL WHERE key = :key",
-                    {"attempts": attempts, "error": error, "code": next(filter(None, map(error_code, _causes(exc))), None),
-                     "key": row["key"]},
+                    {
+                        "attempts": attempts,
+                        "error": error,
+                        "code": next(filter(None, map(error_code, _causes(exc))), None),
+                        "key": row["key"],
+                    },
                 )
         if retry:
             log.warning("delivery %s failed (attempt %d), will retry: %s", row["key"], attempts, error)

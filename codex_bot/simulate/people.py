@@ -15,21 +15,78 @@ from typing import Literal
 #  apikey        API key: nothing on the event; the admin adds user.email as a resource attribute
 Identity = Literal["chatgpt", "account-only", "apikey"]
 _IDENTITY_CYCLE: tuple[Identity, ...] = (
-    "chatgpt", "chatgpt", "apikey", "chatgpt", "account-only", "chatgpt", "apikey", "chatgpt", "chatgpt", "apikey",
+    "chatgpt",
+    "chatgpt",
+    "apikey",
+    "chatgpt",
+    "account-only",
+    "chatgpt",
+    "apikey",
+    "chatgpt",
+    "chatgpt",
+    "apikey",
 )
 
 MODELS: tuple[tuple[str, float], ...] = (
-    ("gpt-5.1-codex", 0.40), ("gpt-5-codex", 0.25), ("gpt-5.1-codex-mini", 0.20), ("o4-mini", 0.15),
+    ("gpt-5.1-codex", 0.40),
+    ("gpt-5-codex", 0.25),
+    ("gpt-5.1-codex-mini", 0.20),
+    ("o4-mini", 0.15),
 )
 TERMINALS: tuple[tuple[str, float], ...] = (
-    ("vscode", 0.30), ("iTerm.app", 0.22), ("xterm-256color", 0.18), ("WezTerm", 0.10),
-    ("Apple_Terminal", 0.08), ("tmux-256color", 0.07), ("ghostty", 0.05),
+    ("vscode", 0.30),
+    ("iTerm.app", 0.22),
+    ("xterm-256color", 0.18),
+    ("WezTerm", 0.10),
+    ("Apple_Terminal", 0.08),
+    ("tmux-256color", 0.07),
+    ("ghostty", 0.05),
 )
 APP_VERSIONS: tuple[tuple[str, float], ...] = (("0.169.0", 0.7), ("0.168.0", 0.3))
-_FIRST = ("alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj",
-          "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yara", "zoe", "quinn", "uma", "leo")
-_LAST = ("smith", "jones", "garcia", "chen", "kumar", "novak", "silva", "muller", "rossi", "tanaka", "okafor",
-         "larsen", "dubois", "kowalski", "haddad", "ivanova")
+_FIRST = (
+    "alice",
+    "bob",
+    "carol",
+    "dan",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "rupert",
+    "sybil",
+    "trent",
+    "victor",
+    "walter",
+    "yara",
+    "zoe",
+    "quinn",
+    "uma",
+    "leo",
+)
+_LAST = (
+    "smith",
+    "jones",
+    "garcia",
+    "chen",
+    "kumar",
+    "novak",
+    "silva",
+    "muller",
+    "rossi",
+    "tanaka",
+    "okafor",
+    "larsen",
+    "dubois",
+    "kowalski",
+    "haddad",
+    "ivanova",
+)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from codex_bot.access import AccessPolicy
+from codex_bot.bot import build_panels, digest_service
+from codex_bot.charts.renderer import ChartRenderer
+from codex_bot.dashboard import dashboard_link
+from codex_bot.delivery.console import ConsoleTransport
+from codex_bot.delivery.message import Destination
 from codex_bot.digests.definitions import DigestDefinition
 from codex_bot.digests.layout import DigestMessages
-from codex_bot.digests.service import Digests, load_definitions
+from codex_bot.digests.service import load_definitions
 from codex_bot.errors import PrometheusUnavailable, UserError
 from codex_bot.metrics.ranges import RANGE_FORMS, parse_instant
 from codex_bot.settings import Settings, load_settings
-from codex_bot.slack.console import ConsoleTransport
-from codex_bot.slack.message import Destination
 from codex_bot.store import Store
 
 EXIT_UNAVAILABLE = 1  # Prometheus unreachable, slow or failing
@@ -41,11 +45,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("name", nargs="?", metavar="NAME", help="the digest to render (default: every digest)")
     parser.add_argument("--preview", action="store_true", required=True, help="render without posting (required)")
     parser.add_argument("--json", action="store_true", help="print the digest's figures and messages as JSON")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help=f"folder for the chart PNGs (default {DEFAULT_OUT}/, one subfolder per digest)")
-    parser.add_argument("--at", metavar="TIME",
-                        help="render the digest of the latest slot at or before TIME: RFC 3339 or Unix seconds "
-                             "(default: now)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"folder for the chart PNGs (default {DEFAULT_OUT}/, one subfolder per digest)",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        help="render the digest of the latest slot at or before TIME: RFC 3339 or Unix seconds (default: now)",
+    )
     parser.add_argument("--range", metavar="RANGE", help="cover RANGE as of --at instead of the digest's period")
     parser.add_argument("--prometheus", metavar="URL", help="Prometheus URL (default: CODEX_BOT_PROMETHEUS_URL)")
     parser.set_defaults(handler=handle)
@@ -58,7 +69,9 @@ def handle(args: argparse.Namespace) -> int:
         definitions = load_definitions(settings)
         chosen = [definitions.find(args.name)] if args.name else definitions.digests
         if not chosen:
-            raise UserError(f"No digests are defined in {settings.digests_file}; see the Digests part of docs/rules.md.")
+            raise UserError(
+                f"No digests are defined in {settings.digests_file}; see the Digests part of docs/rules.md."
+            )
         rendered = render_all(settings, chosen, at, args.range, args.prometheus, args.out, args.json)
     except PrometheusUnavailable as exc:
         return _fail(str(exc), EXIT_UNAVAILABLE)
@@ -69,20 +82,34 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_all(settings: Settings, chosen: list[DigestDefinition], at: datetime, range_text: str | None,
-               url: str | None, out: Path, as_json: bool) -> list[dict[str, Any]]:
+def render_all(
+    settings: Settings,
+    chosen: list[DigestDefinition],
+    at: datetime,
+    range_text: str | None,
+    url: str | None,
+    out: Path,
+    as_json: bool,
+) -> list[dict[str, Any]]:
     """Render each digest; print it (unless JSON is wanted) and write its charts under ``out``."""
     # alert history, if any (a preview never creates a SQLite state file)
     store = Store.open(settings.state_target) if settings.database_url or settings.state_db.exists() else None
-    digests = Digests.from_settings(settings, store, url)
+    digests = digest_service(
+        build_panels(settings, url),
+        ChartRenderer.from_settings(settings),
+        AccessPolicy.from_settings(settings),
+        store,
+        dashboard_link(settings.dashboard_url_template),
+    )
     try:
         rendered = []
         for definition in chosen:
             digest, messages = digests.render(definition, at, range_text)
             screen = io.StringIO() if as_json else sys.stdout
             files = preview(messages, definition.channel, out / definition.name, screen)
-            rendered.append({**digest.to_json(), "chart_files": files,
-                             "messages": [m.blocks_json() for m in messages.all()]})
+            rendered.append(
+                {**digest.to_json(), "chart_files": files, "messages": [m.blocks_json() for m in messages.all()]}
+            )
         return rendered
     finally:
         digests.close()

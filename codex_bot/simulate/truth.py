@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
+from codex_bot.simulate.event import AttrValue, SimEvent
 from codex_bot.telemetry import labels
 from codex_bot.telemetry.labels import UserLabelRule
-from codex_bot.telemetry.simulate_event import AttrValue, SimEvent
 
 TOKEN_MEASURES = {  # measure -> attribute of the response.completed sse_event
     "input_tokens": "input_token_count",
@@ -23,7 +23,9 @@ TOKEN_MEASURES = {  # measure -> attribute of the response.completed sse_event
 }
 MEASURES = (*TOKEN_MEASURES, "model_calls", "failed_model_calls", "conversations", "prompts", "tool_calls", "decisions")
 _EXTRA_DIMS = {  # dims besides model, user, terminal (which every measure has)
-    "model_calls": ("transport", "success"), "tool_calls": ("tool", "success"), "decisions": ("tool", "decision", "source"),
+    "model_calls": ("transport", "success"),
+    "tool_calls": ("tool", "success"),
+    "decisions": ("tool", "decision", "source"),
 }
 Where = Mapping[str, str | Collection[str]]
 Row = tuple[int, int, dict[str, str]]  # time_ms, amount, dims
@@ -42,8 +44,11 @@ class GroundTruth:
 
     def add(self, event: SimEvent) -> None:
         attrs = event.all_attributes()
-        base = {"model": labels.model_label(attrs), "user": labels.user_label(attrs, event.resource, self.user_rule),
-                "terminal": labels.terminal_label(attrs)}
+        base = {
+            "model": labels.model_label(attrs),
+            "user": labels.user_label(attrs, event.resource, self.user_rule),
+            "terminal": labels.terminal_label(attrs),
+        }
         name, t = event.name, event.time_ms
         if name == "codex.sse_event" and attrs.get("event.kind") == "response.completed" and _has_tokens(attrs):
             for measure, key in TOKEN_MEASURES.items():
@@ -60,8 +65,12 @@ class GroundTruth:
             self._count("tool_calls", t, 1, dims)
             self._durations.append((t, _number(attrs.get("duration_ms")) / 1000, dims))
         elif name == "codex.tool_decision":
-            dims = {**base, "tool": labels.tool_label(attrs), "decision": labels.decision_label(attrs),
-                    "source": labels.source_label(attrs)}
+            dims = {
+                **base,
+                "tool": labels.tool_label(attrs),
+                "decision": labels.decision_label(attrs),
+                "source": labels.source_label(attrs),
+            }
             self._count("decisions", t, 1, dims)
 
     def _count(self, measure: str, time_ms: int, amount: int, dims: dict[str, str]) -> None:
@@ -71,8 +80,9 @@ class GroundTruth:
             if time_ms < first.get(pair, time_ms + 1):
                 first[pair] = time_ms
 
-    def total(self, measure: str, start: datetime, end: datetime, where: Where | None = None,
-              by: tuple[str, ...] = ()) -> int | dict[tuple[str, ...], int]:
+    def total(
+        self, measure: str, start: datetime, end: datetime, where: Where | None = None, by: tuple[str, ...] = ()
+    ) -> int | dict[tuple[str, ...], int]:
         """Sum of ``measure`` over events with ``start < time <= end`` matching ``where``;
         with ``by``, a dict from label-value tuples (in ``by`` order) to sums."""
         rows = self._select(measure, start, end, where, by)
@@ -102,13 +112,21 @@ class GroundTruth:
     def summary(self, start: datetime, end: datetime) -> dict[str, object]:
         """Totals of every measure, overall and by each of its dims, as JSON-ready data (``truth.json``)."""
         return {
-            "start": start.isoformat(), "end": end.isoformat(),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
             "totals": {m: self.total(m, start, end) for m in MEASURES},
-            "by": {m: {d: {k[0]: v for k, v in sorted(self.total(m, start, end, by=(d,)).items())}  # type: ignore[union-attr]
-                       for d in dims_of(m)} for m in MEASURES},
+            "by": {
+                m: {
+                    d: {k[0]: v for k, v in sorted(self.total(m, start, end, by=(d,)).items())}  # type: ignore[union-attr]
+                    for d in dims_of(m)
+                }
+                for m in MEASURES
+            },
         }
 
-    def _select(self, measure: str, start: datetime, end: datetime, where: Where | None, by: tuple[str, ...]) -> list[Row]:
+    def _select(
+        self, measure: str, start: datetime, end: datetime, where: Where | None, by: tuple[str, ...]
+    ) -> list[Row]:
         _check_dims(measure, {**(where or {}), **{d: "" for d in by}})
         if measure == "failed_model_calls":
             where = {**(where or {}), "success": "false"}

@@ -16,15 +16,21 @@ from urllib.parse import urlsplit
 import requests
 
 from codex_bot.errors import UserError
-from codex_bot.telemetry.simulate_event import AttrValue, SimEvent, iso_ms
+from codex_bot.simulate.event import AttrValue, SimEvent, iso_ms
 
 BATCH_RECORDS = 512  # the OpenTelemetry batch processors' default max export batch size
 EVENT_SCOPE = "codex_otel.log_only"
 DEBUG_SCOPE = "codex_otel::metrics::client"
 # The call site Codex names in each record's eventName (as in real exports).
 _SOURCE_LINES = {
-    "codex.conversation_starts": 703, "codex.user_prompt": 1200, "codex.api_request": 803, "codex.sse_event": 1089,
-    "codex.turn_ttft": 393, "codex.tool_decision": 1225, "codex.websocket_request": 851, "codex.websocket_connect": 830,
+    "codex.conversation_starts": 703,
+    "codex.user_prompt": 1200,
+    "codex.api_request": 803,
+    "codex.sse_event": 1089,
+    "codex.turn_ttft": 393,
+    "codex.tool_decision": 1225,
+    "codex.websocket_request": 851,
+    "codex.websocket_connect": 830,
 }
 _quote = json.encoder.encode_basestring  # C speed-up of json's string escaping
 
@@ -67,14 +73,23 @@ class RequestEncoder:
 
     def _record(self, event: SimEvent) -> str:
         if not event.name:  # no event.timestamp: its time is the observed time
-            return ('{"observedTimeUnixNano":"%d","severityNumber":"SEVERITY_NUMBER_DEBUG","severityText":"DEBUG",'
-                    '"body":{"stringValue":%s},"eventName":"event otel/src/metrics/client.rs:324"}'
-                    % (event.time_ms * 1_000_000, _quote(event.body or "")))
+            return (
+                '{"observedTimeUnixNano":"%d","severityNumber":"SEVERITY_NUMBER_DEBUG","severityText":"DEBUG",'
+                '"body":{"stringValue":%s},"eventName":"event otel/src/metrics/client.rs:324"}'
+                % (event.time_ms * 1_000_000, _quote(event.body or ""))
+            )
         observed = event.time_ms * 1_000_000 + 594_702  # observed a little after event.timestamp
-        attributes = (_kv("event.name", event.name) + "," + "".join(_kv(k, v) + "," for k, v in event.attributes.items())
-                      + _kv("event.timestamp", iso_ms(event.time_ms)) + self._common_json(event.common))
-        return ('{"observedTimeUnixNano":"%d","severityNumber":"SEVERITY_NUMBER_INFO","severityText":"INFO",'
-                '"attributes":[%s],"eventName":"%s"}' % (observed, attributes, _event_source(event.name)))
+        attributes = (
+            _kv("event.name", event.name)
+            + ","
+            + "".join(_kv(k, v) + "," for k, v in event.attributes.items())
+            + _kv("event.timestamp", iso_ms(event.time_ms))
+            + self._common_json(event.common)
+        )
+        return (
+            '{"observedTimeUnixNano":"%d","severityNumber":"SEVERITY_NUMBER_INFO","severityText":"INFO",'
+            '"attributes":[%s],"eventName":"%s"}' % (observed, attributes, _event_source(event.name))
+        )
 
     def _common_json(self, common: Mapping[str, AttrValue]) -> str:
         cached = self._common.get(id(common))
@@ -87,8 +102,9 @@ class RequestEncoder:
         return text
 
 
-def write_files(events: Iterable[SimEvent], out_dir: Path, jsonl: bool = False,
-                batch_records: int = BATCH_RECORDS) -> OutputSummary:
+def write_files(
+    events: Iterable[SimEvent], out_dir: Path, jsonl: bool = False, batch_records: int = BATCH_RECORDS
+) -> OutputSummary:
     """One request per file ``logs-NNNNNN.json``, or one per line of ``logs.jsonl`` (the Collector's file exporter).
 
     Output files of an earlier run in ``out_dir`` are removed first, so a backfill never mixes two fleets.
@@ -113,8 +129,9 @@ def write_files(events: Iterable[SimEvent], out_dir: Path, jsonl: bool = False,
     return summary
 
 
-def stream(events: Iterable[SimEvent], url: str, batch_records: int = BATCH_RECORDS,
-           timeout: float = 30.0) -> OutputSummary:
+def stream(
+    events: Iterable[SimEvent], url: str, batch_records: int = BATCH_RECORDS, timeout: float = 30.0
+) -> OutputSummary:
     """POST each request as OTLP/HTTP JSON to a live ingest (``url`` without a path means ``/v1/logs``)."""
     target = logs_url(url)
     encoder, summary = RequestEncoder(), OutputSummary()
@@ -146,8 +163,10 @@ def _count(summary: OutputSummary, batch: list[SimEvent]) -> None:
 
 def _resource_logs(resource: Mapping[str, str], scopes: dict[str, list[str]]) -> str:
     attributes = ",".join(_kv(k, v) for k, v in resource.items())
-    scope_logs = ",".join('{"scope":{"name":%s},"logRecords":[%s]}' % (_quote(name), ",".join(records))
-                          for name, records in scopes.items())
+    scope_logs = ",".join(
+        '{"scope":{"name":%s},"logRecords":[%s]}' % (_quote(name), ",".join(records))
+        for name, records in scopes.items()
+    )
     return '{"resource":{"attributes":[%s]},"scopeLogs":[%s]}' % (attributes, scope_logs)
 
 

@@ -12,7 +12,7 @@ from codex_bot.errors import BadRange, UserError
 from codex_bot.metrics.ranges import parse_instant
 from codex_bot.settings import load_settings
 from codex_bot.telemetry.backfill import BackfillReport, backfill
-from codex_bot.telemetry.ingest_cli import label_rule
+from codex_bot.telemetry.labels import label_rule
 from codex_bot.telemetry.runtime import tune_gc
 
 DESCRIPTION = """\
@@ -67,7 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target.add_argument("--to-url", metavar="URL", help="VictoriaMetrics to send the samples to (its import API)")
     parser.add_argument("--step", type=int, default=60, metavar="SECONDS", help="sample interval (default 60)")
     parser.add_argument(
-        "--end", type=parse_time, metavar="TIME",
+        "--end",
+        type=parse_time,
+        metavar="TIME",
         help="last sample time: unix seconds, RFC 3339, now, now+1h (default: the last event); "
         "a time in the future keeps 'now' queries fresh; later events are skipped",
     )
@@ -82,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
     tune_gc()
     try:
         report = backfill(
-            args.files, args.tsdb, args.step, args.end,
+            args.files,
+            args.tsdb,
+            args.step,
+            args.end,
             rule=label_rule(settings),
             max_series=settings.ingest_max_series,
             dedup_records=settings.ingest_dedup_records,
@@ -110,10 +115,13 @@ def summary(report: BackfillReport, step: int, target: str) -> str:
         f"files     {report.files}",
         f"records   {records.records:,} ({records.counted:,} counted, {records.ignored:,} ignored, "
         f"{records.duplicate:,} duplicates, {report.undated:,} without time, {report.after_end:,} after --end)",
-        f"series    {report.series:,}" + (f" ({report.refused:,} increments over the series cap dropped)" if report.refused else ""),
+        f"series    {report.series:,}"
+        + (f" ({report.refused:,} increments over the series cap dropped)" if report.refused else ""),
         f"samples   {report.samples:,} every {step} s from {_when(report.start)} to {_when(report.end)}",
-        f"tsdb      {target}" if report.flushed is None else
-        f"sent to   {target}" + ("" if report.flushed else " (no /internal/force_flush there: queryable within seconds)"),
+        f"tsdb      {target}"
+        if report.flushed is None
+        else f"sent to   {target}"
+        + ("" if report.flushed else " (no /internal/force_flush there: queryable within seconds)"),
         f"time      {report.seconds:.1f} s",
     ]
     if report.openmetrics_path:

@@ -9,9 +9,9 @@ import sys
 import threading
 
 from codex_bot.errors import UserError
-from codex_bot.settings import Settings, load_settings
+from codex_bot.settings import load_settings
 from codex_bot.telemetry.ingest_server import IngestServer, make_server, parse_listen
-from codex_bot.telemetry.labels import UserLabelRule
+from codex_bot.telemetry.labels import label_rule
 from codex_bot.telemetry.live import LiveTelemetry
 from codex_bot.telemetry.runtime import tune_gc
 
@@ -50,10 +50,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--listen", metavar="HOST:PORT", help="address to listen on (default: CODEX_BOT_INGEST_LISTEN, 127.0.0.1:4318)"
     )
     parser.set_defaults(handler=run)
-
-
-def label_rule(settings: Settings) -> UserLabelRule:
-    return UserLabelRule(settings.user_label, settings.user_hash_salt.get_secret_value())
 
 
 def run(args: argparse.Namespace) -> int:

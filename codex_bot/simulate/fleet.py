@@ -2,7 +2,7 @@
 
 Deterministic by seed.  Attribute names, value types (string-typed numbers) and event order copy
 real Codex 0.169.0 exports.  Traffic follows working hours and weekdays in the fleet's time zone;
-planted :mod:`incidents <codex_bot.telemetry.simulate_incidents>` change behaviour inside their windows.
+planted :mod:`incidents <codex_bot.simulate.incidents>` change behaviour inside their windows.
 :func:`simulate` yields events in time order, a day at a time, so memory stays small.
 """
 
@@ -16,14 +16,38 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from codex_bot.telemetry.simulate_event import SimEvent
-from codex_bot.telemetry.simulate_incidents import Incident
-from codex_bot.telemetry.simulate_people import MODELS, Developer, make_developers, pick
-from codex_bot.telemetry.simulate_session import Session
+from codex_bot.simulate.event import SimEvent
+from codex_bot.simulate.incidents import Incident
+from codex_bot.simulate.people import MODELS, Developer, make_developers, pick
+from codex_bot.simulate.session import Session
 
 # Relative traffic per local hour of day (0..23): working hours, a lunch dip, very little at night.
-HOUR_WEIGHTS = (0.01, 0.005, 0.005, 0.005, 0.005, 0.01, 0.03, 0.2, 0.6, 1.0, 1.0, 1.0,
-                0.55, 0.8, 1.0, 1.0, 0.9, 0.6, 0.3, 0.15, 0.1, 0.08, 0.04, 0.02)
+HOUR_WEIGHTS = (
+    0.01,
+    0.005,
+    0.005,
+    0.005,
+    0.005,
+    0.01,
+    0.03,
+    0.2,
+    0.6,
+    1.0,
+    1.0,
+    1.0,
+    0.55,
+    0.8,
+    1.0,
+    1.0,
+    0.9,
+    0.6,
+    0.3,
+    0.15,
+    0.1,
+    0.08,
+    0.04,
+    0.02,
+)
 WEEKEND_FACTOR = 0.07  # weekend traffic relative to a weekday
 
 

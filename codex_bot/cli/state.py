@@ -18,8 +18,10 @@ from sqlalchemy import Connection, Engine, Integer, MetaData, Table, func, selec
 
 # The modules that register the state's migrations, so the target gets every table.
 import codex_bot.alerts.records
-import codex_bot.digests.schedule
-import codex_bot.outbox  # noqa: F401
+import codex_bot.budgets.watch
+import codex_bot.delivery.outbox
+import codex_bot.digests.ledger
+import codex_bot.digests.schedule  # noqa: F401
 from codex_bot.errors import UserError
 from codex_bot.settings import load_settings
 from codex_bot.store import Store, create_state_engine
@@ -41,13 +43,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "migrate",
         help="copy a SQLite state file into PostgreSQL (or another empty database)",
         description="Copy every row of the state kept in a SQLite file (--from) into an empty database (--to), "
-                    "e.g. before setting CODEX_BOT_DATABASE_URL. Stop the bot first.",
+        "e.g. before setting CODEX_BOT_DATABASE_URL. Stop the bot first.",
     )
-    migrate.add_argument("--from", dest="source", type=Path, metavar="FILE",
-                         help="the SQLite state file (default: CODEX_BOT_STATE_DB)")
-    migrate.add_argument("--to", dest="target", metavar="URL",
-                         help="the target database, e.g. postgresql+psycopg://codex@db:5432/codex_bot "
-                              "(default: CODEX_BOT_DATABASE_URL)")
+    migrate.add_argument(
+        "--from", dest="source", type=Path, metavar="FILE", help="the SQLite state file (default: CODEX_BOT_STATE_DB)"
+    )
+    migrate.add_argument(
+        "--to",
+        dest="target",
+        metavar="URL",
+        help="the target database, e.g. postgresql+psycopg://codex@db:5432/codex_bot (default: CODEX_BOT_DATABASE_URL)",
+    )
     migrate.set_defaults(handler=handle_migrate)
 
 
@@ -56,8 +62,9 @@ def handle_migrate(args: argparse.Namespace) -> int:
     source = args.source or settings.state_db
     target = args.target or (settings.database_url.get_secret_value() if settings.database_url else None)
     if target is None:
-        raise UserError("say where to copy the state: --to postgresql+psycopg://user@host:port/db "
-                        "(or set CODEX_BOT_DATABASE_URL)")
+        raise UserError(
+            "say where to copy the state: --to postgresql+psycopg://user@host:port/db (or set CODEX_BOT_DATABASE_URL)"
+        )
     copied, url = copy_state(source, target)
     for item in copied:
         print(f"{item.table}: {item.rows} rows")
@@ -98,7 +105,9 @@ def _tables(store: Store) -> dict[str, Table]:
 
 def _refuse_unless_empty(store: Store, tables: dict[str, Table]) -> None:
     with store.engine.connect() as connection:
-        held = {name: connection.execute(select(func.count()).select_from(t)).scalar_one() for name, t in tables.items()}
+        held = {
+            name: connection.execute(select(func.count()).select_from(t)).scalar_one() for name, t in tables.items()
+        }
     busy = {name: n for name, n in held.items() if n}
     if busy:
         listed = ", ".join(f"{n} rows in {name}" for name, n in busy.items())
@@ -122,8 +131,10 @@ def _continue_numbering(connection: Connection, tables: Iterable[Table]) -> None
         if len(numbered) == 1 and isinstance(numbered[0].type, Integer):
             column = numbered[0]
             connection.execute(
-                text(f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                     f"(SELECT COALESCE(MAX({column.name}), 0) + 1 FROM {table.name}), false)"),
+                text(
+                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                    f"(SELECT COALESCE(MAX({column.name}), 0) + 1 FROM {table.name}), false)"
+                ),
                 {"table": table.name, "column": column.name},
             )
 

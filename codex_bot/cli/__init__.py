@@ -14,16 +14,16 @@ from codex_bot.settings import SettingsError, load_settings
 
 # Each module defines register(subparsers) and sets a ``handler(args) -> int`` default.
 COMMAND_MODULES: tuple[str, ...] = (
-    "codex_bot.telemetry.ingest_cli",
-    "codex_bot.telemetry.backfill_cli",
-    "codex_bot.telemetry.simulate_cli",
-    "codex_bot.panels.query_cli",
-    "codex_bot.alerts.rules_cli",
-    "codex_bot.slack.serve_cli",
-    "codex_bot.commands.deliveries_cli",
-    "codex_bot.digests.digest_cli",
-    "codex_bot.state_cli",
-    "codex_bot.demo.demo_cli",
+    "codex_bot.cli.ingest",
+    "codex_bot.cli.backfill",
+    "codex_bot.cli.simulate",
+    "codex_bot.cli.query",
+    "codex_bot.cli.rules",
+    "codex_bot.cli.serve",
+    "codex_bot.cli.deliveries",
+    "codex_bot.cli.digest",
+    "codex_bot.cli.state",
+    "codex_bot.cli.demo",
 )
 # Without CODEX_BOT_LOG_LEVEL: (codex-bot's level, the libraries' level) per sub-command.  The long-running ones log
 # what they do; the one-shot ones only codex-bot's warnings and the libraries' errors.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import random
 
-from codex_bot.telemetry.simulate_event import AttrValue, SimEvent
-from codex_bot.telemetry.simulate_incidents import (
+from codex_bot.simulate.event import AttrValue, SimEvent
+from codex_bot.simulate.incidents import (
     CACHE_FACTOR_DURING_FALL,
     DURATION_FACTOR_DURING_SPIKE,
     FAILURE_RATE_DURING_DROP,
@@ -14,39 +14,66 @@ from codex_bot.telemetry.simulate_incidents import (
     Incident,
     active_kinds,
 )
-from codex_bot.telemetry.simulate_people import Developer, pick
+from codex_bot.simulate.people import Developer, pick
 
 BASE_FAILURE_RATE = 0.015
 MAX_ATTEMPTS = 3
 # Tool mix of a tool call, and (median seconds, log-sigma, success rate) per tool.
 TOOLS: tuple[tuple[str, float], ...] = (
-    ("exec_command", 0.56), ("apply_patch", 0.2), ("write_stdin", 0.12), ("view_image", 0.05),
+    ("exec_command", 0.56),
+    ("apply_patch", 0.2),
+    ("write_stdin", 0.12),
+    ("view_image", 0.05),
     ("mcp__github__create_pr", 0.07),
 )
 TOOL_BEHAVIOUR: dict[str, tuple[float, float, float]] = {
-    "exec_command": (0.9, 1.2, 0.97), "apply_patch": (0.04, 0.6, 0.93), "write_stdin": (1.5, 1.0, 0.98),
-    "view_image": (0.03, 0.5, 0.99), "mcp__github__create_pr": (1.2, 0.7, 0.9),
+    "exec_command": (0.9, 1.2, 0.97),
+    "apply_patch": (0.04, 0.6, 0.93),
+    "write_stdin": (1.5, 1.0, 0.98),
+    "view_image": (0.03, 0.5, 0.99),
+    "mcp__github__create_pr": (1.2, 0.7, 0.9),
 }
 TOOL_ARGUMENTS = {  # the JSON arguments string of a tool call
-    "exec_command": '{"cmd": "pytest -q"}', "apply_patch": '{"path": "src/app.py"}',
-    "write_stdin": '{"session_id": 1, "chars": "y\\n"}', "view_image": '{"path": "docs/screenshot.png"}',
+    "exec_command": '{"cmd": "pytest -q"}',
+    "apply_patch": '{"path": "src/app.py"}',
+    "write_stdin": '{"session_id": 1, "chars": "y\\n"}',
+    "view_image": '{"path": "docs/screenshot.png"}',
     "mcp__github__create_pr": '{"title": "Fix flaky test"}',
 }
 ASKED_SHARE = {"exec_command": 0.35, "apply_patch": 0.5, "mcp__github__create_pr": 1.0}  # with "on-request"
 USER_DECISIONS = (("approved", 0.65), ("approved_for_session", 0.17), ("denied", 0.12), ("abort", 0.06))
-REASONING_SHARE = {"gpt-5.1-codex": (0.3, 0.7), "gpt-5-codex": (0.3, 0.6), "gpt-5.1-codex-mini": (0.2, 0.5),
-                   "o4-mini": (0.4, 0.8)}
-FAILURES = ((429, "http 429 Too Many Requests: rate limit reached"), (500, "http 500 Internal Server Error"),
-            (503, "http 503 Service Unavailable"))
-_AUTH_ENV = {"auth.env_openai_api_key_present": False, "auth.env_codex_api_key_present": False,
-             "auth.env_codex_api_key_enabled": True, "auth.env_refresh_token_url_override_present": False}
+REASONING_SHARE = {
+    "gpt-5.1-codex": (0.3, 0.7),
+    "gpt-5-codex": (0.3, 0.6),
+    "gpt-5.1-codex-mini": (0.2, 0.5),
+    "o4-mini": (0.4, 0.8),
+}
+FAILURES = (
+    (429, "http 429 Too Many Requests: rate limit reached"),
+    (500, "http 500 Internal Server Error"),
+    (503, "http 503 Service Unavailable"),
+)
+_AUTH_ENV = {
+    "auth.env_openai_api_key_present": False,
+    "auth.env_codex_api_key_present": False,
+    "auth.env_codex_api_key_enabled": True,
+    "auth.env_refresh_token_url_override_present": False,
+}
 
 
 class Session:
     """Generates one conversation's events; :meth:`run` returns them (times may run past the range end)."""
 
-    def __init__(self, developer: Developer, rng: random.Random, begin_ms: int, model: str,
-                 incidents: tuple[Incident, ...], *, tool_mean: float = 1.6) -> None:
+    def __init__(
+        self,
+        developer: Developer,
+        rng: random.Random,
+        begin_ms: int,
+        model: str,
+        incidents: tuple[Incident, ...],
+        *,
+        tool_mean: float = 1.6,
+    ) -> None:
         self.dev, self.rng, self.t, self.model, self.incidents = developer, rng, begin_ms, model, incidents
         self.tool_mean = tool_mean  # mean tool calls per turn (0: a model-only loop)
         self.exec_run = rng.random() < 0.3  # `codex exec` rather than the interactive TUI
@@ -71,29 +98,53 @@ class Session:
 
     def _start(self) -> None:
         rng, dev = self.rng, self.dev
-        self._emit("codex.conversation_starts", {
-            "config.legacy_multi_agent_disabled_sources": "none", "provider_name": "OpenAI", **_AUTH_ENV,
-            "reasoning_effort": rng.choice(("medium", "high", "low")), "reasoning_summary": "auto",
-            "approval_policy": dev.approval_policy,
-            "sandbox_policy": "workspace-write" if dev.approval_policy != "never" else "danger-full-access",
-            "mcp_servers": "github",
-        })
+        self._emit(
+            "codex.conversation_starts",
+            {
+                "config.legacy_multi_agent_disabled_sources": "none",
+                "provider_name": "OpenAI",
+                **_AUTH_ENV,
+                "reasoning_effort": rng.choice(("medium", "high", "low")),
+                "reasoning_summary": "auto",
+                "approval_policy": dev.approval_policy,
+                "sandbox_policy": "workspace-write" if dev.approval_policy != "never" else "danger-full-access",
+                "mcp_servers": "github",
+            },
+        )
         self.t += rng.randint(150, 400)
         if dev.identity != "apikey":  # ChatGPT login lists models first: an api_request that is no model call
-            self._emit("codex.api_request", {
-                "duration_ms": str(rng.randint(40, 160)), "http.response.status_code": 200, "success": True,
-                "attempt": 0, "endpoint": "/models", "auth.header_attached": True, **_AUTH_ENV,
-                "auth.mode": "Chatgpt", "auth.retry_after_unauthorized": False,
-            })
+            self._emit(
+                "codex.api_request",
+                {
+                    "duration_ms": str(rng.randint(40, 160)),
+                    "http.response.status_code": 200,
+                    "success": True,
+                    "attempt": 0,
+                    "endpoint": "/models",
+                    "auth.header_attached": True,
+                    **_AUTH_ENV,
+                    "auth.mode": "Chatgpt",
+                    "auth.retry_after_unauthorized": False,
+                },
+            )
         if dev.websocket:
             self.t += rng.randint(80, 300)
-            self._emit("codex.websocket_connect", {
-                "duration_ms": str(rng.randint(60, 250)), "success": "true", "endpoint": "/responses",
-                "http.response.status_code": 101, "auth.connection_reused": False, "auth.reauth": False,
-            })
+            self._emit(
+                "codex.websocket_connect",
+                {
+                    "duration_ms": str(rng.randint(60, 250)),
+                    "success": "true",
+                    "endpoint": "/responses",
+                    "http.response.status_code": 101,
+                    "auth.connection_reused": False,
+                    "auth.reauth": False,
+                },
+            )
             # the generate:false warm-up request Codex sends per session (a model call without tokens)
-            self._emit("codex.websocket_request", {"duration_ms": "0", "success": "true", **_AUTH_ENV,
-                                                   "auth.connection_reused": True})
+            self._emit(
+                "codex.websocket_request",
+                {"duration_ms": "0", "success": "true", **_AUTH_ENV, "auth.connection_reused": True},
+            )
         self.t += rng.randint(500, 20_000)
 
     def _turn(self) -> bool:
@@ -140,7 +191,10 @@ class Session:
         rng = self.rng
         status, message = rng.choice(FAILURES) if failed else (200, "")
         if self.dev.websocket:
-            attrs: dict[str, AttrValue] = {"duration_ms": str(rng.randint(0, 3)), "success": "false" if failed else "true"}
+            attrs: dict[str, AttrValue] = {
+                "duration_ms": str(rng.randint(0, 3)),
+                "success": "false" if failed else "true",
+            }
             if failed:
                 attrs["error.message"] = message
             self._emit("codex.websocket_request", {**attrs, **_AUTH_ENV, "auth.connection_reused": True})
@@ -150,10 +204,18 @@ class Session:
             attrs["success"] = not failed
         if failed:
             attrs["error.message"] = message
-        self._emit("codex.api_request", {
-            **attrs, "attempt": attempt, "endpoint": "/responses", "auth.header_attached": True, **_AUTH_ENV,
-            "auth.mode": "ApiKey" if self.dev.identity == "apikey" else "Chatgpt", "auth.retry_after_unauthorized": False,
-        })
+        self._emit(
+            "codex.api_request",
+            {
+                **attrs,
+                "attempt": attempt,
+                "endpoint": "/responses",
+                "auth.header_attached": True,
+                **_AUTH_ENV,
+                "auth.mode": "ApiKey" if self.dev.identity == "apikey" else "Chatgpt",
+                "auth.retry_after_unauthorized": False,
+            },
+        )
 
     def _usage(self, final: bool) -> dict[str, AttrValue]:
         rng, active = self.rng, self._active()
@@ -174,9 +236,12 @@ class Session:
             input_tokens, cached = int(input_tokens * factor), int(cached * factor)
             output, reasoning = int(output * factor), int(reasoning * factor)
         return {
-            "event.kind": "response.completed", "input_token_count": str(input_tokens),
-            "output_token_count": str(output), "cached_token_count": min(cached, input_tokens),
-            "cache_write_token_count": 0, "reasoning_token_count": reasoning,
+            "event.kind": "response.completed",
+            "input_token_count": str(input_tokens),
+            "output_token_count": str(output),
+            "cached_token_count": min(cached, input_tokens),
+            "cache_write_token_count": 0,
+            "reasoning_token_count": reasoning,
             "tool_token_count": str(input_tokens + output),
         }
 
@@ -190,8 +255,16 @@ class Session:
         namespace = "mcp__github__" if tool.startswith("mcp__") else "functions"
         if tool in ASKED_SHARE:
             decision, source = self._decision(tool)
-            self._emit("codex.tool_decision", {"tool_name": tool, "tool_namespace": namespace, "call_id": call_id,
-                                               "decision": decision, "source": source})
+            self._emit(
+                "codex.tool_decision",
+                {
+                    "tool_name": tool,
+                    "tool_namespace": namespace,
+                    "call_id": call_id,
+                    "decision": decision,
+                    "source": source,
+                },
+            )
             if decision == "abort":
                 return False
             if decision == "denied":
@@ -204,7 +277,9 @@ class Session:
         duration_ms = max(1, min(int(seconds * 1000), 600_000))
         self.t += duration_ms
         self.tool_seq += 1
-        self._emit("codex.tool_result", self._result(tool, namespace, call_id, duration_ms, rng.random() < success_rate))
+        self._emit(
+            "codex.tool_result", self._result(tool, namespace, call_id, duration_ms, rng.random() < success_rate)
+        )
         self.t += rng.randint(50, 300)
         return True
 
@@ -219,11 +294,18 @@ class Session:
     def _result(self, tool: str, namespace: str, call_id: str, duration_ms: int, ok: bool) -> dict[str, AttrValue]:
         mcp = tool.startswith("mcp__")
         return {
-            "tool_result_seq": self.tool_seq, "tool_name": tool, "tool_namespace": namespace, "call_id": call_id,
-            "duration_ms": str(duration_ms), "success": "true" if ok else "false", "output_truncated": False,
-            "agent_name": "/root", "arguments": TOOL_ARGUMENTS[tool],
+            "tool_result_seq": self.tool_seq,
+            "tool_name": tool,
+            "tool_namespace": namespace,
+            "call_id": call_id,
+            "duration_ms": str(duration_ms),
+            "success": "true" if ok else "false",
+            "output_truncated": False,
+            "agent_name": "/root",
+            "arguments": TOOL_ARGUMENTS[tool],
             "output": "Process exited with code 0\n" if ok else "error: tool call failed\n",
-            "mcp_server": "github" if mcp else "", "mcp_server_origin": "config" if mcp else "",
+            "mcp_server": "github" if mcp else "",
+            "mcp_server_origin": "config" if mcp else "",
         }
 
     # --- helpers ------------------------------------------------------------------------------------
@@ -236,10 +318,15 @@ class Session:
 
     def _resource(self) -> dict[str, str]:
         dev = self.dev
-        resource = {"env": "prod", "service.version": dev.app_version, "host.name": dev.host,
-                    "telemetry.sdk.name": "opentelemetry",
-                    "service.name": "codex_exec" if self.exec_run else "codex-app-server",
-                    "telemetry.sdk.version": "0.31.0", "telemetry.sdk.language": "rust"}
+        resource = {
+            "env": "prod",
+            "service.version": dev.app_version,
+            "host.name": dev.host,
+            "telemetry.sdk.name": "opentelemetry",
+            "service.name": "codex_exec" if self.exec_run else "codex-app-server",
+            "telemetry.sdk.version": "0.31.0",
+            "telemetry.sdk.language": "rust",
+        }
         if dev.identity == "apikey":  # the admin's OTEL_RESOURCE_ATTRIBUTES names the person
             resource["user.email"] = dev.email
             resource["service.instance.id"] = _uuid(self.rng)
@@ -249,8 +336,9 @@ class Session:
         dev = self.dev
         common: dict[str, AttrValue] = {"conversation.id": _uuid(self.rng), "app.version": dev.app_version}
         common["auth_mode"] = "ApiKey" if dev.identity == "apikey" else "Chatgpt"
-        common["originator"] = "codex_exec" if self.exec_run else (
-            "codex_vscode" if dev.terminal == "vscode" else "codex-tui")
+        common["originator"] = (
+            "codex_exec" if self.exec_run else ("codex_vscode" if dev.terminal == "vscode" else "codex-tui")
+        )
         if dev.identity != "apikey":
             common["user.account_id"] = dev.account_id
         if dev.identity == "chatgpt":

@@ -64,8 +64,7 @@ class AccessPolicy:
             return
         if public and user_id in self.personal_data_users:
             raise AccessDenied(
-                "Per-user figures can't be posted publicly in this channel. "
-                "Leave out `public` to see them privately."
+                "Per-user figures can't be posted publicly in this channel. Leave out `public` to see them privately."
             )
         raise AccessDenied(
             "Per-user figures are personal data, and you can't see them here. An admin can allow this "

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from codex_bot.charts.chart_file import save_chart
+from codex_bot.charts.renderer import ChartRenderer
 from codex_bot.errors import PrometheusUnavailable, UserError
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.metrics.ranges import RANGE_FORMS, parse_instant
@@ -64,7 +65,10 @@ def handle(args: argparse.Namespace) -> int:
         print(render_text(result, settings.tz))
     if args.chart:
         try:
-            print(f"codex-bot: {save_chart(result, settings, args.chart)}", file=sys.stderr)
+            print(
+                f"codex-bot: {save_chart(result, ChartRenderer.from_settings(settings), settings.tz, args.chart)}",
+                file=sys.stderr,
+            )
         except UserError as exc:
             return _fail(str(exc), EXIT_UNAVAILABLE)
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from codex_bot.bot import build_outbox
 from codex_bot.commands.deliveries_commands import kept_failures, retry
-from codex_bot.outbox import Outbox
 from codex_bot.settings import load_settings
 from codex_bot.slack.client import SlackSetupError, build_web_client
 from codex_bot.slack.slack_transport import SlackTransport
@@ -14,7 +14,8 @@ from codex_bot.store import Store
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "deliveries", help="list, or send again, the messages Slack refused for good",
+        "deliveries",
+        help="list, or send again, the messages Slack refused for good",
         description="Alerts and scheduled digests that Slack refused for good (not_in_channel, is_archived, a "
         "revoked token, ...) are kept in the state database (CODEX_BOT_STATE_DB). `list` shows them by channel "
         "and reason; `retry` sends them again, in order, once the cause is fixed (needs SLACK_BOT_TOKEN).",
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     store = Store.open(settings.state_target)
     try:
-        outbox = Outbox.from_settings(store, settings)
+        outbox = build_outbox(settings, store)
         if args.action == "list":
             print(kept_failures(outbox))
             return 0

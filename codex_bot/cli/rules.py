@@ -8,12 +8,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from codex_bot.access import AccessPolicy
 from codex_bot.alerts.evaluate import Evaluation, evaluate
 from codex_bot.alerts.loader import RuleSet, load_rules
 from codex_bot.alerts.sampling import Sampler
 from codex_bot.bot import routed_channels
 from codex_bot.budgets.definitions import load_budgets
-from codex_bot.commands.access import AccessPolicy
 from codex_bot.digests.definitions import DigestFile
 from codex_bot.digests.service import checked_definitions
 from codex_bot.errors import UserError
@@ -31,12 +31,14 @@ EXIT_BAD_INPUT = 2
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "rules", help="check alert rules, or evaluate them as of a time",
+        "rules",
+        help="check alert rules, or evaluate them as of a time",
         description="Check the alert rules in rules/*.yaml, or evaluate them (without posting anything).",
     )
     commands = parser.add_subparsers(dest="rules_command", metavar="{check,eval}", required=True)
     check = commands.add_parser(
-        "check", help="validate every rules file, the digests file and the budgets file",
+        "check",
+        help="validate every rules file, the digests file and the budgets file",
         description="Validate every rules file, the digests file (CODEX_BOT_DIGESTS_FILE) and the budgets file "
         "(CODEX_BOT_BUDGETS_FILE); prints FILE:LINE: REASON for each problem and exits 1 if any, and "
         "FILE:LINE: warning: REASON for a rule text Slack's limits will cut (the rules still load). With --slack, "
@@ -44,11 +46,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "they route to.",
     )
     _dir_option(check)
-    check.add_argument("--slack", action="store_true",
-                       help="check every routed channel with Slack and name each bad one and its fix")
+    check.add_argument(
+        "--slack", action="store_true", help="check every routed channel with Slack and name each bad one and its fix"
+    )
     check.set_defaults(handler=handle_check)
     run = commands.add_parser(
-        "eval", help="every rule's value, threshold and state as of a time",
+        "eval",
+        help="every rule's value, threshold and state as of a time",
         description="Evaluate every rule as of --at (default now), taking `for` into account by looking back "
         "over the pending period, so past incidents can be checked. Posts nothing.",
         epilog="states: inactive, pending, firing, nodata, error. Exit status 1 when a rules file has problems "
@@ -56,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _dir_option(run)
     run.add_argument("--at", metavar="TIME", help="RFC 3339 or Unix seconds (default: now)")
-    run.add_argument("--json", action="store_true", help='a JSON list of {"rule", "labels", "state", "value", "threshold"}')
+    run.add_argument(
+        "--json", action="store_true", help='a JSON list of {"rule", "labels", "state", "value", "threshold"}'
+    )
     run.add_argument("--prometheus", metavar="URL", help="Prometheus URL (default: CODEX_BOT_PROMETHEUS_URL)")
     run.set_defaults(handler=handle_eval)
 
@@ -74,8 +80,12 @@ def handle_check(args: argparse.Namespace) -> int:
     rules = load(settings, args.dir)
     digests = checked_definitions(settings)
     budgets = load_budgets(settings.budgets_file, settings.timezone)
-    problems = [*rules.problems, *digests.problems, *budgets.problems,
-                *budgets.access_problems(AccessPolicy.from_settings(settings))]
+    problems = [
+        *rules.problems,
+        *digests.problems,
+        *budgets.problems,
+        *budgets.access_problems(AccessPolicy.from_settings(settings)),
+    ]
     for problem in problems:
         print(problem)
     for warning in rules.warnings:
@@ -101,8 +111,10 @@ def check_slack(settings: Settings, rules: RuleSet, digests: DigestFile) -> int:
         print(f"{'ERROR' if problem.blocking else 'note'}: {problem}")
     bad = {p.channel for p in problems if p.blocking}
     unchecked = {p.channel for p in problems} - bad
-    print(f"{len(uses) - len(bad) - len(unchecked)} of {len(uses)} channels OK in Slack"
-          + (f", {len(unchecked)} not checked" if unchecked else ""))
+    print(
+        f"{len(uses) - len(bad) - len(unchecked)} of {len(uses)} channels OK in Slack"
+        + (f", {len(unchecked)} not checked" if unchecked else "")
+    )
     return EXIT_PROBLEMS if bad else 0
 
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
 from codex_bot.errors import UserError
-from codex_bot.settings import Settings
-from codex_bot.slack.people import Directory
-from codex_bot.telemetry.ingest_cli import label_rule
 from codex_bot.telemetry.labels import UserLabelRule, person_label
+
+
+class Directory(Protocol):
+    """Looks up a Slack user's e-mail address (None when their profile shows none), and lists the people
+    (:class:`codex_bot.slack.people.SlackDirectory` over the Slack API)."""
+
+    def email(self, user_id: str) -> str | None: ...
+
+    def members(self) -> list[str]: ...
 
 
 class NoPersonalData(UserError):
@@ -44,22 +51,24 @@ class Identities:
     rule: UserLabelRule
     accounts: Mapping[str, str] = field(default_factory=dict)  # lower-cased e-mail or Slack user id → account id
 
-    @classmethod
-    def from_settings(cls, settings: Settings, directory: Directory) -> Identities:
-        return cls(directory, label_rule(settings), load_accounts(settings.user_account_map))
-
     def label(self, user_id: str) -> str:
         """The asker's ``user`` label; :class:`NoPersonalData` explaining why there is none."""
         if self.rule.mode == "none":
-            raise NoPersonalData("Per-person usage is off here: telemetry is recorded without a user "
-                                 "(CODEX_BOT_USER_LABEL=none), so I can only show team figures.")
+            raise NoPersonalData(
+                "Per-person usage is off here: telemetry is recorded without a user "
+                "(CODEX_BOT_USER_LABEL=none), so I can only show team figures."
+            )
         email = self.directory.email(user_id)
         account = self.accounts.get(user_id.lower()) or (self.accounts.get(email.lower()) if email else None)
         found = person_label(email, account, self.rule)
         if found is not None:
             return found
         if self.rule.mode == "account_id":
-            raise NoPersonalData("Telemetry names people by Codex account id, and CODEX_BOT_USER_ACCOUNT_MAP has "
-                                 "none for you; an admin can add your Slack e-mail with your account id.")
-        raise NoPersonalData("Your Slack profile shows me no e-mail address, so I can't find your usage "
-                             "(the app needs the users:read.email scope).")
+            raise NoPersonalData(
+                "Telemetry names people by Codex account id, and CODEX_BOT_USER_ACCOUNT_MAP has "
+                "none for you; an admin can add your Slack e-mail with your account id."
+            )
+        raise NoPersonalData(
+            "Your Slack profile shows me no e-mail address, so I can't find your usage "
+            "(the app needs the users:read.email scope)."
+        )

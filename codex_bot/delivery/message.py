@@ -1,7 +1,7 @@
 """A message ready to deliver: Block Kit blocks, fallback text and chart images; and where it goes.
 
 Messages are rendered without being sent, so commands, alerts and digests build them the same way
-and any :class:`~codex_bot.slack.transport.Transport` (Slack, console) delivers them.
+and any :class:`~codex_bot.delivery.transport.Transport` (Slack, console) delivers them.
 """
 
 from __future__ import annotations

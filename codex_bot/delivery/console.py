@@ -10,8 +10,8 @@ from typing import Any, TextIO
 
 from slack_sdk.models.views import View
 
+from codex_bot.delivery.message import Delivery, Destination, Message
 from codex_bot.errors import ChartUnavailable
-from codex_bot.slack.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
 
 _EMPHASIS = re.compile(r"(?<![\w*_])([*_])(\S(?:[^*_\n]*\S)?)\1(?![\w*_])")
@@ -73,7 +73,7 @@ def describe(to: Destination) -> str:
 
 
 class ConsoleTransport:
-    """A :class:`~codex_bot.slack.transport.Transport` that prints; charts become files in ``chart_dir``."""
+    """A :class:`~codex_bot.delivery.transport.Transport` that prints; charts become files in ``chart_dir``."""
 
     def __init__(self, chart_dir: Path, out: TextIO | None = None) -> None:
         self.chart_dir = chart_dir

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from codex_bot.slack.message import Delivery, Destination, Message
+from codex_bot.delivery.message import Delivery, Destination, Message
 from codex_bot.store import MessageRef
 
 
