@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from slack_bolt import App
 
 from codex_bot.access import AccessPolicy
@@ -193,10 +195,10 @@ def budget_watch(parts: Parts) -> BudgetWatch | None:
     return BudgetWatch(budgets, parts.panels, parts.store, parts.outbox, parts.source, parts.dashboard)
 
 
-def alert_scheduler(parts: Parts, rules: RuleSet) -> AlertScheduler:
-    """The alert cycles (then the budgets) on the shared parts."""
+def alert_scheduler(parts: Parts, rules: RuleSet, scheduler: BaseScheduler | None = None) -> AlertScheduler:
+    """The alert cycles (then the budgets) on the shared parts; on ``scheduler`` when given (see :meth:`Bot.start_schedulers`)."""
     engine = alert_engine(parts, rules)
-    return AlertScheduler(engine, parts.outbox, parts.transport, engine.interval, budget_watch(parts))
+    return AlertScheduler(engine, parts.outbox, parts.transport, engine.interval, budget_watch(parts), scheduler)
 
 
 def command_deps(
@@ -250,6 +252,7 @@ class Bot:
     alerts: AlertCommandDeps  # its rules serve /codex alerts and the alert loop alike
     digests: DigestCommandDeps  # its definitions and renderer serve /codex digest and the schedules alike
     personal: PersonalDigests | None = None  # composes the `to: each-user` digests
+    _scheduler: BaseScheduler | None = field(default=None, init=False)
     _alerts: AlertScheduler | None = field(default=None, init=False)
     _digests: DigestScheduler | None = field(default=None, init=False)
 
@@ -298,7 +301,11 @@ class Bot:
         outbox.flush(self.transport)
 
     def start_schedulers(self) -> None:
-        self._alerts = alert_scheduler(self.parts, self.alerts.rules)
+        """One APScheduler for the alert cycles and the digest schedules: started paused, so nothing runs
+        before every job is added (and stale digest jobs removed), then resumed."""
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._scheduler.start(paused=True)
+        self._alerts = alert_scheduler(self.parts, self.alerts.rules, self._scheduler)
         self._alerts.start()
         self._digests = start_digest_scheduler(
             self.digests.definitions,
@@ -307,16 +314,21 @@ class Bot:
             self.parts.outbox,
             self.parts.transport,
             self.personal,
+            scheduler=self._scheduler,
         )
+        self._scheduler.resume()
         log.info("alert evaluation every %d s and digest schedules started", self.settings.alert_interval_seconds)
 
     def stop(self) -> None:
-        for scheduler in (self._alerts, self._digests):
-            if scheduler is not None:
-                scheduler.shutdown()
-        if self._alerts is not None or self._digests is not None:
-            log.info("alert and digest schedules stopped")
-        self._alerts = self._digests = None
+        """Stop the scheduler after its running jobs, then hand the alert lease over."""
+        if self._scheduler is None:
+            return
+        self._scheduler.shutdown(wait=True)
+        for part in (self._alerts, self._digests):
+            if part is not None:
+                part.shutdown()
+        log.info("alert and digest schedules stopped")
+        self._scheduler = self._alerts = self._digests = None
 
 
 def home_of(deps: CommandDeps, store: Store, digests: DigestFile, surfaces: Surfaces, identities: Identities) -> Home:

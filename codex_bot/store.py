@@ -90,49 +90,6 @@ add_migration(
         value TEXT NOT NULL,
         updated_at {real} NOT NULL
     )""",
-    """CREATE TABLE alert_states (
-        rule TEXT NOT NULL,
-        group_key TEXT NOT NULL,       -- canonical JSON of the group labels, "{}" without group_by
-        labels TEXT NOT NULL,
-        state TEXT NOT NULL,           -- inactive | pending | firing | nodata | error
-        value {real},
-        threshold {real},
-        active_since {real},           -- start of the current pending/firing run (unix seconds)
-        evaluated_at {real} NOT NULL,
-        episode_id INTEGER,            -- the open firing episode, if any
-        PRIMARY KEY (rule, group_key)
-    )""",
-    """CREATE TABLE alert_episodes (
-        id {id},
-        rule TEXT NOT NULL,
-        group_key TEXT NOT NULL,
-        labels TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        started_at {real} NOT NULL,    -- when the condition started to hold
-        fired_at {real} NOT NULL,      -- when `for` was satisfied
-        value {real},
-        threshold {real},
-        resolved_at {real},
-        resolved_value {real},
-        resolve_reason TEXT,
-        posted_key TEXT,               -- outbox key of the firing message, once enqueued
-        resolution_key TEXT,           -- outbox key of the resolution, once enqueued
-        last_notified_at {real},
-        acknowledged_by TEXT,
-        acknowledged_at {real}
-    )""",
-    "CREATE INDEX alert_episodes_open ON alert_episodes (rule, group_key, resolved_at)",
-    "CREATE INDEX alert_episodes_fired ON alert_episodes (fired_at)",
-    """CREATE TABLE silences (
-        id {id},
-        rule TEXT NOT NULL,
-        matchers TEXT NOT NULL,        -- JSON object of labels that must match; {} = every group
-        starts_at {real} NOT NULL,
-        ends_at {real} NOT NULL,
-        created_by TEXT NOT NULL,
-        comment TEXT NOT NULL DEFAULT ''
-    )""",
-    "CREATE INDEX silences_active ON silences (rule, ends_at)",
 )
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from slack_emulator import ServedApp, SlackEmulator, build_bot
+from slack_emulator import BOT_TOKEN, SIGNING_SECRET, ServedApp, SlackEmulator, build_bot
+
+from codex_bot.bot import assemble
+from codex_bot.demo.prometheus import free_port
+from codex_bot.settings import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,3 +50,33 @@ def test_alerts_and_silences_answer_through_the_assembled_bot(served):
     granted = _answer(slack, server, "silence token-spike 1h", "c", user_id="U0ADMIN")
     assert "token-spike" in granted and "admin" not in granted.lower()
     assert "1 silenced" in _answer(slack, server, "alerts", "d")
+
+
+def test_serve_shares_one_prometheus_client_store_outbox_and_scheduler(tmp_path):
+    """The composition root builds each collaborator once: the alert loop, the budgets, the digest schedules,
+    /codex and the App Home all use the same Prometheus client, store and outbox, on one APScheduler."""
+    with SlackEmulator(channels=["eng-codex", "eng-leads", "codex-alerts"]) as slack:
+        settings = load_settings(
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=slack.base_url,
+            state_db=tmp_path / "state.sqlite",
+            rules_dir=REPO / "rules",
+            digests_file=REPO / "rules" / "digests.yaml",
+            prometheus_url=f"http://127.0.0.1:{free_port()}",  # nothing answers: no cycle needs Prometheus here
+            alert_interval_seconds=3600,
+        )
+        bot = assemble(settings, signing_secret=SIGNING_SECRET)
+        bot.start_schedulers()
+        try:
+            alerts, digests = bot._alerts, bot._digests
+            assert alerts is not None and digests is not None
+            assert alerts.scheduler is digests.scheduler is bot._scheduler
+            assert alerts.engine.client is bot.parts.client is bot.deps.panels.client
+            assert alerts.outbox is bot.parts.outbox and digests.outbox is bot.parts.outbox
+            assert alerts.engine.store is bot.parts.store is digests.store
+            jobs = {job.id for job in bot._scheduler.get_jobs()}
+            assert {"alerts-cycle", "alerts-deliver", "digest:daily-eng", "digest:weekly-leads"} <= jobs
+        finally:
+            bot.stop()
+        assert bot._scheduler is None and not alerts.scheduler.running

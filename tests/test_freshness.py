@@ -23,6 +23,8 @@ def test_minute_cycles_run_just_past_the_minute():
     assert five.get_next_fire_time(first, first) == datetime(2026, 12, 4, 9, 5, 1, tzinfo=UTC)
     ran = datetime(2026, 12, 4, 9, 5, 1, tzinfo=UTC)
     assert five.get_next_fire_time(ran, ran + timedelta(seconds=3)) == datetime(2026, 12, 4, 9, 10, 1, tzinfo=UTC)
+    hourly = cycle_trigger(3600)  # an hour divides an hour too: on the hour, not "*/60" (which cron refuses)
+    assert hourly.get_next_fire_time(first, first) == datetime(2026, 12, 4, 10, 0, 1, tzinfo=UTC)
     # other intervals (7 minutes, or seconds in tests) run every interval from the first cycle
     assert cycle_trigger(420).get_next_fire_time(first, first) == first + timedelta(minutes=7)
     assert cycle_trigger(1).get_next_fire_time(first, first) == first + timedelta(seconds=1)

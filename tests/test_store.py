@@ -4,6 +4,7 @@ several processes; and SQLite's own file, WAL mode and waiting writer."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 import sqlite3
 import threading
 import time
@@ -12,6 +13,8 @@ import pytest
 from postgres_server import PostgresServer
 from sqlalchemy import inspect
 
+import codex_bot.alerts.records
+import codex_bot.alerts.silences  # noqa: F401 - the alerts feature registers its tables' migrations
 from codex_bot import store as store_module
 from codex_bot.cli import main
 from codex_bot.demo.prometheus import free_port
@@ -255,3 +258,38 @@ def test_the_store_carries_on_once_a_restarted_postgresql_is_back():
         store.close()
     finally:
         server.stop()
+
+
+def test_each_feature_owns_the_migrations_of_its_tables():
+    owners: dict[str, str] = {}
+    for migration in store_module.MIGRATIONS:
+        for statement in migration.statements:
+            created = re.search(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", statement)
+            if created:
+                owners[created.group(1)] = migration.name.split("/")[0]
+    assert owners["message_refs"] == owners["kv"] == "store"
+    assert owners["alert_states"] == owners["alert_episodes"] == owners["silences"] == "alerts"
+    assert owners["deliveries"] == "outbox" and owners["digest_slots"] == "digests"
+    assert owners["budget_notices"] == "budgets"
+
+
+def test_a_database_whose_alert_tables_came_from_the_core_migration_upgrades_and_keeps_its_rows(state_target):
+    """Before the alert tables had their own migrations, store/001-core made them: those databases record
+    neither alerts/001 migration, which must then run over the existing tables without touching their rows."""
+    store = Store.open(state_target)
+    with store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO silences (rule, matchers, starts_at, ends_at, created_by) VALUES ('r', '{}', 1, 2, 'U1')"
+        )
+        tx.execute(
+            "DELETE FROM schema_migrations WHERE name IN ('alerts/001-states-and-episodes', 'alerts/001-silences')"
+        )
+    store.close()
+    again = Store.open(state_target)
+    try:
+        assert again.migrate() == []  # Store.open applied both again, over the existing tables
+        applied = {row["name"] for row in again.fetchall("SELECT name FROM schema_migrations")}
+        assert {"alerts/001-states-and-episodes", "alerts/001-silences"} <= applied
+        assert [row["created_by"] for row in again.fetchall("SELECT created_by FROM silences")] == ["U1"]
+    finally:
+        again.close()

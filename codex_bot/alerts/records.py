@@ -20,6 +20,43 @@ from codex_bot.alerts.rules import Rule
 from codex_bot.alerts.state import AlertState
 from codex_bot.store import Store, Tx, add_migration
 
+# Databases made before the alert tables had their own migration got them from store/001-core: IF NOT EXISTS.
+add_migration(
+    "alerts/001-states-and-episodes",
+    """CREATE TABLE IF NOT EXISTS alert_states (
+        rule TEXT NOT NULL,
+        group_key TEXT NOT NULL,       -- canonical JSON of the group labels, "{}" without group_by
+        labels TEXT NOT NULL,
+        state TEXT NOT NULL,           -- inactive | pending | firing | nodata | error
+        value {real},
+        threshold {real},
+        active_since {real},           -- start of the current pending/firing run (unix seconds)
+        evaluated_at {real} NOT NULL,
+        episode_id INTEGER,            -- the open firing episode, if any
+        PRIMARY KEY (rule, group_key)
+    )""",
+    """CREATE TABLE IF NOT EXISTS alert_episodes (
+        id {id},
+        rule TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        started_at {real} NOT NULL,    -- when the condition started to hold
+        fired_at {real} NOT NULL,      -- when `for` was satisfied
+        value {real},
+        threshold {real},
+        resolved_at {real},
+        resolved_value {real},
+        resolve_reason TEXT,
+        posted_key TEXT,               -- outbox key of the firing message, once enqueued
+        resolution_key TEXT,           -- outbox key of the resolution, once enqueued
+        last_notified_at {real},
+        acknowledged_by TEXT,
+        acknowledged_at {real}
+    )""",
+    "CREATE INDEX IF NOT EXISTS alert_episodes_open ON alert_episodes (rule, group_key, resolved_at)",
+    "CREATE INDEX IF NOT EXISTS alert_episodes_fired ON alert_episodes (fired_at)",
+)
 add_migration("alerts/002-episode-unit", "ALTER TABLE alert_episodes ADD COLUMN unit TEXT NOT NULL DEFAULT ''")
 # At most one open episode per rule and group, even when two replicas' cycles overlap (PostgreSQL
 # runs their transactions side by side): the second INSERT meets this index and does nothing.

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -24,6 +25,7 @@ from codex_bot.delivery.outbox import Outbox, Transport
 log = logging.getLogger(__name__)
 LEASE = "alerts/cycle"
 RETRY_SECONDS = 5  # how often due deliveries (retries) are sent between cycles
+CYCLE_JOB, DELIVER_JOB = "alerts-cycle", "alerts-deliver"
 
 
 class AlertScheduler:
@@ -34,26 +36,35 @@ class AlertScheduler:
         transport: Transport,
         interval: timedelta = timedelta(minutes=1),
         budgets: BudgetWatch | None = None,
+        scheduler: BaseScheduler | None = None,
     ) -> None:
+        """``scheduler``: the process's one APScheduler, started and stopped by its owner (``codex-bot serve``
+        shares one with the digest schedules); without it the alert loop runs its own."""
         self.engine = engine
         self.outbox = outbox
         self.transport = transport
         self.interval = interval
         self.budgets = budgets  # checked after each alert cycle
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.scheduler = BackgroundScheduler(
-            timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
-        )
+        self._owns_scheduler = scheduler is None
+        self.scheduler = scheduler or BackgroundScheduler(timezone=UTC)
 
     def start(self) -> None:
+        """Add the cycle and delivery jobs (kept in memory: they are re-added at every start); start the
+        scheduler if it is this loop's own."""
         seconds = self.interval.total_seconds()
-        self.scheduler.add_job(self.cycle, cycle_trigger(seconds), id="alerts-cycle", next_run_time=datetime.now(UTC))
-        self.scheduler.add_job(self.deliver, "interval", seconds=RETRY_SECONDS, id="alerts-deliver")
-        self.scheduler.start()
+        once = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30, "replace_existing": True}
+        self.scheduler.add_job(
+            self.cycle, cycle_trigger(seconds), id=CYCLE_JOB, next_run_time=datetime.now(UTC), **once
+        )
+        self.scheduler.add_job(self.deliver, "interval", seconds=RETRY_SECONDS, id=DELIVER_JOB, **once)
+        if self._owns_scheduler:
+            self.scheduler.start()
 
     def shutdown(self) -> None:
         """Stop after the running cycle, and hand the lease over at once (another replica need not wait it out)."""
-        self.scheduler.shutdown(wait=True)
+        if self._owns_scheduler:  # a shared scheduler is shut down by its owner first
+            self.scheduler.shutdown(wait=True)
         self.engine.store.release(LEASE, self.owner)
 
     def cycle(self) -> None:
@@ -97,5 +108,5 @@ def cycle_trigger(seconds: float) -> BaseTrigger:
     until a second before it ran); every ``seconds`` from the first one otherwise."""
     minutes, rest = divmod(int(seconds), 60)
     if seconds == int(seconds) and not rest and minutes and 60 % minutes == 0:
-        return CronTrigger(minute=f"*/{minutes}", second=1, timezone=UTC)
+        return CronTrigger(minute="0" if minutes == 60 else f"*/{minutes}", second=1, timezone=UTC)
     return IntervalTrigger(seconds=seconds)

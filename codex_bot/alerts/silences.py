@@ -13,7 +13,22 @@ from datetime import UTC, datetime
 
 from sqlalchemy import RowMapping
 
-from codex_bot.store import Store
+from codex_bot.store import Store, add_migration
+
+# Databases made before silences had their own migration got the table from store/001-core: IF NOT EXISTS.
+add_migration(
+    "alerts/001-silences",
+    """CREATE TABLE IF NOT EXISTS silences (
+        id {id},
+        rule TEXT NOT NULL,
+        matchers TEXT NOT NULL,        -- JSON object of labels that must match; {} = every group
+        starts_at {real} NOT NULL,
+        ends_at {real} NOT NULL,
+        created_by TEXT NOT NULL,
+        comment TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX IF NOT EXISTS silences_active ON silences (rule, ends_at)",
+)
 
 
 @dataclass(frozen=True)

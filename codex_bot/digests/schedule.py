@@ -113,6 +113,7 @@ class DigestScheduler:
         self.tick_seconds = tick_seconds
         self.ledger = SlotLedger(store)
         self.scheduler: BaseScheduler | None = None
+        self._owns_scheduler = True
 
     # --- the slot logic (no wall clock, no APScheduler) ---
 
@@ -179,19 +180,23 @@ class DigestScheduler:
 
     # --- APScheduler wiring ---
 
-    def start(self, jobstore: Engine | str | None = None) -> BaseScheduler:
+    def start(self, jobstore: Engine | str | None = None, scheduler: BaseScheduler | None = None) -> BaseScheduler:
         """Persist one cron job per digest (re-added with replace_existing) plus the catch-up tick; start.
 
         Jobs are kept in ``jobstore`` (an engine or URL; default: the state database's engine).  The tick
-        runs at once, so a slot missed while the bot was down is handled at start.
+        runs at once, so a slot missed while the bot was down is handled at start.  ``scheduler``: the
+        process's one APScheduler, already started paused by its owner, who resumes it once every part
+        added its jobs (``codex-bot serve``); without it the digests run their own.
         """
         global _active
         _active = self
-        scheduler = BackgroundScheduler(timezone=UTC)
+        self._owns_scheduler = scheduler is None
+        if scheduler is None:
+            scheduler = BackgroundScheduler(timezone=UTC)
+            scheduler.start(paused=True)  # nothing runs until the stored jobs are checked and re-added
         jobstore = self.store.engine if jobstore is None else jobstore
         store = SQLAlchemyJobStore(url=jobstore) if isinstance(jobstore, str) else SQLAlchemyJobStore(engine=jobstore)
         scheduler.add_jobstore(store, "digests")
-        scheduler.start(paused=True)  # job stores open, nothing runs until the jobs are re-added
         for job in scheduler.get_jobs("digests"):
             if job.id.startswith(JOB_PREFIX) and job.id[len(JOB_PREFIX) :] not in self.digests:
                 job.remove()
@@ -220,13 +225,14 @@ class DigestScheduler:
             max_instances=1,
             next_run_time=utc_now(),
         )
-        scheduler.resume()
+        if self._owns_scheduler:
+            scheduler.resume()
         self.scheduler = scheduler
         return scheduler
 
     def shutdown(self) -> None:
         global _active
-        if self.scheduler is not None and self.scheduler.running:
+        if self._owns_scheduler and self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         if _active is self:
             _active = None

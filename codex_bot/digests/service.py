@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from apscheduler.schedulers.base import BaseScheduler
+
 from codex_bot.dashboard import DashboardLink
 from codex_bot.delivery.outbox import Outbox, Transport
 from codex_bot.digests.compose import Digest, DigestComposer
@@ -79,6 +81,7 @@ def start_digest_scheduler(
     outbox: Outbox,
     transport: Transport,
     personal: PersonalComposer | None = None,
+    scheduler: BaseScheduler | None = None,
 ) -> DigestScheduler | None:
     """For ``codex-bot serve``: schedule every defined digest (jobs kept in the state database).  None
     while the file has problems: the stored schedules and slot ledger stay as they are, so once the
@@ -86,6 +89,6 @@ def start_digest_scheduler(
     if definitions.problems:
         log.error("digests are not scheduled until %s is fixed", definitions.path)
         return None
-    scheduler = DigestScheduler(definitions.digests, digests, store, outbox, transport, personal=personal)
-    scheduler.start()  # jobs in the state database, through its engine
-    return scheduler
+    digest_scheduler = DigestScheduler(definitions.digests, digests, store, outbox, transport, personal=personal)
+    digest_scheduler.start(scheduler=scheduler)  # jobs in the state database, through its engine
+    return digest_scheduler
