@@ -76,6 +76,15 @@ class Lines:
         self.problems.append(Problem(self.file, node.start_mark.line + 1, reason))
 
 
+def unknown_keys(data: dict[Any, Any], lines: Lines, allowed: tuple[str, ...]) -> list[Problem]:
+    """A problem for each top-level key of ``data`` that is not one of ``allowed``."""
+    return [
+        Problem(lines.file, lines.line((key,)), f"unknown key {key!r} (expected {', '.join(allowed)})")
+        for key in data
+        if key not in allowed
+    ]
+
+
 def explain(exc: ValidationError, lines: Lines, prefix: YamlPath) -> list[Problem]:
     """Each error of ``exc`` (validating the data at ``prefix``) as a problem on its own line."""
     problems = []

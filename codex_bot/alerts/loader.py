@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from codex_bot.alerts.messages import cut_texts
 from codex_bot.alerts.routing import Routing
 from codex_bot.alerts.rules import Rule
-from codex_bot.yamlfile import Lines, Problem, compose, explain
+from codex_bot.yamlfile import Lines, Problem, compose, explain, unknown_keys
 
 TOP_KEYS = ("rules", "routing")
 
@@ -108,9 +108,7 @@ def load_file(file: Path) -> tuple[_Parsed, list[Problem]]:
     if not isinstance(data, dict):
         return parsed, [Problem(file, 1, "a rules file is a mapping with 'rules:' and/or 'routing:'")]
     problems = list(lines.problems)
-    for key in data:
-        if key not in TOP_KEYS:
-            problems.append(Problem(file, lines.line((key,)), f"unknown key {key!r} (expected {', '.join(TOP_KEYS)})"))
+    problems += unknown_keys(data, lines, TOP_KEYS)
     problems += _rules(data.get("rules", []), lines, parsed)
     if "routing" in data:
         parsed.routing_line = lines.line(("routing",))

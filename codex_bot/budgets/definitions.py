@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from codex_bot.access import AccessPolicy
-from codex_bot.yamlfile import Lines, Problem, compose, explain
+from codex_bot.yamlfile import Lines, Problem, compose, explain, unknown_keys
 
 Measure = Literal["cost", "tokens"]
 FIGURES: dict[str, tuple[str, str, str]] = {  # measure → (panel, figure key, unit)
@@ -120,11 +120,7 @@ def load_budgets(path: Path, default_timezone: str = "UTC") -> BudgetFile:
     if not isinstance(data, dict) or not isinstance(data.get("budgets"), list):
         found.problems.append(Problem(path, 1, "a budgets file is a mapping with 'budgets:', a list (and 'timezone:')"))
         return found
-    found.problems += [
-        Problem(path, lines.line((key,)), f"unknown key {key!r} (expected {', '.join(TOP_KEYS)})")
-        for key in data
-        if key not in TOP_KEYS
-    ]
+    found.problems += unknown_keys(data, lines, TOP_KEYS)
     found.timezone = _timezone(data.get("timezone", default_timezone), lines, found)
     _budgets(data["budgets"], lines, found)
     if found.problems:
