@@ -30,6 +30,7 @@ from codex_bot.digests.personal import set_opt_out
 from codex_bot.errors import UserError
 from codex_bot.slack.delivery_failures import RETRY_ACTION
 from codex_bot.slack.home_view import RANGE_ACTION
+from codex_bot.slack.listeners.commands import acknowledge
 from codex_bot.slack.listeners.services import Services
 from codex_bot.slack.personal_blocks import OPT_IN, OPT_OUT, opted_message
 from codex_bot.slack.slack_errors import DELIVERY_FAILURES
@@ -37,10 +38,6 @@ from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
 FAILED = "Something went wrong on my side; it has been logged."
-
-
-def acknowledge(ack: Ack) -> None:
-    ack()
 
 
 def register(app: App, services: Services) -> None:
