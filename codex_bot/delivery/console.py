@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 
 from codex_bot.delivery.message import Delivery, Destination, Message
 from codex_bot.errors import ChartUnavailable
+from codex_bot.slack.mrkdwn import unescape
 from codex_bot.store import MessageRef
 
 _EMPHASIS = re.compile(r"(?<![\w*_])([*_])(\S(?:[^*_\n]*\S)?)\1(?![\w*_])")
@@ -21,7 +22,7 @@ _LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
 def plain(mrkdwn: str) -> str:
     """Slack mrkdwn as terminal text: bold/italic markers and link markup removed, code fences dropped."""
     text = _LINK.sub(r"\2 (\1)", mrkdwn.replace("```", ""))
-    return _EMPHASIS.sub(r"\2", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unescape(_EMPHASIS.sub(r"\2", text))
 
 
 def _text(obj: dict[str, Any] | None) -> str:

@@ -280,7 +280,10 @@ class Outbox:
         the schedulers), and a claim is this outbox's, so two of its flushes could otherwise send one
         delivery twice."""
         with self._flushing:
-            return self._flush(transport, limit)
+            report = self._flush(transport, limit)
+            if report.failed and self._report_failures():
+                self._flush(transport, limit)  # send the notices now (they are never reported themselves)
+            return report
 
     def _flush(self, transport: Transport, limit: int) -> FlushReport:
         report = FlushReport()
@@ -301,8 +304,6 @@ class Outbox:
             getattr(report, outcome).append(row["key"])
             if outcome == "retrying":
                 blocked.add(row["chain"])
-        if report.failed and self._report_failures():
-            self._flush(transport, limit)  # the notices (never reported themselves, so this ends)
         return report
 
     # --- permanent failures: tell people, keep the deliveries for a retry ---

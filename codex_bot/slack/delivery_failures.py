@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, S
 
 from codex_bot.delivery.message import Message
 from codex_bot.settings import Settings
-from codex_bot.slack.mrkdwn import code, escape, fit, fit_fallback, mrkdwn
+from codex_bot.slack.mrkdwn import code, escape, fit, fit_fallback, mrkdwn, unescape
 from codex_bot.slack.slack_errors import explain
 
 RETRY_ACTION = "codex_deliveries_retry"
@@ -64,8 +64,7 @@ def notice_message(text: str) -> Message:
 def _first_line(text: str) -> str:
     """The first line of a message's text, shown literally (entities it already has are not doubled)."""
     line = (text.strip().splitlines() or [""])[0]
-    literal = line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return fit(escape(literal), 150)
+    return fit(escape(unescape(line)), 150)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     ImageBlock,
-    MarkdownTextObject,
     Option,
     PlainTextObject,
     SectionBlock,
@@ -134,7 +133,7 @@ def listing(title: str, lines: list[str], empty: str) -> SectionBlock:
         text += f"\n{empty}"
     elif shown < len(lines):
         text += "\n" + MORE.format(len(lines) - shown)
-    return SectionBlock(text=MarkdownTextObject(text=text))
+    return SectionBlock(text=mrkdwn(text))
 
 
 def alert_line(alert: FiringAlert, tz: ZoneInfo) -> str:
@@ -163,7 +162,7 @@ def you_section(you: PersonalUsage) -> SectionBlock:
     )
     counts = [(you.row_total(panel, column), name) for panel, column, name in YOU_COUNTS]
     mine += "".join(f" · {humanize(total, 'count')} {name}" for total, name in counts if total is not None)
-    return SectionBlock(block_id="home_you", text=MarkdownTextObject(text=f"{mine}\n{share_line(you)}"))
+    return SectionBlock(block_id="home_you", text=mrkdwn(f"{mine}\n{share_line(you)}"))
 
 
 def home_blocks(data: HomeData) -> list[Block]:
@@ -179,7 +178,7 @@ def home_blocks(data: HomeData) -> list[Block]:
     if data.you is not None:
         blocks.append(you_section(data.you))
     if data.users is not None and data.users.rows:
-        blocks += [SectionBlock(text=MarkdownTextObject(text="*Per user*")), table_section(data.users)]
+        blocks += [SectionBlock(text=mrkdwn("*Per user*")), table_section(data.users)]
     blocks.append(
         listing(f"Firing alerts ({len(data.alerts)})", [alert_line(a, data.tz) for a in data.alerts], "_none_")
     )

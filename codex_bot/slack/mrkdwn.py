@@ -38,6 +38,11 @@ def escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """The literal text of escaped mrkdwn (the inverse of :func:`escape`)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def code(text: object) -> str:
     """``text`` escaped for an inline code span: no backtick or line break can end the span early."""
     return escape(text).replace("`", "ˋ").replace("\r", " ").replace("\n", " ")

@@ -10,7 +10,6 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
-    MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
 )
@@ -19,7 +18,7 @@ from codex_bot.delivery.message import Message
 from codex_bot.formatting import humanize
 from codex_bot.panels.personal import PersonalUsage, Share
 from codex_bot.slack.blocks import figure_field, notes_line, table_section, unit_of, window
-from codex_bot.slack.mrkdwn import escape
+from codex_bot.slack.mrkdwn import escape, mrkdwn
 
 FIELDS = (  # (panel, figure key, name shown)
     ("tokens", "input", "Tokens in"),
@@ -52,9 +51,9 @@ def table_blocks(usage: PersonalUsage, panel: str, heading: str, none: str | Non
     """The heading and table of one of the person's breakdowns; ``none`` (or nothing) without rows."""
     result = usage.mine.get(panel)
     if result is not None and result.rows:
-        return [SectionBlock(text=MarkdownTextObject(text=f"*{heading}*")), table_section(result)]
+        return [SectionBlock(text=mrkdwn(f"*{heading}*")), table_section(result)]
     if result is not None and none:
-        return [SectionBlock(text=MarkdownTextObject(text=f"*{heading}*: {none}"))]
+        return [SectionBlock(text=mrkdwn(f"*{heading}*: {none}"))]
     return []
 
 
@@ -69,15 +68,11 @@ def personal_blocks(usage: PersonalUsage, tz: ZoneInfo, source: str) -> list[Blo
             ]
         )
     )
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=share_line(usage))))
+    blocks.append(SectionBlock(text=mrkdwn(share_line(usage))))
     blocks += [block for panel, heading, none in TABLES for block in table_blocks(usage, panel, heading, none)]
     context = f"{window(tokens, tz)} · `user={escape(usage.label)}` · source: {escape(source)}"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
-    blocks.append(
-        ContextBlock(
-            elements=[MarkdownTextObject(text="Only you see this. Shares are of the whole team, never a ranking.")]
-        )
-    )
+    blocks.append(ContextBlock(elements=[mrkdwn(context)]))
+    blocks.append(ContextBlock(elements=[mrkdwn("Only you see this. Shares are of the whole team, never a ranking.")]))
     notes = usage.mine["cost"].notes
     return [*blocks, notes_line(notes)] if notes else blocks
 
@@ -107,5 +102,5 @@ def opted_message(out: bool) -> Message:
     else:
         text = "Personal usage digests are on again: the next one comes with its schedule."
         button = ButtonElement(text="Stop these personal digests", action_id=OPT_OUT, value="off")
-    blocks = [SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(elements=[button])]
+    blocks = [SectionBlock(text=mrkdwn(text)), ActionsBlock(elements=[button])]
     return Message(text, blocks)

@@ -30,6 +30,7 @@ from codex_bot.digests.personal import set_opt_out
 from codex_bot.errors import UserError
 from codex_bot.slack.delivery_failures import RETRY_ACTION
 from codex_bot.slack.home_view import RANGE_ACTION
+from codex_bot.slack.listeners.commands import acknowledge
 from codex_bot.slack.listeners.services import Services
 from codex_bot.slack.personal_blocks import OPT_IN, OPT_OUT, opted_message
 from codex_bot.slack.slack_errors import DELIVERY_FAILURES
@@ -37,10 +38,6 @@ from codex_bot.store import Store
 
 log = logging.getLogger(__name__)
 FAILED = "Something went wrong on my side; it has been logged."
-
-
-def acknowledge(ack: Ack) -> None:
-    ack()
 
 
 def register(app: App, services: Services) -> None:
@@ -55,6 +52,18 @@ def register(app: App, services: Services) -> None:
         _home_range(app, services.home)
     if services.store is not None:
         _personal_digest_buttons(app, services.store)
+
+
+def _outcome(what: str, run: Callable[[], str]) -> str:
+    """What to tell the user: ``run()``'s answer, a :class:`UserError`'s message, or (a bug, logged with its
+    trace) a short note."""
+    try:
+        return run()
+    except UserError as exc:
+        return str(exc)
+    except Exception:
+        log.exception("%s failed", what)
+        return FAILED
 
 
 def _pickers(app: App, deps: CommandDeps) -> None:
@@ -79,16 +88,9 @@ def _alert_listener(action_id: str, deps: AlertCommandDeps) -> Callable[..., Non
     """The lazy listener of one alert button (Bolt passes arguments by name, so the id is bound here)."""
 
     def act(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        try:
-            text = button(action_id, body, deps, client)
-            if not text:
-                return
-        except UserError as exc:
-            text = str(exc)
-        except Exception:  # a bug: logged with its trace; the clicker gets a short note
-            log.exception("alert button %s failed", action_id)
-            text = FAILED
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        text = _outcome(f"alert button {action_id}", lambda: button(action_id, body, deps, client))
+        if text:
+            respond(text=text, response_type="ephemeral", replace_original=False)
 
     return act
 
@@ -107,13 +109,7 @@ def _silence_modal(app: App, deps: AlertCommandDeps) -> None:
         if modal_errors(body["view"]):
             return  # refused in the ack, with the reason under the field
         user = body["user"]["id"]
-        try:
-            text = submit_silence(body, deps)
-        except UserError as exc:
-            text = str(exc)
-        except Exception:  # a bug: logged with its trace; the user gets a short note in a DM
-            log.exception("silence modal failed")
-            text = FAILED
+        text = _outcome("silence modal", lambda: submit_silence(body, deps))
         try:
             client.chat_postMessage(channel=user, text=text)  # a modal has no conversation: tell the user directly
         except DELIVERY_FAILURES as exc:
@@ -124,13 +120,7 @@ def _silence_modal(app: App, deps: AlertCommandDeps) -> None:
 
 def _retry_button(app: App, deps: DeliveryCommandDeps) -> None:
     def act(body: dict[str, Any], respond: Respond) -> None:
-        try:
-            text = retry_button(body, deps)
-        except UserError as exc:
-            text = str(exc)
-        except Exception:  # a bug: logged with its trace; the clicker gets a short note
-            log.exception("delivery retry button failed")
-            text = FAILED
+        text = _outcome("delivery retry button", lambda: retry_button(body, deps))
         respond(text=text, response_type="ephemeral", replace_original=False)
 
     app.action(RETRY_ACTION)(ack=acknowledge, lazy=[act])

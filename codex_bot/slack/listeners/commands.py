@@ -12,7 +12,9 @@ from codex_bot.slack.listeners.services import Services
 
 
 def acknowledge(ack: Ack) -> None:
-    """Slack wants the ack within 3 s: give it at once, the answer follows (response_url / Web API)."""
+    """Slack wants the ack within 3 s: give it at once, the answer follows (response_url / Web API).
+
+    Every listener (command, actions, events) acks with this one."""
     ack()
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
+from codex_bot.slack.listeners.commands import acknowledge
 from codex_bot.slack.listeners.services import Services
 
 
@@ -14,9 +15,6 @@ def register(app: App, services: Services) -> None:
     home = services.home
     if home is None:
         return
-
-    def acknowledge(ack: Ack) -> None:
-        ack()
 
     def opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
