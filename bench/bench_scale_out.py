@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from common import Figure, cpu_ms, median_ms, print_report
+from common import Figure, cpu_ms, median_ms, run_alone, say
 
 from codex_bot.charts.local_renderer import LocalRenderer
 from codex_bot.charts.renderer import ChartRenderer
@@ -133,37 +133,29 @@ def fit(xs: list[float], ys: list[float], x: float) -> float:
     return intercept + slope * x
 
 
-def main() -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--developers", default="100,400")
-    parser.add_argument("--target", type=int, default=10_000)
-    parser.add_argument("--days", type=float, default=7.0)
-    parser.add_argument("--step", type=int, default=600)
-    parser.add_argument("--scrape", type=int, default=60, help="scrape interval the extrapolation assumes (s)")
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    started = time.monotonic()
+def measure(
+    developers: str, target: int, days: float, step: int, scrape: int, runs: int, out: TextIO | None = None
+) -> list[Figure]:
+    """``scrape``: the scrape interval (s) the extrapolation assumes."""
     work = Path(tempfile.mkdtemp(prefix="codex-bot-scale-"))
     sizes: list[Size] = []
     try:
         with LocalRenderer() as renderer:
-            for n in map(int, args.developers.split(",")):
-                size = measure_size(n, args.days, args.step, args.runs, work, renderer.url)
+            for n in map(int, developers.split(",")):
+                size = measure_size(n, days, step, runs, work, renderer.url)
                 sizes.append(size)
-                print(
-                    f"{n:>6} developers: {size.records:,} records ({size.records / n / args.days:.0f} per developer-day, "
+                say(
+                    out,
+                    f"{n:>6} developers: {size.records:,} records ({size.records / n / days:.0f} per developer-day, "
                     f"peak {size.peak_per_second:.1f}/s), {size.series:,} series ({size.sample_series:,} in VM), "
                     f"{size.samples / 1e6:.1f} M samples sent in {size.backfill_s:.0f} s; heaviest panel 7d "
                     f"{size.heaviest} {size.heaviest_ms:.0f} ms (CPU: VictoriaMetrics {size.heaviest_cpu[0]:.0f} ms, "
                     f"bot {size.heaviest_cpu[1]:.0f} ms); digest panels 7d {size.digest_ms:.0f} ms; "
                     f"digest state rows {size.digest_rows}",
-                    flush=True,
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    xs, target, density = [float(s.developers) for s in sizes], args.target, args.step / args.scrape
+    xs, density = [float(s.developers) for s in sizes], step / scrape
 
     def at_target(values: list[float]) -> float:
         return fit(xs, values, target)
@@ -176,7 +168,7 @@ def main() -> None:
             "events/s",
             None,
             f"measured {', '.join(f'{s.peak_per_second:.1f}/s at {s.developers}' for s in sizes)}; all in one timezone; "
-            f"day average {at_target([s.records / args.days / 86400 for s in sizes]):.0f}/s",
+            f"day average {at_target([s.records / days / 86400 for s in sizes]):.0f}/s",
         ),
         Figure(
             f"contract series at {target:,} developers (extrapolated)",
@@ -187,22 +179,22 @@ def main() -> None:
             + ", ".join(f"{s.series:,} ({s.sample_series:,}) at {s.developers}" for s in sizes),
         ),
         Figure(
-            f"heaviest panel 7d at {target:,} developers, {args.scrape} s samples (extrapolated)",
+            f"heaviest panel 7d at {target:,} developers, {scrape} s samples (extrapolated)",
             at_target([s.heaviest_ms for s in sizes]) * density,
             "ms",
             None,
             f"{heaviest}; measured "
             + ", ".join(f"{s.heaviest_ms:.0f} ms at {s.developers}" for s in sizes)
-            + f" with {args.step} s samples; × {density:g} for {args.scrape} s samples",
+            + f" with {step} s samples; × {density:g} for {scrape} s samples",
         ),
         Figure(
-            f"digest panels 7d at {target:,} developers, {args.scrape} s samples (extrapolated)",
+            f"digest panels 7d at {target:,} developers, {scrape} s samples (extrapolated)",
             at_target([s.digest_ms for s in sizes]) * density,
             "ms",
             None,
             "measured "
             + ", ".join(f"{s.digest_ms:.0f} ms at {s.developers}" for s in sizes)
-            + f"; × {density:g} for {args.scrape} s samples",
+            + f"; × {density:g} for {scrape} s samples",
         ),
         Figure(
             "state rows per digest post (measured; independent of developers)",
@@ -212,9 +204,12 @@ def main() -> None:
             "1 slot + (delivery + message reference) per message + 1 per chart",
         ),
     ]
-    print_report(figures, sys.stdout)
-    print(f"bench took {time.monotonic() - started:.0f} s")
+    return figures
 
 
 if __name__ == "__main__":
-    main()
+    started = time.monotonic()
+    run_alone(
+        __doc__, measure, shared=False, developers="100,400", target=10_000, days=7.0, step=600, scrape=60, runs=3
+    )
+    print(f"bench took {time.monotonic() - started:.0f} s")

@@ -143,7 +143,7 @@ def tuned_gc() -> Iterator[None]:
 
 
 def run_alone(
-    doc: str | None, measure: Callable[..., list[Figure]], *, shared: bool = True, **options: int | str
+    doc: str | None, measure: Callable[..., list[Figure]], *, shared: bool = True, **options: int | float | str
 ) -> None:
     """A bench run by itself: each option (``name=default``) read as ``--name``, then
     ``measure(context, *options, out)`` on a shared context of its own (``shared=False``: a bench that

@@ -76,7 +76,6 @@ class LocalPrometheus:
                 f"`apt-get install --no-install-recommends {self.PACKAGE}`"
             )
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config_file.write_text(CONFIG)
         for _ in range(attempts):  # another process may take the free port between probe and bind
             port = free_port()
             with self.log_file.open("wb") as log:
@@ -90,7 +89,8 @@ class LocalPrometheus:
         raise PrometheusStartError(f"{self.NAME} did not become ready:\n{self.log_tail()}")
 
     def command(self, binary: str, port: int) -> list[str]:
-        """The server's command line, listening on 127.0.0.1:``port``."""
+        """The server's command line, listening on 127.0.0.1:``port`` (writes the config file it names)."""
+        self.config_file.write_text(CONFIG)
         return [
             binary,
             f"--config.file={self.config_file}",

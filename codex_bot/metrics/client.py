@@ -67,6 +67,10 @@ class PrometheusClient:
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        # Sent with every (range) query.  nocache=1: VictoriaMetrics would otherwise evaluate a query for
+        # the last 30 s (-search.latencyOffset) 30 s earlier, missing the newest samples, and move the
+        # steps of a long range answer onto its cache's grid; Prometheus, Thanos and Mimir ignore it.
+        self._query_params = {"timeout": f"{timeout:g}s", "nocache": "1"}
         all_headers = dict(headers or {})
         if bearer_token:
             all_headers["Authorization"] = f"Bearer {bearer_token}"
@@ -98,20 +102,15 @@ class PrometheusClient:
 
     def query(self, promql: str, at: datetime) -> list[Sample]:
         """The instant vector of ``promql`` (a vector expression) evaluated at ``at``."""
-        # nocache=1: VictoriaMetrics would otherwise evaluate a query for the last 30 s
-        # (-search.latencyOffset) 30 s earlier, missing the newest samples; the others ignore it.
-        params = {"time": _unix(at), "timeout": f"{self.timeout:g}s", "nocache": "1"}
+        params = {"time": _unix(at), **self._query_params}
         with self._failures("a query"):
             result = self._prom.custom_query(promql, params=params)
             return [Sample(item["metric"], float(item["value"][1])) for item in result]
 
     def query_range(self, promql: str, start: datetime, end: datetime, step_seconds: int) -> list[RangeSeries]:
         """``promql`` evaluated at start, start + step, … ≤ end (times in UTC)."""
-        # nocache=1: VictoriaMetrics would otherwise move the steps of a long answer onto its cache's grid;
-        # Prometheus, Thanos and Mimir ignore it.
-        params = {"timeout": f"{self.timeout:g}s", "nocache": "1"}
         with self._failures("a range query"):
-            result = self._prom.custom_query_range(promql, start, end, f"{step_seconds}s", params=params)
+            result = self._prom.custom_query_range(promql, start, end, f"{step_seconds}s", params=self._query_params)
             return [RangeSeries(item["metric"], _points(item["values"])) for item in result]
 
     def query_instants(

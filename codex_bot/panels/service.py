@@ -102,10 +102,9 @@ class Panels:
 
     def _read(self, template: Query, filters: Mapping[str, str], seconds: int) -> tuple[str, Share]:
         """The PromQL that answers ``template``, and how its answer comes out of what that PromQL returns."""
-        combined = self._combined.get(template) if isinstance(template, Increase) else None
-        if combined is None or not isinstance(template, Increase):
-            return template.promql(filters, seconds), _whole
-        return combined.promql(filters, seconds), partial(combined.answer, template)
+        if isinstance(template, Increase) and (combined := self._combined.get(template)) is not None:
+            return combined.promql(filters, seconds), partial(combined.answer, template)
+        return template.promql(filters, seconds), _whole
 
     def compared_reads(self, request: PanelRequest, window: TimeRange) -> set[str]:
         """The PromQL :meth:`run` reads at the end of ``window`` and again at its start, for the changes
