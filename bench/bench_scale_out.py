@@ -197,7 +197,7 @@ def measure(
             + f"; × {density:g} for {scrape} s samples",
         ),
         Figure(
-            "state rows per digest post (measured; independent of developers)",
+            "state rows per digest post (counted from the composed messages: slot + delivery and reference per message + charts; independent of developers)",
             sizes[-1].digest_rows,
             "rows",
             None,

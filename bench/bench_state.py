@@ -128,8 +128,14 @@ def measure(deliveries: int = 1000, replicas: int = 2, repeat: int = 3, out: Tex
             f"{statistics.median(postgres[phase]):,.0f})",
         )
         figures += [
-            Figure(f"outbox {phase}, SQLite", best_sqlite, "deliveries/s", None, f"best of {repeat}"),
-            Figure(f"outbox {phase}, PostgreSQL", best_pg, "deliveries/s", None, f"best of {repeat}; fsync on"),
+            Figure(f"outbox {phase}, SQLite", best_sqlite, "deliveries/s", None, f"best of {len(sqlite[phase])} runs"),
+            Figure(
+                f"outbox {phase}, PostgreSQL",
+                best_pg,
+                "deliveries/s",
+                None,
+                f"best of {len(postgres[phase])} runs; fsync on",
+            ),
             Figure(
                 f"outbox {phase}, PostgreSQL ÷ SQLite", best_pg / best_sqlite, "×", None, "above 1: PostgreSQL faster"
             ),
