@@ -101,6 +101,17 @@ def to_json(request: dict[str, Any]) -> bytes:
     return json.dumps(request).encode()
 
 
+def post_samples(ingest_url: str) -> None:
+    """POST the first sample file as protobuf and the second as JSON, so both encodings are read."""
+    for body, content_type in (
+        (to_protobuf(sample_request(SAMPLE_FILES[0])), "application/x-protobuf"),
+        (to_json(sample_request(SAMPLE_FILES[1])), "application/json"),
+    ):
+        requests.post(
+            f"{ingest_url}/v1/logs", data=body, headers={"Content-Type": content_type}, timeout=10
+        ).raise_for_status()
+
+
 def gzipped(body: bytes) -> bytes:
     return gzip.compress(body)
 

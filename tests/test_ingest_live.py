@@ -7,17 +7,15 @@ from pathlib import Path
 
 import requests
 from promhelpers import (
-    SAMPLE_FILES,
     ingest_server,
+    post_samples,
     prometheus,
     query,
     record_named,
     request_of,
     retimed,
-    sample_request,
     scalar,
     to_json,
-    to_protobuf,
 )
 
 
@@ -33,18 +31,7 @@ def test_events_read_back_through_a_scraping_prometheus(tmp_path: Path) -> None:
         ingest_server() as ingest,
         prometheus(tmp_path / "tsdb", tmp_path, scrape_target=ingest.url.removeprefix("http://")) as url,
     ):
-        requests.post(
-            f"{ingest.url}/v1/logs",
-            data=to_protobuf(sample_request(SAMPLE_FILES[0])),
-            headers={"Content-Type": "application/x-protobuf"},
-            timeout=10,
-        ).raise_for_status()
-        requests.post(
-            f"{ingest.url}/v1/logs",
-            data=to_json(sample_request(SAMPLE_FILES[1])),
-            headers={"Content-Type": "application/json"},
-            timeout=10,
-        ).raise_for_status()
+        post_samples(ingest.url)
 
         wait_for(url, 'sum(codex_tool_decisions_total{decision="approved",source="config"})', 1)
         by_type = {labels["type"]: value for labels, value in query(url, "sum by (type) (codex_tokens_total)")}

@@ -10,9 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 from prometheus_fleet import VictoriaMetricsServer, require_victoriametrics
-from promhelpers import SAMPLE_FILES, ingest_server, sample_request, to_json, to_protobuf
+from promhelpers import ingest_server, post_samples
 
 from codex_bot.metrics.client import PrometheusClient
 from codex_bot.panels.cost import load_prices
@@ -30,18 +29,7 @@ def scraping_vm(tmp_path: Path) -> Iterator[str]:
         server = VictoriaMetricsServer(tmp_path / "data", tmp_path, require_victoriametrics(), scrape=target)
         url = server.start()
         try:
-            requests.post(
-                f"{ingest.url}/v1/logs",
-                data=to_protobuf(sample_request(SAMPLE_FILES[0])),
-                headers={"Content-Type": "application/x-protobuf"},
-                timeout=10,
-            ).raise_for_status()
-            requests.post(
-                f"{ingest.url}/v1/logs",
-                data=to_json(sample_request(SAMPLE_FILES[1])),
-                headers={"Content-Type": "application/json"},
-                timeout=10,
-            ).raise_for_status()
+            post_samples(ingest.url)
             yield url
         finally:
             server.stop()
