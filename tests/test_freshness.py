@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 from codex_bot.alerts.scheduler import cycle_trigger
 from codex_bot.metrics.ranges import parse_range
 
-UTC = UTC
-
 
 def test_a_command_sees_up_to_the_second_it_was_asked():
     asked = datetime(2026, 12, 4, 9, 0, 41, 250_000, tzinfo=UTC)
